@@ -1,0 +1,1 @@
+"""inventory_assets: a Dagster code location that keeps a warehouse of inventory data fresh."""

@@ -1,0 +1,1 @@
+"""Dagster definitions, one concept per module; `inventory_assets.definitions` assembles them."""

@@ -1,0 +1,137 @@
+"""Resources: the API (base URL and secret key), the destination, the dlt pipeline.
+
+Configuration flows one way: environment -> these resources -> the dlt source.
+Nothing else in the project reads the API key or the destination's location.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dlt
+from dagster import ConfigurableResource
+from dlt.common.destination import Destination
+from dlt.sources import DltSource
+from pydantic import Field
+
+from inventory_assets.sources.inventory_api import RequestStats, Window, inventory_source
+from inventory_assets.sources.inventory_api import settings as api_settings
+
+# Not `inventory.duckdb`: DuckDB names the catalog after the file, and a catalog
+# named like the `inventory` schema makes every `inventory.<table>` ambiguous.
+DEFAULT_DUCKDB_PATH = "data/warehouse.duckdb"
+DATASET_NAME = "inventory"
+PIPELINE_NAME = "inventory"
+
+
+class InventoryApiResource(ConfigurableResource):
+    """The vendor's inventory API; `api_key` should come from `EnvVar`, never a literal."""
+
+    base_url: str = Field(description="Base URL of the API, e.g. https://api.example.com")
+    api_key: str = Field(description="Secret key, sent as the `api_key` query parameter")
+    window_start_param: str = Field(
+        default=api_settings.WINDOW_START_PARAM,
+        description="Query parameter for the inclusive start of a time window",
+    )
+    window_end_param: str = Field(
+        default=api_settings.WINDOW_END_PARAM,
+        description="Query parameter for the exclusive end of a time window",
+    )
+    backoff_factor: float = Field(
+        default=api_settings.BACKOFF_FACTOR,
+        description="Exponential backoff factor between retries (seconds)",
+    )
+    request_timeout_seconds: float = Field(
+        default=api_settings.REQUEST_TIMEOUT_SECONDS,
+        description="Timeout of one HTTP request",
+    )
+
+    def source(self, window: Window, stats: RequestStats) -> DltSource:
+        """The dlt source for one window, counting requests into `stats`."""
+        return inventory_source(
+            self.base_url,
+            self.api_key,
+            window,
+            window_start_param=self.window_start_param,
+            window_end_param=self.window_end_param,
+            backoff_factor=self.backoff_factor,
+            request_timeout=self.request_timeout_seconds,
+            stats=stats,
+        )
+
+
+class DuckDBDestinationResource(ConfigurableResource):
+    """The DuckDB file the inventory dataset lives in.
+
+    DuckDB admits one writing process at a time, so writers take an advisory
+    file lock next to the database; everything before the load runs unlocked.
+    """
+
+    path: str = Field(default=DEFAULT_DUCKDB_PATH, description="Path of the DuckDB file")
+    dataset_name: str = Field(default=DATASET_NAME, description="Schema that holds the tables")
+
+    @property
+    def database_path(self) -> Path:
+        """The file's absolute path; refuses a file named like the dataset."""
+        path = Path(self.path).expanduser().resolve()
+        if path.stem == self.dataset_name:
+            raise ValueError(
+                f"INVENTORY_DUCKDB_PATH {self.path!r} names the DuckDB catalog "
+                f"{path.stem!r}, the same as the dataset {self.dataset_name!r}; DuckDB "
+                f"then cannot resolve `{self.dataset_name}.<table>`. Give the file another "
+                f"name, e.g. {DEFAULT_DUCKDB_PATH!r}."
+            )
+        return path
+
+    def dlt_destination(self) -> Destination:
+        self.database_path.parent.mkdir(parents=True, exist_ok=True)
+        return dlt.destinations.duckdb(credentials=str(self.database_path))
+
+    @contextmanager
+    def write_lock(self) -> Iterator[None]:
+        """Hold the database's single-writer lock across processes."""
+        lock_path = self.database_path.with_name(self.database_path.name + ".lock")
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with lock_path.open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class DltPipelineResource(ConfigurableResource):
+    """Where dlt keeps its local working state during one run.
+
+    Each run gets its own pipelines dir, removed afterwards: two partitions can
+    run at once without sharing dlt's state, and a killed run leaves nothing
+    that a later run would pick up. The window is pulled whole every run, so no
+    local state needs to survive.
+    """
+
+    pipeline_name: str = Field(default=PIPELINE_NAME)
+    working_dir: str | None = Field(
+        default=None,
+        description="Parent of the per-run dlt pipelines dirs (default: the system temp dir)",
+    )
+
+    @contextmanager
+    def pipeline(
+        self, run_id: str, destination: DuckDBDestinationResource
+    ) -> Iterator[dlt.Pipeline]:
+        """A fresh dlt pipeline in a private directory that is removed afterwards."""
+        parent = Path(self.working_dir) if self.working_dir else None
+        if parent:
+            parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=f"dlt-{run_id[:8]}-", dir=parent) as tmp:
+            yield dlt.pipeline(
+                pipeline_name=self.pipeline_name,
+                pipelines_dir=tmp,
+                destination=destination.dlt_destination(),
+                dataset_name=destination.dataset_name,
+                progress=None,
+            )

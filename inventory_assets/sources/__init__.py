@@ -1,0 +1,1 @@
+"""dlt sources, usable without Dagster."""

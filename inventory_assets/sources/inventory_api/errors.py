@@ -1,0 +1,77 @@
+"""Turn dlt's layered exceptions into one sentence a data engineer can act on.
+
+dlt wraps an HTTP failure in a resource extraction error inside a pipeline step
+failure; the useful facts (status, endpoint, offset) sit at the bottom. This
+module finds them and says what to do, without the key (the transport already
+masked it in every URL).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+
+from inventory_assets.sources.inventory_api import settings
+
+
+class InventoryApiError(Exception):
+    """An expected failure talking to the inventory API, with an actionable message."""
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    """The error and everything it wraps: dlt's `.exception`, `__cause__`, `__context__`."""
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = getattr(current, "exception", None) or current.__cause__ or current.__context__
+    return chain
+
+
+def _where(response: requests.Response | None) -> str:
+    """Endpoint path and offset of a failed request, never its query string."""
+    if response is None or not response.url:
+        return settings.ENDPOINT_PATH
+    url = urlsplit(response.url)
+    offset = parse_qs(url.query).get("offset", ["0"])[0]
+    return f"{url.path} (offset {offset})"
+
+
+def _http_message(error: requests.HTTPError) -> str:
+    response = error.response
+    status = response.status_code if response is not None else 0
+    where = _where(response)
+    if status in (401, 403):
+        return (
+            f"The inventory API rejected the API key (HTTP {status}) at {where}. "
+            "Check INVENTORY_API_KEY; it was not retried."
+        )
+    if status in settings.RETRY_STATUSES:
+        return (
+            f"The inventory API still answered HTTP {status} at {where} after "
+            f"{settings.MAX_RETRIES} retries. Nothing of this run was loaded; "
+            "re-run the partition when the API has recovered."
+        )
+    body = response.text[:300] if response is not None else ""
+    return f"The inventory API answered HTTP {status} at {where}: {body}".rstrip(": ")
+
+
+def explain(error: BaseException, base_url: str) -> InventoryApiError | None:
+    """An `InventoryApiError` for an expected API failure found in `error`, else None."""
+    for cause in _causes(error):
+        if isinstance(cause, requests.HTTPError):
+            return InventoryApiError(_http_message(cause))
+        if isinstance(cause, requests.Timeout):
+            return InventoryApiError(
+                f"The inventory API at {base_url} did not answer in time, "
+                f"{settings.MAX_RETRIES} retries included. Re-run later, or raise the "
+                "resource's request_timeout_seconds if the API is slow."
+            )
+        if isinstance(cause, requests.ConnectionError):
+            return InventoryApiError(
+                f"Could not connect to the inventory API at {base_url} "
+                f"({settings.MAX_RETRIES} retries included). Check INVENTORY_API_BASE_URL "
+                "and that the API is reachable."
+            )
+    return None

@@ -1,0 +1,120 @@
+"""The HTTP layer under the REST API source: retries, the secret's redaction, counters.
+
+The API key travels in the query string, so every URL requests or urllib3 builds
+contains it. This transport adapter is the one place where requests leave the
+process, so it is the one place that masks the key in what comes back: response
+URLs (used by `raise_for_status` messages) and exception messages.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from urllib.parse import quote, quote_plus
+
+import requests
+from dlt.sources.helpers.requests import Client
+from requests.adapters import HTTPAdapter
+
+from inventory_assets.sources.inventory_api import settings
+
+MASK = "***"
+
+
+@dataclass
+class RequestStats:
+    """What the transport saw during one load; reported as materialization metadata."""
+
+    requests: int = 0
+    pages: int = 0
+    retryable_failures: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def record(self, status: int | None) -> None:
+        """Count one attempt; `None` stands for a connection error or timeout."""
+        with self._lock:
+            self.requests += 1
+            if status is not None and 200 <= status < 300:
+                self.pages += 1
+            elif status is None or status in settings.RETRY_STATUSES:
+                self.retryable_failures += 1
+
+
+class Redactor:
+    """Masks one secret in any text, in its raw and URL-encoded spellings."""
+
+    def __init__(self, secret: str) -> None:
+        spellings = {secret, quote(secret, safe=""), quote_plus(secret)} if secret else set()
+        # Longest first, so a spelling that contains another is masked whole.
+        self._spellings = sorted((s for s in spellings if s), key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for spelling in self._spellings:
+            text = text.replace(spelling, MASK)
+        return text
+
+
+class SecretExposureError(requests.RequestException):
+    """A transport error whose message had the API key in it, re-raised without it."""
+
+
+class RedactingAdapter(HTTPAdapter):
+    """Counts attempts and keeps the API key out of URLs and errors handed upwards."""
+
+    def __init__(self, redact: Redactor, stats: RequestStats, pool_maxsize: int = 10) -> None:
+        super().__init__(pool_maxsize=pool_maxsize)
+        self._redact = redact
+        self._stats = stats
+
+    def send(self, request, **kwargs):  # type: ignore[no-untyped-def]
+        """Send, then mask the key in the response URL or in the error raised."""
+        try:
+            response = super().send(request, **kwargs)
+        except requests.RequestException as error:
+            self._stats.record(None)
+            failure = _redacted(error, self._redact)
+        else:
+            self._stats.record(response.status_code)
+            response.url = self._redact(response.url)
+            return response
+        # Raised outside the except block so the original, unmasked error is not
+        # chained on as __context__.
+        raise failure
+
+
+def _redacted(error: requests.RequestException, redact: Redactor) -> requests.RequestException:
+    """The same kind of error with the key masked; keeps retryable types retryable."""
+    message = redact(str(error))
+    try:
+        clean = type(error)(message)
+    except Exception:
+        clean = SecretExposureError(message)
+    return clean
+
+
+def build_session(
+    api_key: str,
+    stats: RequestStats,
+    *,
+    backoff_factor: float = settings.BACKOFF_FACTOR,
+    request_timeout: float = settings.REQUEST_TIMEOUT_SECONDS,
+) -> requests.Session:
+    """A session that retries as the contract says and never hands the key upwards.
+
+    dlt's `Client` brings tenacity-based retries that honour `Retry-After`;
+    `request_max_attempts` counts the first attempt, hence `MAX_RETRIES + 1`.
+    """
+    client = Client(
+        request_timeout=request_timeout,
+        raise_for_status=False,
+        status_codes=settings.RETRY_STATUSES,
+        request_max_attempts=settings.MAX_RETRIES + 1,
+        request_backoff_factor=backoff_factor,
+        request_max_retry_delay=settings.MAX_RETRY_DELAY_SECONDS,
+        respect_retry_after_header=True,
+    )
+    session = client.session
+    adapter = RedactingAdapter(Redactor(api_key), stats)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session

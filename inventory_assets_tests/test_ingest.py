@@ -1,0 +1,274 @@
+"""`inventory/inventory_data` through in-process `materialize()`: exact rows, types, retries."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+from dagster import DagsterEventType, DagsterInstance
+
+from inventory_assets.defs.ingest import INVENTORY_DATA_KEY
+from inventory_assets_tests.conftest import (
+    TEST_API_KEY,
+    day_window,
+    expected_records,
+    make_resources,
+    materialize_partition,
+    warehouse_rows,
+)
+
+DAY = "2026-11-02"
+CONTRACT_COLUMNS = (
+    "id, inventory_id, product_name, sku, quantity, unit_price, warehouse, updated_at"
+)
+
+
+def _as_row(record: dict) -> tuple:
+    """A simulator record in the warehouse's declared types."""
+    price = record["unit_price"]
+    return (
+        record["id"],
+        record["inventory_id"],
+        record["product_name"],
+        record["sku"],
+        record["quantity"],
+        Decimal(price) if price is not None else None,
+        record["warehouse"],
+        datetime.fromisoformat(record["updated_at"].replace("Z", "+00:00")),
+    )
+
+
+def _materialization(result):
+    (event,) = result.asset_materializations_for_node("inventory_api")
+    assert event.asset_key == INVENTORY_DATA_KEY
+    return event.metadata
+
+
+def test_partition_loads_exactly_its_window_with_declared_types(
+    simulator, resources, duckdb_path: Path, instance: DagsterInstance
+) -> None:
+    result = materialize_partition(resources, DAY, instance)
+
+    expected = [_as_row(r) for r in expected_records(simulator, *day_window(DAY))]
+    assert len(expected) > 100, "the day should span several pages"
+    assert warehouse_rows(duckdb_path, CONTRACT_COLUMNS) == expected
+
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+        types = dict(
+            con.execute(
+                "select column_name, data_type from information_schema.columns"
+                " where table_schema = 'inventory' and table_name = 'inventory_data'"
+            ).fetchall()
+        )
+        not_null = {
+            row[0]
+            for row in con.execute(
+                "select column_name from information_schema.columns where table_schema ="
+                " 'inventory' and table_name = 'inventory_data' and is_nullable = 'NO'"
+            ).fetchall()
+        }
+    assert types["id"] == "BIGINT"
+    assert types["quantity"] == "BIGINT"
+    assert types["unit_price"] == "DECIMAL(18,4)"
+    assert types["updated_at"] == "TIMESTAMP WITH TIME ZONE"
+    assert types["product_name"] == "VARCHAR"
+    assert {"id", "inventory_id", "quantity", "updated_at"} <= not_null
+
+    metadata = _materialization(result)
+    pages = len(expected) // 100 + 1
+    assert metadata["rows_loaded"].value == len(expected)
+    assert metadata["pages_fetched"].value == pages
+    assert metadata["retries"].value == 0
+    assert metadata["dagster/row_count"].value == len(expected)
+    assert metadata["window_start"].value == "2026-11-02T00:00:00+00:00"
+    assert metadata["window_end"].value == "2026-11-03T00:00:00+00:00"
+    columns = {c.name: c for c in metadata["dagster/column_schema"].schema.columns}
+    assert columns["id"].constraints.nullable is False
+    assert columns["unit_price"].type == "decimal(18,4)"
+    assert columns["updated_at"].type == "timestamp with time zone"
+
+    sent = simulator.requests[0]
+    assert sent["updated_since"] == "2026-11-02T00:00:00Z"
+    assert sent["updated_before"] == "2026-11-03T00:00:00Z"
+    assert sent["limit"] == "100"
+
+
+def test_rerunning_a_partition_changes_nothing(
+    simulator, resources, duckdb_path: Path, instance: DagsterInstance
+) -> None:
+    materialize_partition(resources, DAY, instance)
+    first = warehouse_rows(duckdb_path, CONTRACT_COLUMNS)
+
+    materialize_partition(resources, DAY, instance)
+
+    assert warehouse_rows(duckdb_path, CONTRACT_COLUMNS) == first
+
+
+def test_a_changed_record_is_replaced_not_duplicated(
+    simulator, resources, duckdb_path: Path, instance: DagsterInstance
+) -> None:
+    materialize_partition(resources, DAY, instance)
+    changed = expected_records(simulator, *day_window(DAY))[0]["id"]
+    simulator.touch([changed], datetime(2026, 11, 2, 23, 0, tzinfo=timezone.utc), quantity=4242)
+
+    materialize_partition(resources, DAY, instance)
+
+    rows = warehouse_rows(duckdb_path, "id, quantity")
+    assert [row for row in rows if row[0] == changed] == [(changed, 4242)]
+    assert len(rows) == len({row[0] for row in rows})
+
+
+def test_transient_errors_below_the_retry_limit_succeed(
+    simulator, resources, duckdb_path: Path, instance: DagsterInstance
+) -> None:
+    simulator.fail_next(429, times=1, retry_after=0)
+    simulator.fail_next(503, times=2)
+
+    result = materialize_partition(resources, DAY, instance)
+
+    assert _materialization(result)["retries"].value == 3
+    assert len(warehouse_rows(duckdb_path)) == len(expected_records(simulator, *day_window(DAY)))
+
+
+def test_four_failures_in_a_row_fail_clearly_and_keep_earlier_data(
+    simulator, resources, duckdb_path: Path, instance: DagsterInstance
+) -> None:
+    materialize_partition(resources, DAY, instance)
+    before = warehouse_rows(duckdb_path)
+    simulator.reset_stats()
+    simulator.fail_next(503, times=4)
+
+    result = materialize_partition(resources, DAY, instance, raise_on_error=False)
+
+    assert not result.success
+    message = _failure_message(result)
+    assert "HTTP 503" in message
+    assert "after 3 retries" in message
+    assert "/v1/resource (offset 0)" in message
+    assert simulator.request_count == 4
+    assert warehouse_rows(duckdb_path) == before
+
+
+def test_a_rejected_key_fails_at_once_without_retrying(
+    simulator, duckdb_path: Path, tmp_path: Path, instance: DagsterInstance
+) -> None:
+    wrong_key = "wrong-key-that-must-not-leak"
+    resources = make_resources(simulator.url, duckdb_path, tmp_path, api_key=wrong_key)
+
+    result = materialize_partition(resources, DAY, instance, raise_on_error=False)
+
+    assert not result.success
+    assert "rejected the API key (HTTP 401)" in _failure_message(result)
+    assert simulator.request_count == 1
+    _assert_secret_absent(instance, wrong_key)
+
+
+def test_an_empty_window_succeeds_with_zero_rows(
+    simulator, resources, duckdb_path: Path, instance: DagsterInstance
+) -> None:
+    result = materialize_partition(resources, "2026-10-15", instance)
+
+    metadata = _materialization(result)
+    assert metadata["rows_loaded"].value == 0
+    assert metadata["dagster/row_count"].value == 0
+    assert warehouse_rows(duckdb_path) == []
+
+
+def test_a_total_that_is_a_multiple_of_the_page_size_stops_paging(
+    duckdb_path: Path, tmp_path: Path, instance: DagsterInstance
+) -> None:
+    from inventory_assets_tests.conftest import make_simulator
+
+    sim = make_simulator(rows=300, days=1)
+    try:
+        resources = make_resources(sim.url, duckdb_path, tmp_path)
+        result = materialize_partition(resources, "2026-11-01", instance)
+        assert sim.request_count == 3
+    finally:
+        sim.stop()
+    assert _materialization(result)["pages_fetched"].value == 3
+    assert len(warehouse_rows(duckdb_path)) == 300
+
+
+def test_an_unknown_vendor_field_loads(
+    simulator, resources, duckdb_path: Path, instance: DagsterInstance
+) -> None:
+    simulator.add_field("color", "red")
+
+    materialize_partition(resources, DAY, instance)
+
+    colors = {row[0] for row in warehouse_rows(duckdb_path, "color")}
+    assert colors == {"red"}
+
+
+def test_the_key_appears_in_no_log_event_or_error(
+    simulator, resources, duckdb_path: Path, instance: DagsterInstance, caplog
+) -> None:
+    simulator.fail_next(500, times=2)
+    materialize_partition(resources, DAY, instance)
+    simulator.fail_next(502, times=4)
+    materialize_partition(resources, DAY, instance, raise_on_error=False)
+
+    assert TEST_API_KEY not in caplog.text
+    _assert_secret_absent(instance, TEST_API_KEY)
+
+
+def test_an_unreachable_api_fails_with_a_clear_message(
+    duckdb_path: Path, tmp_path: Path, instance: DagsterInstance
+) -> None:
+    resources = make_resources("http://127.0.0.1:9", duckdb_path, tmp_path)
+
+    result = materialize_partition(resources, DAY, instance, raise_on_error=False)
+
+    assert "Could not connect to the inventory API at http://127.0.0.1:9" in _failure_message(
+        result
+    )
+    _assert_secret_absent(instance, TEST_API_KEY)
+
+
+def test_two_partitions_running_at_once_both_land(simulator, resources, duckdb_path: Path) -> None:
+    days = ["2026-11-02", "2026-11-03"]
+    results: dict[str, bool] = {}
+
+    def run(day: str) -> None:
+        with DagsterInstance.ephemeral() as own_instance:
+            results[day] = materialize_partition(resources, day, own_instance).success
+
+    threads = [threading.Thread(target=run, args=(day,)) for day in days]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert results == {day: True for day in days}
+    expected = [
+        record["id"] for day in days for record in expected_records(simulator, *day_window(day))
+    ]
+    assert [row[0] for row in warehouse_rows(duckdb_path, "id")] == sorted(expected)
+
+
+def _failure_message(result) -> str:
+    failures = [e for e in result.all_events if e.event_type == DagsterEventType.STEP_FAILURE]
+    assert failures, "the run should have failed in its step"
+    return failures[0].step_failure_data.error.message
+
+
+def _assert_secret_absent(instance: DagsterInstance, secret: str) -> None:
+    for run in instance.get_runs():
+        for record in instance.all_logs(run.run_id):
+            assert secret not in str(record)
+
+
+@pytest.mark.parametrize("day", ["2026-11-01", "2026-11-05"])
+def test_edge_days_of_the_data_load(
+    simulator, resources, duckdb_path: Path, instance: DagsterInstance, day: str
+) -> None:
+    materialize_partition(resources, day, instance)
+
+    assert [row[0] for row in warehouse_rows(duckdb_path, "id")] == [
+        record["id"] for record in expected_records(simulator, *day_window(day))
+    ]
