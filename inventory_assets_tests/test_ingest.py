@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -113,7 +113,7 @@ def test_a_changed_record_is_replaced_not_duplicated(
 ) -> None:
     materialize_partition(resources, DAY, instance)
     changed = expected_records(simulator, *day_window(DAY))[0]["id"]
-    simulator.touch([changed], datetime(2026, 11, 2, 23, 0, tzinfo=timezone.utc), quantity=4242)
+    simulator.touch([changed], datetime(2026, 11, 2, 23, 0, tzinfo=UTC), quantity=4242)
 
     materialize_partition(resources, DAY, instance)
 

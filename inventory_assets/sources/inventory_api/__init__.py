@@ -9,7 +9,7 @@ on `id`; no dlt incremental state is kept between runs.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from dlt.sources import DltSource
@@ -37,7 +37,7 @@ class Window:
 
 def to_api_timestamp(moment: datetime) -> str:
     """ISO 8601 in UTC with a `Z`, the form the contract documents."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def inventory_source(

@@ -1,0 +1,115 @@
+"""`inventory-api-sim`: run the simulated inventory API until SIGINT or SIGTERM.
+
+The demo and benchmarks start it as a subprocess, so it announces its URL on
+one stdout line (with `--port 0` that line is the only way to learn the port)
+and stops cleanly on a signal. The key is read from INVENTORY_API_KEY so it
+need not appear in a process listing; it is never printed.
+"""
+
+import argparse
+import datetime as dt
+import errno
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable
+
+from inventory_assets.simulator.server import InventoryApiSimulator, SimulatorConfig
+
+DEFAULT_API_KEY = "sim-secret-key"
+API_KEY_ENV = "INVENTORY_API_KEY"
+
+
+def _bounded(kind: type, low: float, high: float | None = None) -> Callable[[str], float]:
+    """An argparse type that also checks the range, so mistakes exit 2 with a message."""
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a valid {kind.__name__}") from None
+        if value < low or (high is not None and value > high):
+            bounds = f"between {low} and {high}" if high is not None else f">= {low}"
+            raise argparse.ArgumentTypeError(f"{text!r} must be {bounds}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date in YYYY-MM-DD form") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="inventory-api-sim",
+        description="Serve a simulated inventory REST API (GET /v1/resource).",
+    )
+    add = parser.add_argument
+    add("--host", default="127.0.0.1", help="interface to bind (default: %(default)s)")
+    add("--port", type=_bounded(int, 0, 65535), default=8000, help="0 picks a free port")
+    add("--rows", type=_bounded(int, 0), default=1000, help="number of records")
+    add("--days", type=_bounded(int, 1), default=30, help="days the updates spread over")
+    add("--start", type=_date, default=dt.date(2026, 11, 1), help="first day, YYYY-MM-DD")
+    add("--seed", type=int, default=42, help="random seed for data and faults")
+    add("--latency-ms", type=_bounded(float, 0), default=0.0, help="delay per request")
+    add("--fault-rate", type=_bounded(float, 0, 1), default=0.0, help="share of failed requests")
+    add("--retry-after", type=_bounded(int, 0), default=0, help="Retry-After seconds on 429")
+    add(
+        "--api-key",
+        default=os.environ.get(API_KEY_ENV) or DEFAULT_API_KEY,
+        help=f"accepted key (default: ${API_KEY_ENV}, else the built-in demo key)",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.api_key:
+        parser.error("--api-key must not be empty")
+    config = SimulatorConfig(
+        host=args.host,
+        port=args.port,
+        rows=args.rows,
+        days=args.days,
+        start=args.start,
+        seed=args.seed,
+        latency_ms=args.latency_ms,
+        fault_rate=args.fault_rate,
+        api_key=args.api_key,
+        retry_after_seconds=args.retry_after,
+    )
+    # Handlers go in before the data is generated, so a signal during a long
+    # start-up still ends in a clean exit rather than a traceback.
+    stopping = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
+    simulator = InventoryApiSimulator(config)
+    try:
+        simulator.start()
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            message = (
+                f"port {args.port} is already in use on {args.host}; pass --port 0 for a free one"
+            )
+        else:
+            message = f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}"
+        sys.stderr.write(f"inventory-api-sim: error: {message}\n")
+        raise SystemExit(1) from None
+
+    sys.stdout.write(
+        f"inventory-api-sim listening on {simulator.url} (rows={args.rows}, days={args.days}, "
+        f"start={args.start.isoformat()}, seed={args.seed})\n"
+    )
+    sys.stdout.flush()
+    try:
+        while not stopping.wait(0.5):
+            pass
+    finally:
+        simulator.stop()

@@ -1,0 +1,127 @@
+"""The README's `dagster asset materialize` commands, as subprocesses against the simulator."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from dagster import DagsterInstance
+from dagster._core.instance.ref import InstanceRef
+
+from inventory_assets_tests.conftest import (
+    TEST_API_KEY,
+    day_window,
+    expected_records,
+    warehouse_rows,
+)
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[1]
+DAGSTER = str(Path(sys.executable).parent / "dagster")
+
+
+@pytest.fixture
+def cli_env(simulator, duckdb_path: Path, tmp_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "INVENTORY_API_BASE_URL": simulator.url,
+        "INVENTORY_API_KEY": TEST_API_KEY,
+        "INVENTORY_DUCKDB_PATH": str(duckdb_path),
+        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+    }
+
+
+def _materialize(env: dict[str, str], *partition_args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            DAGSTER,
+            "asset",
+            "materialize",
+            "-m",
+            "inventory_assets.definitions",
+            "--select",
+            "inventory/inventory_data",
+            *partition_args,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _finish(process: subprocess.Popen) -> str:
+    output, _ = process.communicate(timeout=180)
+    assert process.returncode == 0, output[-3000:]
+    assert TEST_API_KEY not in output
+    return output
+
+
+def _ids_for(simulator, *days: str) -> list[int]:
+    return sorted(
+        record["id"] for day in days for record in expected_records(simulator, *day_window(day))
+    )
+
+
+def _assert_key_in_no_file(*roots: Path) -> None:
+    needle = TEST_API_KEY.encode()
+    for root in roots:
+        for path in root.rglob("*"):
+            if path.is_file():
+                assert needle not in path.read_bytes(), f"API key found in {path}"
+
+
+def test_one_partition_loads_exactly_that_day_and_reruns_add_nothing(
+    simulator, cli_env: dict[str, str], duckdb_path: Path, tmp_path: Path
+) -> None:
+    output = _finish(_materialize(cli_env, "--partition", "2026-11-02"))
+    assert "RUN_SUCCESS" in output
+    first = warehouse_rows(duckdb_path)
+    assert [row[0] for row in first] == _ids_for(simulator, "2026-11-02")
+
+    _finish(_materialize(cli_env, "--partition", "2026-11-02"))
+
+    assert [row[0] for row in warehouse_rows(duckdb_path)] == [row[0] for row in first]
+    _assert_key_in_no_file(tmp_path)
+
+
+def test_a_partition_range_loads_in_one_run(
+    simulator, cli_env: dict[str, str], duckdb_path: Path
+) -> None:
+    output = _finish(_materialize(cli_env, "--partition-range", "2026-11-02...2026-11-04"))
+
+    assert output.count("RUN_START") == 1
+    days = ("2026-11-02", "2026-11-03", "2026-11-04")
+    assert [row[0] for row in warehouse_rows(duckdb_path, "id")] == _ids_for(simulator, *days)
+
+
+def test_two_partitions_in_separate_processes_at_once_both_land(
+    simulator, cli_env: dict[str, str], duckdb_path: Path
+) -> None:
+    days = ("2026-11-03", "2026-11-04")
+    # Two CLI processes on a brand-new DAGSTER_HOME race to create its SQLite
+    # tables (Dagster's own start-up, not the pipeline): create them first.
+    with DagsterInstance.from_ref(InstanceRef.from_dir(cli_env["DAGSTER_HOME"])):
+        pass
+    simulator.fail_next(503, times=2)
+    processes = [_materialize(cli_env, "--partition", day) for day in days]
+
+    for process in processes:
+        _finish(process)
+
+    assert [row[0] for row in warehouse_rows(duckdb_path, "id")] == _ids_for(simulator, *days)
+
+
+def test_a_missing_key_says_which_variable_to_set(cli_env: dict[str, str]) -> None:
+    env = {k: v for k, v in cli_env.items() if k != "INVENTORY_API_KEY"}
+
+    process = _materialize(env, "--partition", "2026-11-02")
+    output, _ = process.communicate(timeout=180)
+
+    assert process.returncode != 0
+    assert "INVENTORY_API_KEY" in output

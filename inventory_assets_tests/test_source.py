@@ -1,0 +1,126 @@
+"""The dlt source alone against the simulator: paging, window parameters, retries."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import pytest
+
+from inventory_assets.simulator import InventoryApiSimulator
+from inventory_assets.sources.inventory_api import RequestStats, Window, inventory_source
+from inventory_assets.sources.inventory_api.errors import explain
+from inventory_assets_tests.conftest import TEST_API_KEY, day_window, expected_records
+
+WINDOW = Window(*day_window("2026-11-03"))
+
+
+def _extract(sim: InventoryApiSimulator, **kwargs) -> list[dict]:
+    kwargs.setdefault("backoff_factor", 0.01)
+    return list(inventory_source(sim.url, TEST_API_KEY, WINDOW, **kwargs))
+
+
+def _failure(sim: InventoryApiSimulator, **kwargs) -> Exception:
+    with pytest.raises(Exception) as caught:
+        _extract(sim, **kwargs)
+    return caught.value
+
+
+def test_pages_through_the_window_with_offset_and_limit(simulator) -> None:
+    records = _extract(simulator)
+
+    expected = expected_records(simulator, WINDOW.start, WINDOW.end)
+    assert sorted(r["id"] for r in records) == [r["id"] for r in expected]
+    offsets = [int(q["offset"]) for q in simulator.requests]
+    assert offsets == list(range(0, len(expected), 100))
+    assert {q["limit"] for q in simulator.requests} == {"100"}
+    assert {q["api_key"] for q in simulator.requests} == {"***"}, "the simulator masks what it logs"
+
+
+def test_window_parameter_names_are_configurable(simulator) -> None:
+    _extract(simulator, window_start_param="since", window_end_param="before")
+
+    first = simulator.requests[0]
+    assert first["since"] == "2026-11-03T00:00:00Z"
+    assert first["before"] == "2026-11-04T00:00:00Z"
+    assert "updated_since" not in first
+
+
+def test_retry_after_is_honoured(simulator) -> None:
+    simulator.fail_next(429, times=1, retry_after=1)
+    stats = RequestStats()
+
+    started = time.monotonic()
+    _extract(simulator, stats=stats)
+
+    assert time.monotonic() - started >= 1.0
+    assert stats.retryable_failures == 1
+
+
+def test_default_backoff_factor_is_two(simulator) -> None:
+    simulator.fail_next(503, times=1)
+
+    started = time.monotonic()
+    list(inventory_source(simulator.url, TEST_API_KEY, WINDOW))
+
+    # tenacity waits factor * 2**(attempt - 1): 2 s before the first retry.
+    assert 2.0 <= time.monotonic() - started < 4.0
+
+
+@pytest.mark.parametrize("status", [400, 401, 403])
+def test_client_errors_fail_at_once(simulator, status: int) -> None:
+    simulator.fail_next(status, times=1)
+
+    error = _failure(simulator)
+
+    assert simulator.request_count == 1
+    explained = str(explain(error, simulator.url))
+    assert f"HTTP {status}" in explained
+    assert TEST_API_KEY not in explained
+    if status != 400:
+        assert "rejected the API key" in explained
+
+
+@pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
+def test_each_transient_status_is_retried_three_times(simulator, status: int) -> None:
+    simulator.fail_next(status, times=4, retry_after=0)
+
+    error = _failure(simulator)
+
+    assert simulator.request_count == 4
+    assert f"HTTP {status}" in str(explain(error, simulator.url))
+
+
+def test_a_stalled_server_times_out_after_retries(duckdb_path) -> None:
+    from inventory_assets_tests.conftest import make_simulator
+
+    slow = make_simulator(latency_ms=1500)
+    try:
+        error = _failure(slow, request_timeout=0.3)
+        assert slow.request_count == 4
+        message = str(explain(error, slow.url))
+    finally:
+        slow.stop()
+    assert "did not answer in time" in message
+    assert TEST_API_KEY not in str(error)
+
+
+def test_a_connection_error_names_the_url_but_not_the_key() -> None:
+    source = inventory_source(
+        "http://127.0.0.1:9", TEST_API_KEY, WINDOW, backoff_factor=0.01, request_timeout=1
+    )
+    with pytest.raises(Exception) as caught:
+        list(source)
+
+    assert TEST_API_KEY not in str(caught.value)
+    assert "Could not connect to the inventory API at http://127.0.0.1:9" in str(
+        explain(caught.value, "http://127.0.0.1:9")
+    )
+
+
+def test_window_rejects_naive_or_inverted_bounds() -> None:
+    start = datetime(2026, 11, 3, tzinfo=UTC)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        Window(start.replace(tzinfo=None), start)
+    with pytest.raises(ValueError, match="must be after"):
+        Window(start, start)
