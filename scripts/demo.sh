@@ -11,6 +11,8 @@ export INVENTORY_DUCKDB_PATH="${INVENTORY_DUCKDB_PATH:-data/warehouse.duckdb}"
 export INVENTORY_PARTITIONS_START="${INVENTORY_PARTITIONS_START:-2026-11-01}"
 export DAGSTER_HOME="${DAGSTER_HOME:-$PWD/.dagster_home}"
 mkdir -p "$DAGSTER_HOME" "$(dirname "$INVENTORY_DUCKDB_PATH")"
+# A quiet local instance: no usage telemetry from a demo.
+[ -f "$DAGSTER_HOME/dagster.yaml" ] || printf 'telemetry:\n  enabled: false\n' >"$DAGSTER_HOME/dagster.yaml"
 
 sim_log=$(mktemp)
 "$PY/inventory-api-sim" --port 0 --rows 3000 --days 30 --start 2026-11-01 >"$sim_log" 2>&1 &

@@ -1,6 +1,6 @@
 """A real HTTP server that plays the third-party inventory API.
 
-The contract is /work/shared/inventory-api.md. The server must be cheap enough
+The contract is docs/inventory-api.md. The server must be cheap enough
 that benchmarks measure the client, so every record is JSON-encoded once and a
 page is a bisect plus a bytes join. It must also be safe to run next to real
 secrets: the api key travels in the query string, so no request line, URL or

@@ -1,4 +1,4 @@
-"""Constants of the inventory API contract (see shared/inventory-api.md).
+"""Constants of the inventory API contract (docs/inventory-api.md).
 
 Everything a real deployment may need to change is a parameter of
 `inventory_source`; these are the contract's defaults and the column hints.
