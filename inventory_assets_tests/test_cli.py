@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 from dagster import DagsterInstance
 from dagster._core.instance.ref import InstanceRef
@@ -35,23 +37,24 @@ def cli_env(simulator, duckdb_path: Path, tmp_path: Path) -> dict[str, str]:
     }
 
 
-def _materialize(env: dict[str, str], *partition_args: str) -> subprocess.Popen:
+def _dagster(env: dict[str, str], *args: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [
-            DAGSTER,
-            "asset",
-            "materialize",
-            "-m",
-            "inventory_assets.definitions",
-            "--select",
-            "inventory/inventory_data",
-            *partition_args,
-        ],
+        [DAGSTER, *args],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+    )
+
+
+def _materialize(
+    env: dict[str, str], *partition_args: str, select: str = "inventory/inventory_data"
+) -> subprocess.Popen:
+    return _dagster(
+        env,
+        *("asset", "materialize", "-m", "inventory_assets.definitions", "--select", select),
+        *partition_args,
     )
 
 
@@ -125,3 +128,40 @@ def test_a_missing_key_says_which_variable_to_set(cli_env: dict[str, str]) -> No
 
     assert process.returncode != 0
     assert "INVENTORY_API_KEY" in output
+
+
+def test_downstream_and_checks_run_with_the_partition(
+    simulator, cli_env: dict[str, str], duckdb_path: Path
+) -> None:
+    output = _finish(
+        _materialize(cli_env, "--partition", "2026-11-02", select="inventory/inventory_data*")
+    )
+
+    for check in ("id_is_unique", "required_columns_not_null", "quantity_not_negative"):
+        assert f"Asset check '{check}' on 'inventory/inventory_data' passed" in output
+    assert "Materialized value inventory stock_levels" in output
+    assert "Materialized value inventory low_stock_items" in output
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+        (stock_rows,) = con.execute("select count(*) from inventory.stock_levels").fetchone()
+    assert stock_rows > 0
+
+
+def test_sensor_preview_lists_the_changed_partitions(simulator, cli_env: dict[str, str]) -> None:
+    import requests
+
+    newest = max(simulator.records, key=lambda record: (record["updated_at"], record["id"]))
+    cursor = json.dumps({"since": newest["updated_at"], "seen_ids": [newest["id"]]})
+    for day in ("2026-11-06", "2026-11-08"):
+        requests.post(
+            f"{simulator.url}/_control/touch", params={"count": 2, "day": day}, timeout=5
+        ).raise_for_status()
+
+    preview = _dagster(
+        cli_env,
+        *("sensor", "preview", "inventory_change_sensor", "-m", "inventory_assets.definitions"),
+        *("--cursor", cursor),
+    )
+    output = _finish(preview)
+
+    # The CLI prints how many runs (one per changed day), not their partition keys.
+    assert "Sensor returning run requests for 2 run(s)" in output, output

@@ -8,7 +8,14 @@ import tomllib
 from pathlib import Path
 
 import yaml
-from dagster import AssetKey, BackfillPolicy, DailyPartitionsDefinition, EnvVar
+from dagster import (
+    AssetKey,
+    BackfillPolicy,
+    DailyPartitionsDefinition,
+    DefaultScheduleStatus,
+    DefaultSensorStatus,
+    EnvVar,
+)
 
 from inventory_assets.definitions import defs
 from inventory_assets.defs.ingest import inventory_api_assets
@@ -17,11 +24,16 @@ from inventory_assets.sources.inventory_api import inventory_source
 ROOT = Path(__file__).resolve().parents[1]
 
 
+INVENTORY_DATA = AssetKey(["inventory", "inventory_data"])
+STOCK_LEVELS = AssetKey(["inventory", "stock_levels"])
+LOW_STOCK_ITEMS = AssetKey(["inventory", "low_stock_items"])
+
+
 def test_inventory_data_spec_snapshot() -> None:
     graph = defs.resolve_asset_graph()
-    key = AssetKey(["inventory", "inventory_data"])
+    key = INVENTORY_DATA
 
-    assert set(graph.get_all_asset_keys()) == {key}
+    assert set(graph.get_all_asset_keys()) == {INVENTORY_DATA, STOCK_LEVELS, LOW_STOCK_ITEMS}
     node = graph.get(key)
     assert node.group_name == "inventory"
     assert node.kinds == {"dlt", "duckdb"}
@@ -32,6 +44,48 @@ def test_inventory_data_spec_snapshot() -> None:
     assert partitions.timezone == "UTC"
     assert partitions.start.strftime("%Y-%m-%d") == "2026-01-01"
     assert node.backfill_policy == BackfillPolicy.single_run()
+    assert node.freshness_policy is not None
+
+
+def test_downstream_and_checks_snapshot() -> None:
+    graph = defs.resolve_asset_graph()
+    assert graph.get(STOCK_LEVELS).parent_keys == {INVENTORY_DATA}
+    assert graph.get(LOW_STOCK_ITEMS).parent_keys == {STOCK_LEVELS}
+    for key in (STOCK_LEVELS, LOW_STOCK_ITEMS):
+        node = graph.get(key)
+        assert node.group_name == "inventory"
+        assert node.partitions_def is None
+        assert node.automation_condition is not None
+    checks = {key.name: key for key in graph.asset_check_keys}
+    assert set(checks) == {
+        "id_is_unique",
+        "required_columns_not_null",
+        "quantity_not_negative",
+        "updated_at_in_window",
+        "freshness_check",
+    }
+    assert all(key.asset_key == INVENTORY_DATA for key in checks.values())
+    blocking = {name for name, key in checks.items() if graph.get(key).blocking}
+    assert blocking == {"id_is_unique", "required_columns_not_null", "quantity_not_negative"}
+
+
+def test_jobs_sensors_and_schedule_snapshot() -> None:
+    ingest = defs.resolve_job_def("inventory_ingest_job")
+    ingest_checks = {key.name for key in ingest.asset_layer.asset_graph.asset_check_keys}
+    assert "freshness_check" not in ingest_checks, "freshness is evaluated by its own sensor"
+    assert ingest.partitions_def is not None
+    refresh = defs.resolve_job_def("inventory_refresh_job")
+    assert refresh.asset_layer.executable_asset_keys == {STOCK_LEVELS, LOW_STOCK_ITEMS}
+
+    statuses = {s.name: s.default_status for s in defs.sensors}
+    assert statuses == {
+        "inventory_change_sensor": DefaultSensorStatus.STOPPED,
+        "inventory_freshness_sensor": DefaultSensorStatus.RUNNING,
+        "inventory_automation_sensor": DefaultSensorStatus.RUNNING,
+    }
+    (schedule,) = defs.schedules
+    assert schedule.name == "inventory_daily_schedule"
+    assert schedule.default_status == DefaultScheduleStatus.STOPPED
 
 
 def test_resources_take_url_and_key_from_the_environment() -> None:

@@ -5,6 +5,7 @@ window boundaries, errors and faults must be exactly what the contract says.
 """
 
 import datetime as dt
+import json
 import os
 import re
 import signal
@@ -266,6 +267,11 @@ def test_cli_serves_until_sigterm() -> None:
         assert "cli-key" not in line
         response = requests.get(f"{match[1]}/v1/resource?api_key=cli-key&limit=5", timeout=10)
         assert response.status_code == 200 and response.json()["total"] == 30
+        # The control endpoint is how another process changes the running simulator.
+        touch = requests.post(f"{match[1]}/_control/touch?count=2&day=2026-12-24", timeout=10)
+        assert [c["updated_at"][:10] for c in touch.json()["touched"]] == ["2026-12-24"] * 2
+        window = f"{match[1]}/v1/resource?api_key=cli-key&updated_since=2026-12-24"
+        assert requests.get(window, timeout=10).json()["total"] == 2
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
         assert "cli-key" not in process.stderr.read()  # type: ignore[union-attr]
@@ -291,3 +297,159 @@ def test_cli_rejects_bad_arguments(args, capsys) -> None:
         cli_main(args)
     assert exit_info.value.code == 2
     assert args[0] in capsys.readouterr().err
+
+
+# -- control endpoints ---------------------------------------------------------------------------
+
+
+def control(
+    sim: InventoryApiSimulator,
+    path: str,
+    method: str = "POST",
+    session: requests.Session | None = None,
+    **params: object,
+) -> requests.Response:
+    """Call /_control/<path> as another process would: real HTTP, no api key."""
+    return (session or requests).request(
+        method, f"{sim.url}/_control/{path}", params=params, timeout=10
+    )
+
+
+def touched(sim: InventoryApiSimulator, **params: object) -> list[dict]:
+    response = control(sim, "touch", **params)
+    assert response.status_code == 200, response.text
+    assert response.headers["Content-Type"].startswith("application/json")
+    return response.json()["touched"]
+
+
+def test_touch_endpoint_moves_records_to_a_day_or_an_instant(make_sim) -> None:
+    sim = make_sim()
+    before = {r["id"]: r for r in sim.records}
+    changes = touched(sim, count=5, day="2026-11-20")
+    assert len({c["id"] for c in changes}) == 5
+    for change in changes:
+        assert TIMESTAMP.match(change["updated_at"])
+        assert change["updated_at"].startswith("2026-11-20T")
+        assert 0 <= change["quantity"] <= 500
+        assert change["quantity"] != before[change["id"]]["quantity"]
+    after = {r["id"]: r for r in sim.records}
+    for change in changes:
+        expected = {**before[change["id"]], **change}
+        assert after[change["id"]] == expected  # only updated_at and quantity changed
+    assert sum(after[i] != before[i] for i in before) == 5
+    # An offset is converted to UTC; a given quantity is used as is.
+    changes = touched(sim, count=3, at="2026-11-21T08:30:00+02:00", quantity=7)
+    assert [(c["updated_at"], c["quantity"]) for c in changes] == [("2026-11-21T06:30:00Z", 7)] * 3
+
+
+def test_default_touches_follow_the_vendor_clock(make_sim) -> None:
+    sim = make_sim()
+    newest = max(r["updated_at"] for r in sim.records)
+    assert control(sim, "state", "GET").json() == {"rows": 500, "newest_updated_at": newest}
+    first = touched(sim)  # count defaults to 1
+    second = touched(sim, count=2)
+    one_second = dt.timedelta(seconds=1)
+    moment = dt.datetime.fromisoformat(newest.replace("Z", "+00:00")) + one_second
+    assert [c["updated_at"] for c in first] == [moment.strftime("%Y-%m-%dT%H:%M:%SZ")]
+    moment += one_second
+    assert [c["updated_at"] for c in second] == [moment.strftime("%Y-%m-%dT%H:%M:%SZ")] * 2
+    state = control(sim, "state", "GET").json()
+    assert state == {"rows": 500, "newest_updated_at": second[0]["updated_at"]}
+
+
+def test_touches_are_visible_through_the_api_on_one_kept_alive_connection(make_sim) -> None:
+    sim = make_sim()
+    with requests.Session() as session:
+        # A body is allowed and ignored; it must not break the next request on the connection.
+        response = session.post(f"{sim.url}/_control/touch?count=4", data=b"x" * 5000, timeout=10)
+        changes = response.json()["touched"]
+        since = changes[0]["updated_at"]
+        body = get(sim, session, updated_since=since).json()
+        response = session.post(f"{sim.url}/_control/touch", timeout=10)  # empty body
+        assert response.status_code == 200
+    assert body["total"] == 4
+    assert [(r["id"], r["quantity"]) for r in body["data"]] == [
+        (c["id"], c["quantity"]) for c in changes
+    ]
+    assert sim.connection_count == 1
+    assert sim.request_count == 1  # control calls are not API requests
+    assert sim.requests == [{"api_key": "***", "updated_since": since}]
+
+
+BAD_TOUCHES = [
+    ({"count": 0}, "count"),
+    ({"count": 10_001}, "count"),
+    ({"count": "five"}, "count"),
+    ({"count": 501}, "count"),  # more than the 500 records
+    ({"day": "2026-13-01"}, "day"),
+    ({"day": "20261101"}, "day"),
+    ({"at": "soon"}, "at"),
+    ({"quantity": -1}, "quantity"),
+    ({"cnt": 5}, "accepts: at, count, day, quantity"),
+]
+
+
+def test_bad_touch_parameters_get_400_and_change_nothing(make_sim) -> None:
+    # One simulator for all cases: each start/stop costs a shutdown poll.
+    sim = make_sim()
+    before = sim.records
+    with requests.Session() as session:
+        for query, named in BAD_TOUCHES:
+            response = control(sim, "touch", session=session, **query)
+            assert response.status_code == 400, query
+            assert named in response.json()["error"], query
+    assert sim.records == before
+
+
+def test_touch_random_rejects_bad_arguments_in_process(make_sim) -> None:
+    sim = make_sim()
+    before = sim.records
+    for kwargs, named in (
+        ({"count": 0}, "count"),
+        ({"count": 501}, "count"),
+        ({"day": "2026-11-31"}, "day"),
+        ({"at": "2026-11-20 noon"}, "at"),
+        ({"quantity": -5}, "quantity"),
+    ):
+        with pytest.raises(ValueError, match=named):
+            sim.touch_random(**kwargs)  # type: ignore[arg-type]
+    assert sim.records == before
+
+
+def test_control_routes_methods_and_the_read_only_api(make_sim) -> None:
+    sim = make_sim(rows=10)
+    assert control(sim, "nowhere").status_code == 404
+    assert control(sim, "", "GET").status_code == 404
+    response = control(sim, "touch", "GET")
+    assert response.status_code == 405 and response.headers["Allow"] == "POST"
+    assert control(sim, "state", "POST").headers["Allow"] == "GET"
+    assert control(sim, "state", "GET", api_key=KEY).status_code == 200  # a key is tolerated
+    for method in ("POST", "PUT", "PATCH", "DELETE"):
+        response = requests.request(method, f"{sim.url}/v1/resource", timeout=10)
+        assert response.status_code == 405 and response.headers["Allow"] == "GET"
+    assert sim.request_count == 0
+
+
+def test_control_answers_loopback_clients_only(make_sim) -> None:
+    sim = make_sim(rows=10)
+    before = sim.records
+    for host in ("192.0.2.7", "10.0.0.1", "::2", "localhost", ""):
+        response = sim.control("POST", "/_control/touch?count=1", host)
+        assert response.status == 403, host
+        assert "loopback" in json.loads(response.body)["error"]
+        assert sim.control("GET", "/_control/nowhere", host).status == 403
+    assert sim.records == before
+    for host in ("127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1"):
+        assert sim.control("GET", "/_control/state", host).status == 200, host
+
+
+def test_touch_sequences_are_deterministic_over_http_and_in_process(make_sim) -> None:
+    def sequence(touch: Callable[..., list[dict]]) -> list[list[dict]]:
+        return [touch(count=3), touch(count=4, day="2026-11-02"), touch(quantity=0), touch()]
+
+    sim = make_sim()
+    over_http = sequence(lambda **params: touched(sim, **params))
+    in_process = sequence(make_sim().touch_random)
+    assert over_http == in_process
+    assert over_http[0] != sequence(make_sim(seed=7).touch_random)[0]
+    assert make_sim(rows=0).state() == {"rows": 0, "newest_updated_at": None}

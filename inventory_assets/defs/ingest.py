@@ -34,11 +34,17 @@ from inventory_assets.defs.resources import (
     DuckDBDestinationResource,
     InventoryApiResource,
 )
-from inventory_assets.sources.inventory_api import RequestStats, Window, inventory_source
+from inventory_assets.sources.inventory_api import (
+    RequestStats,
+    Window,
+    declared_table,
+    inventory_source,
+)
 from inventory_assets.sources.inventory_api import settings as api_settings
 from inventory_assets.sources.inventory_api.errors import explain
 
 INVENTORY_DATA_KEY = AssetKey(["inventory", api_settings.RESOURCE_NAME])
+LOAD_IDS_METADATA_KEY = "dlt_load_ids"
 
 
 class InventoryTranslator(DagsterDltTranslator):
@@ -85,6 +91,7 @@ class LoadOutcome:
     stats: RequestStats
     table_rows: int
     columns: TableSchema
+    load_ids: tuple[str, ...]
 
 
 @dlt_assets(
@@ -132,11 +139,13 @@ def load_window(
     destination: DuckDBDestinationResource,
 ) -> LoadOutcome:
     """Extract and normalize unlocked, then load under the destination's write lock."""
+    source.resources.add(declared_table())
     pipeline.extract(source)
     normalize_info = pipeline.normalize()
     table = api_settings.RESOURCE_NAME
     with destination.write_lock():
-        pipeline.load().raise_on_failed_jobs()
+        load_info = pipeline.load()
+        load_info.raise_on_failed_jobs()
         table_rows = _table_row_count(pipeline, table)
     return LoadOutcome(
         window=window,
@@ -144,22 +153,13 @@ def load_window(
         stats=stats,
         table_rows=table_rows,
         columns=_column_schema(pipeline, table),
+        load_ids=tuple(load_info.loads_ids),
     )
 
 
 def _table_row_count(pipeline: dlt.Pipeline, table: str) -> int:
-    """Rows in the destination table; 0 before its first non-empty load created it."""
+    """Rows in the destination table (which `declared_table` guarantees exists)."""
     with pipeline.sql_client() as client:
-        if not client.has_dataset():
-            return 0
-        exists = client.execute_sql(
-            "select count(*) from information_schema.tables"
-            " where table_schema = %s and table_name = %s",
-            client.dataset_name,
-            table,
-        )
-        if not exists or not exists[0][0]:
-            return 0
         rows = client.execute_sql(f"select count(*) from {client.make_qualified_table_name(table)}")
         return int(rows[0][0]) if rows else 0
 
@@ -207,4 +207,6 @@ def _metadata(outcome: LoadOutcome) -> dict:
         "retries": MetadataValue.int(outcome.stats.retryable_failures),
         "window_start": MetadataValue.text(window.start.isoformat()),
         "window_end": MetadataValue.text(window.end.isoformat()),
+        # The `_dlt_load_id` of the rows this run wrote: checks use it to find them.
+        LOAD_IDS_METADATA_KEY: MetadataValue.text(",".join(outcome.load_ids)),
     }

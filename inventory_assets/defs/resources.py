@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import dlt
+import duckdb
 from dagster import ConfigurableResource
 from dlt.common.destination import Destination
 from dlt.sources import DltSource
@@ -20,6 +21,7 @@ from pydantic import Field
 
 from inventory_assets.sources.inventory_api import RequestStats, Window, inventory_source
 from inventory_assets.sources.inventory_api import settings as api_settings
+from inventory_assets.sources.inventory_api.changes import ChangeFeed
 
 # Not `inventory.duckdb`: DuckDB names the catalog after the file, and a catalog
 # named like the `inventory` schema makes every `inventory.<table>` ambiguous.
@@ -63,6 +65,10 @@ class InventoryApiResource(ConfigurableResource):
             stats=stats,
         )
 
+    def change_feed(self) -> ChangeFeed:
+        """The light-weight client the change sensor polls with."""
+        return ChangeFeed(self.base_url, self.api_key, window_start_param=self.window_start_param)
+
 
 class DuckDBDestinationResource(ConfigurableResource):
     """The DuckDB file the inventory dataset lives in.
@@ -102,6 +108,20 @@ class DuckDBDestinationResource(ConfigurableResource):
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection for the SQL that checks and downstream assets run in the warehouse.
+
+        It holds the write lock too: DuckDB refuses even a reader while another
+        process writes.
+        """
+        with self.write_lock(), duckdb.connect(str(self.database_path)) as connection:
+            yield connection
+
+    def table(self, name: str) -> str:
+        """The qualified name of a table in the dataset."""
+        return f"{self.dataset_name}.{name}"
 
 
 class DltPipelineResource(ConfigurableResource):

@@ -26,6 +26,12 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from inventory_assets.simulator.control import (
+    MAX_QUANTITY,
+    MAX_TOUCH_COUNT,
+    is_control_path,
+)
+from inventory_assets.simulator.control import handle as handle_control
 from inventory_assets.simulator.data import format_timestamp, generate_records
 
 __all__ = ["InventoryApiSimulator", "SimulatorConfig"]
@@ -36,6 +42,8 @@ DEFAULT_LIMIT = 100
 FAULT_STATUSES = (429, 500, 502, 503, 504)
 _JSON = "application/json; charset=utf-8"
 _REDACTED = "***"
+_MAX_CONTROL_BODY = 1 << 20  # control bodies are ignored; a larger one is a mistake
+_SECONDS_PER_DAY = 86_400
 _Key = tuple[str, int]  # (normalised updated_at, id): the serving order
 
 
@@ -166,6 +174,41 @@ class _RecordIndex:
         self.key_of[record["id"]] = new
 
 
+def _touch_moment(at: dt.datetime | str | None) -> dt.datetime | None:
+    if at is None or isinstance(at, dt.datetime):
+        return at
+    try:
+        return parse_timestamp(at)
+    except (ValueError, OverflowError):
+        raise ValueError(
+            "at must be an ISO 8601 UTC timestamp, e.g. 2026-11-20T08:30:00Z"
+        ) from None
+
+
+def _touch_day(day: dt.date | str | None) -> dt.date | None:
+    if day is None or isinstance(day, dt.date):
+        return day
+    try:
+        if len(day) == 10:  # fromisoformat also takes "20261101" and week dates
+            return dt.date.fromisoformat(day)
+    except ValueError:
+        pass
+    raise ValueError("day must be a date in YYYY-MM-DD form, e.g. 2026-11-20")
+
+
+def _check_touch_args(count: int, quantity: int | None) -> None:
+    if not 1 <= count <= MAX_TOUCH_COUNT:
+        raise ValueError(f"count must be an integer between 1 and {MAX_TOUCH_COUNT}")
+    if quantity is not None and not 0 <= quantity <= MAX_QUANTITY:
+        raise ValueError(f"quantity must be an integer between 0 and {MAX_QUANTITY}")
+
+
+def _other_quantity(rng: random.Random, old: int) -> int:
+    """A uniform draw from 0..500 without `old`, so every touch is a visible change."""
+    new = rng.randrange(500)
+    return new + 1 if new >= old else new
+
+
 def _first_values(query: str) -> dict[str, str]:
     return {name: values[0] for name, values in parse_qs(query, keep_blank_values=True).items()}
 
@@ -207,13 +250,52 @@ class _Handler(BaseHTTPRequestHandler):
     server: "_HttpServer"
 
     def do_GET(self) -> None:
-        self._send(self.server.simulator.respond(self.path))
+        if is_control_path(self.path):
+            self._control()
+        else:
+            self._send(self.server.simulator.respond(self.path))
 
-    def _method_not_allowed(self) -> None:
-        self.close_connection = True  # the request body is unread
-        self._send(_error(405, "method not allowed", (("Allow", "GET"),)))
+    def _write_method(self) -> None:
+        """POST and friends: only control paths take them; the vendor API is read-only."""
+        if not is_control_path(self.path):
+            self.close_connection = True  # the request body is unread
+            self._send(_error(405, "method not allowed", (("Allow", "GET"),)))
+        elif self._discard_body():
+            self._control()
 
-    do_POST = do_PUT = do_PATCH = do_DELETE = _method_not_allowed
+    do_POST = do_PUT = do_PATCH = do_DELETE = _write_method
+
+    def _control(self) -> None:
+        host = self.client_address[0]
+        self._send(self.server.simulator.control(self.command, self.path, host))
+
+    def _discard_body(self) -> bool:
+        """Read and drop a request body so keep-alive survives; False if answered already.
+
+        A chunked body is not read: the connection is closed after the reply
+        instead, since its unread bytes would be taken for the next request.
+        """
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            self.close_connection = True
+            return True
+        try:
+            remaining = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            remaining = -1
+        if not 0 <= remaining <= _MAX_CONTROL_BODY:
+            self.close_connection = True
+            if remaining < 0:
+                self._send(_error(400, "Content-Length must be a non-negative integer"))
+            else:
+                self._send(_error(413, "control requests take no body beyond 1 MiB"))
+            return False
+        while remaining > 0:
+            chunk = self.rfile.read(min(remaining, 65_536))
+            if not chunk:  # the client hung up mid-body
+                self.close_connection = True
+                break
+            remaining -= len(chunk)
+        return True
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         # The default page quotes the request line, which carries the api key.
@@ -290,6 +372,9 @@ class InventoryApiSimulator:
             )
         )
         self._fault_rng = random.Random(self.config.seed)
+        # Its own generator, so touches do not shift the fault sequence and vice versa.
+        self._touch_rng = random.Random(f"touch:{self.config.seed}")
+        self._ids = sorted(self._index.key_of)  # records are never added or removed
         self._scripted: deque[tuple[int, int | None]] = deque()
         self._request_count = 0
         self._requests: list[dict[str, str]] = []
@@ -363,10 +448,70 @@ class InventoryApiSimulator:
             missing = [i for i in ids if i not in self._index.key_of]
             if missing:
                 raise KeyError(f"no records with ids {missing}")
-            for record_id in ids:
-                record = self._index.get(record_id)
-                record.update(changes, updated_at=updated_at)
-                self._index.put(record)
+            self._update({i: {**changes, "updated_at": updated_at} for i in ids})
+
+    def _update(self, changes_by_id: dict[int, dict[str, Any]]) -> None:
+        """Apply per-record changes and re-sort them in the index; caller holds the lock."""
+        for record_id, changes in changes_by_id.items():
+            self._index.put(self._index.get(record_id) | changes)
+
+    def touch_random(
+        self,
+        count: int = 1,
+        at: dt.datetime | str | None = None,
+        day: dt.date | str | None = None,
+        quantity: int | None = None,
+    ) -> list[dict]:
+        """Change `count` distinct records as a vendor update would; return what changed.
+
+        This is what POST /_control/touch runs, so a test in this process and a
+        sensor in another see the same behaviour. Records come from a generator
+        seeded from the config seed, so the same sequence of calls on the same
+        config touches the same ids. The new updated_at is `at` if given (naive
+        or string = UTC); else, with `day`, a random second of that UTC day per
+        record; else the vendor's clock, one second after the newest updated_at
+        (whole seconds), so no local clock is involved and touches move forward.
+        `quantity` becomes the given value, else a random 0..500 that differs
+        from the old one. ValueError for bad arguments, with a client-safe message.
+        """
+        moment, date = _touch_moment(at), _touch_day(day)
+        _check_touch_args(count, quantity)
+        spread = 0  # seconds after `moment` that each record's time is drawn from
+        if moment is None and date is not None:
+            moment = dt.datetime.combine(date, dt.time(), tzinfo=dt.UTC)
+            spread = _SECONDS_PER_DAY
+        with self._lock:
+            if count > len(self._ids):
+                raise ValueError(f"count must not exceed the number of records ({len(self._ids)})")
+            ids = sorted(self._touch_rng.sample(self._ids, count))
+            start = self._vendor_clock() if moment is None else moment
+            changes = {i: self._random_change(i, start, spread, quantity) for i in ids}
+            self._update(changes)
+        return [{"id": i, **change} for i, change in changes.items()]
+
+    def _random_change(
+        self, record_id: int, start: dt.datetime, spread: int, quantity: int | None
+    ) -> dict[str, Any]:
+        """One record's new updated_at and quantity; caller holds the lock."""
+        rng = self._touch_rng
+        when = start + dt.timedelta(seconds=rng.randrange(spread)) if spread else start
+        if quantity is None:
+            quantity = _other_quantity(rng, self._index.get(record_id)["quantity"])
+        return {"updated_at": format_timestamp(when), "quantity": quantity}
+
+    def _vendor_clock(self) -> dt.datetime:
+        """One whole second after the newest updated_at; caller holds the lock."""
+        newest = dt.datetime.fromisoformat(self._index.keys[-1][0]).replace(tzinfo=dt.UTC)
+        return newest.replace(microsecond=0) + dt.timedelta(seconds=1)
+
+    def state(self) -> dict[str, Any]:
+        """Row count and newest updated_at (None without rows), for tests and demos."""
+        with self._lock:
+            newest = self._index.keys[-1][0] if self._index.keys else None
+            rows = len(self._index.keys)
+        if newest is not None:
+            newest = format_timestamp(dt.datetime.fromisoformat(newest))
+        return {"rows": rows, "newest_updated_at": newest}
 
     def add_field(self, name: str, value: Any) -> None:
         """Add a field to every record, as a vendor may do without notice."""
@@ -410,6 +555,11 @@ class InventoryApiSimulator:
             self._connection_count += 1
 
     # -- serving -----------------------------------------------------------------------------
+
+    def control(self, method: str, target: str, client_host: str) -> _Response:
+        """Answer a /_control/ request (see control.py); not counted as an API request."""
+        reply = handle_control(self, method, target, client_host)
+        return _Response(reply.status, json.dumps(reply.payload).encode(), reply.headers)
 
     def respond(self, target: str) -> _Response:
         """Answer one GET request target ("/path?query"), as the vendor would.

@@ -12,13 +12,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import dlt
+from dlt.extract.resource import DltResource
 from dlt.sources import DltSource
 from dlt.sources.rest_api import rest_api_source
 
 from inventory_assets.sources.inventory_api import settings
 from inventory_assets.sources.inventory_api.http import RequestStats, build_session
 
-__all__ = ["RequestStats", "Window", "inventory_source", "to_api_timestamp"]
+__all__ = [
+    "RequestStats",
+    "Window",
+    "declared_table",
+    "inventory_source",
+    "to_api_timestamp",
+]
 
 
 @dataclass(frozen=True)
@@ -113,3 +121,22 @@ def _config(base_url: str, api_key: str, params: dict[str, str], session: Any) -
             }
         ],
     }
+
+
+def declared_table() -> DltResource:
+    """A resource that yields no rows, only the table with its declared columns.
+
+    dlt creates a table when rows first arrive; adding this to the source at
+    run time makes `inventory_data` exist after any load, even an empty first
+    one, so checks and downstream SQL always find it. (Added at run time only:
+    the asset specs must show one resource.)
+    """
+    return dlt.resource(
+        [dlt.mark.materialize_table_schema()],
+        name=f"{settings.RESOURCE_NAME}_declared",
+        table_name=settings.RESOURCE_NAME,
+        columns=settings.COLUMNS,
+        primary_key="id",
+        write_disposition="merge",
+        max_table_nesting=0,
+    )

@@ -98,17 +98,18 @@ def build_session(
     *,
     backoff_factor: float = settings.BACKOFF_FACTOR,
     request_timeout: float = settings.REQUEST_TIMEOUT_SECONDS,
+    max_retries: int = settings.MAX_RETRIES,
 ) -> requests.Session:
     """A session that retries as the contract says and never hands the key upwards.
 
     dlt's `Client` brings tenacity-based retries that honour `Retry-After`;
-    `request_max_attempts` counts the first attempt, hence `MAX_RETRIES + 1`.
+    `request_max_attempts` counts the first attempt, hence `max_retries + 1`.
     """
     client = Client(
         request_timeout=request_timeout,
         raise_for_status=False,
         status_codes=settings.RETRY_STATUSES,
-        request_max_attempts=settings.MAX_RETRIES + 1,
+        request_max_attempts=max_retries + 1,
         request_backoff_factor=backoff_factor,
         request_max_retry_delay=settings.MAX_RETRY_DELAY_SECONDS,
         respect_retry_after_header=True,

@@ -1,0 +1,176 @@
+"""Quality checks on `inventory/inventory_data`, evaluated in the warehouse after each load.
+
+Three are blocking (severity ERROR): a duplicate `id`, a missing required value
+or a negative quantity would make every downstream sum wrong, so a run that
+loads such data stops before its downstream assets. `updated_at_in_window` only
+warns: rows outside the window mean the API ignored the window parameters,
+which costs efficiency, not correctness (rows still merge on `id`). All four
+gate the automated downstream refresh (see `marts.py`).
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetChecksDefinition,
+    AssetCheckSeverity,
+    AssetRecordsFilter,
+    MetadataValue,
+    asset_check,
+)
+
+from inventory_assets.defs.ingest import INVENTORY_DATA_KEY, LOAD_IDS_METADATA_KEY
+from inventory_assets.defs.resources import DuckDBDestinationResource
+from inventory_assets.sources.inventory_api import settings as api_settings
+
+REQUIRED_COLUMNS = ("id", "inventory_id", "quantity", "updated_at")
+SAMPLE_SIZE = 10
+
+
+@dataclass(frozen=True)
+class Offenders:
+    """Rows that break a rule: how many, and the first few ids to look at."""
+
+    count: int
+    sample_ids: list
+
+    @property
+    def passed(self) -> bool:
+        return self.count == 0
+
+
+def find_offenders(
+    con: duckdb.DuckDBPyConnection, id_query: str, params: Sequence = ()
+) -> Offenders:
+    """Run a query that selects the `id` of every offending row."""
+    count, sample = con.execute(
+        f"select count(*), list(id order by id)[1:{SAMPLE_SIZE}] from ({id_query})", list(params)
+    ).fetchone()
+    return Offenders(count=count, sample_ids=list(sample or []))
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    found = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchone()
+    return bool(found and found[0])
+
+
+def _result(offenders: Offenders, what: str, severity: AssetCheckSeverity) -> AssetCheckResult:
+    description = (
+        f"No rows with {what}."
+        if offenders.passed
+        else f"{offenders.count} rows with {what}; first ids: {offenders.sample_ids}"
+    )
+    return AssetCheckResult(
+        passed=offenders.passed,
+        description=description,
+        severity=severity,
+        metadata={
+            "offending_rows": MetadataValue.int(offenders.count),
+            "sample_ids": MetadataValue.json(offenders.sample_ids),
+        },
+    )
+
+
+def _check_table(
+    destination: DuckDBDestinationResource,
+    what: str,
+    id_query: str,
+    params: Sequence = (),
+    severity: AssetCheckSeverity = AssetCheckSeverity.ERROR,
+) -> AssetCheckResult:
+    """Evaluate one rule; a table that no load has created yet has nothing wrong in it."""
+    table = destination.table(api_settings.RESOURCE_NAME)
+    with destination.connect() as con:
+        if not _table_exists(con, destination.dataset_name, api_settings.RESOURCE_NAME):
+            return AssetCheckResult(passed=True, description="No rows loaded yet.")
+        offenders = find_offenders(con, id_query.format(table=table), params)
+    return _result(offenders, what, severity)
+
+
+@asset_check(asset=INVENTORY_DATA_KEY, blocking=True, description="Every `id` appears once.")
+def id_is_unique(destination: DuckDBDestinationResource) -> AssetCheckResult:
+    return _check_table(
+        destination, "a duplicate id", "select id from {table} group by id having count(*) > 1"
+    )
+
+
+@asset_check(
+    asset=INVENTORY_DATA_KEY,
+    blocking=True,
+    description=f"{', '.join(REQUIRED_COLUMNS)} are never null.",
+)
+def required_columns_not_null(destination: DuckDBDestinationResource) -> AssetCheckResult:
+    any_null = " or ".join(f"{column} is null" for column in REQUIRED_COLUMNS)
+    return _check_table(
+        destination, "a null required value", f"select id from {{table}} where {any_null}"
+    )
+
+
+@asset_check(asset=INVENTORY_DATA_KEY, blocking=True, description="`quantity` is never negative.")
+def quantity_not_negative(destination: DuckDBDestinationResource) -> AssetCheckResult:
+    return _check_table(
+        destination, "a negative quantity", "select id from {table} where quantity < 0"
+    )
+
+
+@dataclass(frozen=True)
+class LoadWindow:
+    """The window and dlt load ids a materialization recorded."""
+
+    start: datetime
+    end: datetime
+    load_ids: list[str]
+
+
+def _latest_load(context: AssetCheckExecutionContext) -> LoadWindow | None:
+    """This run's materialization of inventory_data, else the newest one."""
+    records = context.instance.fetch_materializations(
+        AssetRecordsFilter(asset_key=INVENTORY_DATA_KEY), limit=100, ascending=False
+    ).records
+    if not records:
+        return None
+    own = [record for record in records if record.run_id == context.run.run_id]
+    metadata = (own or records)[0].asset_materialization.metadata  # type: ignore[union-attr]
+    load_ids = str(metadata[LOAD_IDS_METADATA_KEY].value or "")
+    return LoadWindow(
+        start=datetime.fromisoformat(str(metadata["window_start"].value)),
+        end=datetime.fromisoformat(str(metadata["window_end"].value)),
+        load_ids=[load_id for load_id in load_ids.split(",") if load_id],
+    )
+
+
+@asset_check(
+    asset=INVENTORY_DATA_KEY,
+    blocking=False,
+    description="Rows of the latest load have `updated_at` inside the window it asked for.",
+)
+def updated_at_in_window(
+    context: AssetCheckExecutionContext, destination: DuckDBDestinationResource
+) -> AssetCheckResult:
+    load = _latest_load(context)
+    if load is None or not load.load_ids:
+        return AssetCheckResult(passed=True, description="The latest load wrote no rows.")
+    placeholders = ", ".join("?" for _ in load.load_ids)
+    return _check_table(
+        destination,
+        f"updated_at outside [{load.start.isoformat()}, {load.end.isoformat()})",
+        f"select id from {{table}} where _dlt_load_id in ({placeholders})"
+        " and not (updated_at >= ? and updated_at < ?)",
+        [*load.load_ids, load.start, load.end],
+        severity=AssetCheckSeverity.WARN,
+    )
+
+
+quality_checks: list[AssetChecksDefinition] = [
+    id_is_unique,
+    required_columns_not_null,
+    quantity_not_negative,
+    updated_at_in_window,
+]

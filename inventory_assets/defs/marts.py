@@ -1,0 +1,153 @@
+"""Downstream assets computed in the warehouse from `inventory/inventory_data`.
+
+The SQL runs inside DuckDB through the destination resource, so no copy of the
+data passes through Python. Both assets are refreshed automatically after
+`inventory_data` updates, but only while its quality and freshness checks pass.
+"""
+
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AutomationCondition,
+    Config,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
+from pydantic import Field
+
+from inventory_assets.defs.ingest import INVENTORY_DATA_KEY
+from inventory_assets.defs.reports import bar_chart_png, embedded_png, markdown_table
+from inventory_assets.defs.resources import DuckDBDestinationResource
+
+STOCK_LEVELS_KEY = AssetKey(["inventory", "stock_levels"])
+LOW_STOCK_ITEMS_KEY = AssetKey(["inventory", "low_stock_items"])
+PREVIEW_ROWS = 10
+
+# Refresh after an upstream update (eager), but only while every check of every
+# upstream asset - quality and partition freshness - has passed against its
+# latest materialization, and no upstream FreshnessPolicy has failed. While one
+# has not, the evaluation shows this labelled sub-condition as false in the UI,
+# so a blocked refresh is visible, not silent. Eager's "no missing deps" is
+# dropped: a daily asset always has partitions nobody loads (before the data
+# starts), and the checks already prove the loaded ones good.
+upstream_is_good = AutomationCondition.all_deps_match(
+    AutomationCondition.all_checks_match(AutomationCondition.check_passed(), blocking_only=False)
+    & ~AutomationCondition.freshness_failed()
+).with_label("upstream checks passed and upstream not stale")
+refresh_when_upstream_is_good = (
+    AutomationCondition.eager().without(~AutomationCondition.any_deps_missing()) & upstream_is_good
+)
+
+STOCK_LEVELS_SQL = """
+create or replace table {target} as
+select
+    inventory_id,
+    warehouse,
+    arg_max(product_name, updated_at) as product_name,
+    cast(sum(quantity) as bigint) as total_quantity,
+    cast(sum(quantity * unit_price) as decimal(38, 4)) as total_value,
+    count(*) as records,
+    count(*) filter (where unit_price is null) as unpriced_records,
+    max(updated_at) as last_updated_at
+from {source}
+group by inventory_id, warehouse
+"""
+
+LOW_STOCK_SQL = """
+create or replace table {target} as
+select inventory_id, warehouse, product_name, total_quantity, total_value, last_updated_at
+from {source}
+where total_quantity <= {threshold}
+"""
+
+
+class LowStockConfig(Config):
+    """Run config of `inventory/low_stock_items`."""
+
+    reorder_threshold: int = Field(
+        default=10, ge=0, description="Items with this many units or fewer need reordering"
+    )
+
+
+def _preview(con, table: str, order_by: str) -> tuple[int, str]:
+    """Row count and a markdown preview of the first rows in `order_by` order."""
+    row_count = con.execute(f"select count(*) from {table}").fetchone()[0]
+    cursor = con.execute(f"select * from {table} order by {order_by} limit {PREVIEW_ROWS}")
+    columns = [column[0] for column in cursor.description]
+    return row_count, markdown_table(columns, cursor.fetchall())
+
+
+@asset(
+    key=STOCK_LEVELS_KEY,
+    deps=[INVENTORY_DATA_KEY],
+    group_name="inventory",
+    kinds={"duckdb", "sql"},
+    automation_condition=refresh_when_upstream_is_good,
+    description=(
+        "Current stock per inventory_id and warehouse: total units and exact value"
+        " (quantity * unit_price), from the merged latest state of every record."
+    ),
+)
+def stock_levels(
+    context: AssetExecutionContext, destination: DuckDBDestinationResource
+) -> MaterializeResult:
+    target = destination.table("stock_levels")
+    with destination.connect() as con:
+        con.execute(
+            STOCK_LEVELS_SQL.format(target=target, source=destination.table("inventory_data"))
+        )
+        row_count, preview = _preview(con, target, "total_value desc nulls last, inventory_id")
+    context.log.info(f"stock_levels: {row_count} rows")
+    return MaterializeResult(
+        metadata={
+            "dagster/row_count": MetadataValue.int(row_count),
+            "preview": MetadataValue.md(preview),
+        }
+    )
+
+
+@asset(
+    key=LOW_STOCK_ITEMS_KEY,
+    deps=[STOCK_LEVELS_KEY],
+    group_name="inventory",
+    kinds={"duckdb", "sql"},
+    automation_condition=refresh_when_upstream_is_good,
+    description="Items at or below the reorder threshold, with a report of the worst ones.",
+)
+def low_stock_items(
+    context: AssetExecutionContext, config: LowStockConfig, destination: DuckDBDestinationResource
+) -> MaterializeResult:
+    target = destination.table("low_stock_items")
+    with destination.connect() as con:
+        con.execute(
+            LOW_STOCK_SQL.format(
+                target=target,
+                source=destination.table("stock_levels"),
+                threshold=int(config.reorder_threshold),
+            )
+        )
+        row_count, worst = _preview(con, target, "total_quantity, inventory_id, warehouse")
+        by_warehouse = con.execute(
+            f"select coalesce(warehouse, '(none)'), count(*) from {target} group by 1 order by 1"
+        ).fetchall()
+    chart = bar_chart_png(
+        f"Items at or below {config.reorder_threshold} units",
+        [str(name) for name, _ in by_warehouse],
+        [count for _, count in by_warehouse],
+        ylabel="items",
+    )
+    report = (
+        f"**{row_count} items** at or below **{config.reorder_threshold}** units.\n\n"
+        f"{embedded_png(chart, 'Low-stock items by warehouse')}\n\n"
+        f"Worst {min(row_count, PREVIEW_ROWS)}:\n\n{worst}"
+    )
+    context.log.info(f"low_stock_items: {row_count} items at or below {config.reorder_threshold}")
+    return MaterializeResult(
+        metadata={
+            "dagster/row_count": MetadataValue.int(row_count),
+            "reorder_threshold": MetadataValue.int(config.reorder_threshold),
+            "report": MetadataValue.md(report),
+            "by_warehouse": MetadataValue.json(dict(by_warehouse)),
+        }
+    )

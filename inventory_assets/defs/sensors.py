@@ -1,0 +1,194 @@
+"""Sensors and the schedule that keep `inventory/inventory_data` and its downstream fresh.
+
+`inventory_change_sensor` follows the vendor's own clock, never ours: its cursor
+is the `updated_at` of the newest change it has requested a run for, plus the
+ids it saw at exactly that instant (the API's `updated_since` is inclusive).
+Each tick makes one small request to learn whether anything changed; only then
+does it page the change set and request one run per changed day.
+"""
+
+import json
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+
+import requests
+from dagster import (
+    AssetSelection,
+    AutomationConditionSensorDefinition,
+    DefaultScheduleStatus,
+    DefaultSensorStatus,
+    EnvVar,
+    RunRequest,
+    ScheduleEvaluationContext,
+    SensorEvaluationContext,
+    SensorResult,
+    SkipReason,
+    schedule,
+    sensor,
+)
+
+from inventory_assets.defs.jobs import inventory_ingest_job
+from inventory_assets.defs.partitions import daily_partitions
+from inventory_assets.defs.resources import InventoryApiResource
+from inventory_assets.sources.inventory_api import settings as api_settings
+from inventory_assets.sources.inventory_api.changes import Change, ChangeFeed, parse_api_timestamp
+from inventory_assets.sources.inventory_api.errors import explain
+
+MAX_PAGES_PER_TICK = 20
+CHANGE_SENSOR_INTERVAL_SECONDS = int(
+    EnvVar("INVENTORY_CHANGE_SENSOR_INTERVAL_SECONDS").get_value("60") or 60
+)
+
+
+@dataclass
+class ChangeCursor:
+    """The newest vendor `updated_at` already requested, and the ids seen at that instant."""
+
+    since: str | None = None
+    seen_ids: list[int] = field(default_factory=list)
+
+    @classmethod
+    def parse(cls, text: str | None) -> "ChangeCursor":
+        return cls(**json.loads(text)) if text else cls()
+
+    def dump(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    def at_since(self, change: Change) -> bool:
+        return self.since is not None and change.moment == parse_api_timestamp(self.since)
+
+    def already_requested(self, change: Change) -> bool:
+        return self.at_since(change) and change.id in self.seen_ids
+
+    def past(self, changes: list[Change]) -> "ChangeCursor":
+        """The cursor just past `changes`, which are ordered oldest first."""
+        if not changes:
+            return self
+        newest = changes[-1]
+        at_newest = {c.id for c in changes if c.moment == newest.moment}
+        if self.at_since(newest):
+            at_newest |= set(self.seen_ids)
+        return ChangeCursor(since=newest.updated_at, seen_ids=sorted(at_newest))
+
+
+def _unchanged(feed: ChangeFeed, cursor: ChangeCursor) -> bool:
+    """One request: nothing changed iff the API holds exactly the ids we saw at `since`.
+
+    Asking for one more record than we saw also catches a seen record that
+    changed again (it moves past `since`, so the total alone would not move).
+    """
+    page = feed.page(cursor.since, limit=min(len(cursor.seen_ids) + 1, api_settings.PAGE_SIZE))
+    return page.total == len(cursor.seen_ids) and all(
+        cursor.already_requested(change) for change in page.changes
+    )
+
+
+def _start_watching(feed: ChangeFeed) -> SensorResult | SkipReason:
+    """First tick: watch from the vendor's newest change, without a backfill."""
+    newest = feed.newest()
+    if newest is None:
+        return SkipReason("The inventory API has no records yet; watching from the first one.")
+    cursor = ChangeCursor().past(feed.changes_since(newest.updated_at, max_pages=1))
+    return SensorResult(
+        skip_reason=f"Started watching for changes after {newest.updated_at}.",
+        cursor=cursor.dump(),
+    )
+
+
+def _requestable(changes: list[Change]) -> list[Change]:
+    """The prefix of `changes` whose day has a partition already.
+
+    A change dated after the last partition (the vendor's clock ahead of ours)
+    stops the prefix, so the cursor waits for it instead of passing it by.
+    """
+    last_day = date.fromisoformat(daily_partitions.get_last_partition_key() or "0001-01-01")
+    for position, change in enumerate(changes):
+        if change.moment.date() > last_day:
+            return changes[:position]
+    return changes
+
+
+def _run_requests(context: SensorEvaluationContext, changes: list[Change]) -> list[RunRequest]:
+    """One run per changed day; the run key carries the day's newest change marker."""
+    first_day = daily_partitions.start.date()
+    by_day: dict[date, list[Change]] = defaultdict(list)
+    for change in changes:
+        by_day[change.moment.date()].append(change)
+    requests_: list[RunRequest] = []
+    for day, day_changes in sorted(by_day.items()):
+        if day < first_day:
+            context.log.info(f"{len(day_changes)} changes on {day}, before the first partition")
+            continue
+        marker = max(day_changes, key=lambda change: (change.moment, change.id))
+        requests_.append(
+            RunRequest(
+                partition_key=day.isoformat(),
+                run_key=f"{day.isoformat()}:{marker.updated_at}:{marker.id}:{len(day_changes)}",
+                tags={"inventory/changed_records": str(len(day_changes))},
+            )
+        )
+    return requests_
+
+
+@sensor(
+    name="inventory_change_sensor",
+    job=inventory_ingest_job,
+    minimum_interval_seconds=CHANGE_SENSOR_INTERVAL_SECONDS,
+    default_status=DefaultSensorStatus.STOPPED,
+    description="Loads exactly the daily partitions whose records changed at the vendor.",
+)
+def inventory_change_sensor(
+    context: SensorEvaluationContext, inventory_api: InventoryApiResource
+) -> SensorResult | SkipReason:
+    cursor = ChangeCursor.parse(context.cursor)
+    feed = inventory_api.change_feed()
+    try:
+        if cursor.since is None:
+            return _start_watching(feed)
+        if _unchanged(feed, cursor):
+            return SkipReason(f"No changes since {cursor.since}.")
+        changes = [
+            change
+            for change in feed.changes_since(cursor.since, MAX_PAGES_PER_TICK)
+            if not cursor.already_requested(change)
+        ]
+    except requests.RequestException as error:
+        explained = explain(error, inventory_api.base_url)
+        return SkipReason(f"Could not poll for changes: {explained or type(error).__name__}")
+    requestable = _requestable(changes)
+    run_requests = _run_requests(context, requestable)
+    return SensorResult(
+        run_requests=run_requests,
+        cursor=cursor.past(requestable).dump(),
+        skip_reason=None if run_requests else "Changes seen, none in a loadable partition yet.",
+    )
+
+
+@schedule(
+    name="inventory_daily_schedule",
+    cron_schedule="15 0 * * *",
+    execution_timezone="UTC",
+    job=inventory_ingest_job,
+    default_status=DefaultScheduleStatus.STOPPED,
+)
+def inventory_daily_schedule(context: ScheduleEvaluationContext) -> list[RunRequest]:
+    """After midnight UTC: finalize the day that just ended and open the new one.
+
+    The completed day is the one that matters; opening the new day lets the
+    time-partition freshness check pass before any change arrives.
+    """
+    today = context.scheduled_execution_time.date()
+    return [
+        RunRequest(partition_key=day.isoformat(), run_key=f"{purpose}:{day.isoformat()}")
+        for purpose, day in (("final", today - timedelta(days=1)), ("open", today))
+    ]
+
+
+inventory_automation_sensor = AutomationConditionSensorDefinition(
+    name="inventory_automation_sensor",
+    target=AssetSelection.groups("inventory"),
+    default_status=DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=30,
+    description="Refreshes the downstream assets once inventory_data updated and its checks pass.",
+)

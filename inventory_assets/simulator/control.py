@@ -1,0 +1,137 @@
+"""Control endpoints: change a running simulator from another process.
+
+Sensors, end-to-end tests and the demo run the simulator as a subprocess, where
+`InventoryApiSimulator.touch_random` is out of reach; these endpoints expose it
+over HTTP. They are not part of the vendor contract (docs/inventory-api.md), so
+they answer loopback clients only, need no api key and are not counted as API
+requests. This module only parses and routes; the simulator does the work.
+
+    POST /_control/touch?count=N[&day=YYYY-MM-DD][&at=ISO8601][&quantity=Q]
+    GET  /_control/state
+"""
+
+import ipaddress
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import parse_qs, urlsplit
+
+__all__ = [
+    "CONTROL_PREFIX",
+    "MAX_QUANTITY",
+    "MAX_TOUCH_COUNT",
+    "ControlReply",
+    "handle",
+    "is_control_path",
+]
+
+CONTROL_PREFIX = "/_control/"
+MAX_TOUCH_COUNT = 10_000
+MAX_QUANTITY = 2**31 - 1  # fits a 32-bit integer column downstream
+# Parameters a client may send without meaning anything: generic API clients add the key.
+_IGNORED_PARAMS = frozenset({"api_key"})
+
+
+class ControlTarget(Protocol):
+    """What the endpoints need from the simulator; keeps this module free of server imports."""
+
+    def touch_random(
+        self,
+        count: int = 1,
+        at: Any = None,
+        day: Any = None,
+        quantity: int | None = None,
+    ) -> list[dict]: ...
+
+    def state(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class ControlReply:
+    """Status, JSON payload and extra headers; the server encodes and sends it."""
+
+    status: int
+    payload: dict[str, Any]
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def _error(status: int, message: str, headers: tuple[tuple[str, str], ...] = ()) -> ControlReply:
+    return ControlReply(status, {"error": message}, headers)
+
+
+def is_control_path(target: str) -> bool:
+    """True for request targets the control endpoints answer (any method)."""
+    return urlsplit(target).path.startswith(CONTROL_PREFIX)
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and IPv4-mapped loopback; anything unparsable is not."""
+    try:
+        address = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return address.is_loopback or (mapped is not None and mapped.is_loopback)
+
+
+def _int(params: dict[str, str], name: str, low: int, high: int) -> int | None:
+    text = params.get(name)
+    if text is None:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be an integer between {low} and {high}")
+    return value
+
+
+def _touch(simulator: ControlTarget, params: dict[str, str]) -> ControlReply:
+    count = _int(params, "count", 1, MAX_TOUCH_COUNT)
+    touched = simulator.touch_random(
+        1 if count is None else count,
+        at=params.get("at"),
+        day=params.get("day"),
+        quantity=_int(params, "quantity", 0, MAX_QUANTITY),
+    )
+    return ControlReply(200, {"touched": touched})
+
+
+def _state(simulator: ControlTarget, params: dict[str, str]) -> ControlReply:
+    return ControlReply(200, simulator.state())
+
+
+_Action = Callable[[ControlTarget, dict[str, str]], ControlReply]
+# path -> (method, accepted parameters, action)
+_ROUTES: dict[str, tuple[str, frozenset[str], _Action]] = {
+    CONTROL_PREFIX + "touch": ("POST", frozenset({"count", "day", "at", "quantity"}), _touch),
+    CONTROL_PREFIX + "state": ("GET", frozenset(), _state),
+}
+
+
+def handle(simulator: ControlTarget, method: str, target: str, client_host: str) -> ControlReply:
+    """Answer one control request; the caller has already read any request body.
+
+    Order: loopback (403 even for unknown paths, so nothing is revealed to
+    other hosts), path (404), method (405), parameters (400). Unknown
+    parameters are rejected so a typo such as `cout=5` does not silently touch one.
+    """
+    if not is_loopback(client_host):
+        return _error(403, "control endpoints answer loopback clients only")
+    parts = urlsplit(target)
+    route = _ROUTES.get(parts.path)
+    if route is None:
+        return _error(404, "unknown control endpoint")
+    allowed_method, accepted, action = route
+    if method != allowed_method:
+        return _error(405, "method not allowed", (("Allow", allowed_method),))
+    params = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+    if set(params) - accepted - _IGNORED_PARAMS:
+        # Names are not echoed either: a pasted secret can end up as a name.
+        expected = ", ".join(sorted(accepted)) or "none"
+        return _error(400, f"unknown parameter; this endpoint accepts: {expected}")
+    try:
+        return action(simulator, params)
+    except ValueError as exc:  # touch_random's messages name the parameter, never echo it
+        return _error(400, str(exc))

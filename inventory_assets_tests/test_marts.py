@@ -1,0 +1,113 @@
+"""Downstream SQL gives the exact numbers for a known simulator seed."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+from dagster import AssetSelection, DagsterInstance, materialize
+
+from inventory_assets.defs.ingest import inventory_api_assets
+from inventory_assets.defs.marts import low_stock_items, stock_levels
+from inventory_assets_tests.conftest import SIM_DAYS, SIM_START, materialize_partition
+
+THRESHOLD = 25
+
+
+def _load_everything(resources: dict, instance: DagsterInstance) -> None:
+    for offset in range(SIM_DAYS):
+        day = SIM_START.toordinal() + offset
+        materialize_partition(resources, SIM_START.fromordinal(day).isoformat(), instance)
+
+
+def _refresh_marts(resources: dict, instance: DagsterInstance, threshold: int = THRESHOLD):
+    return materialize(
+        [inventory_api_assets, stock_levels, low_stock_items],
+        resources=resources,
+        instance=instance,
+        selection=AssetSelection.assets(stock_levels, low_stock_items),
+        run_config={
+            "ops": {"inventory__low_stock_items": {"config": {"reorder_threshold": threshold}}}
+        },
+    )
+
+
+def _expected_stock(records: list[dict]) -> dict[tuple, tuple[int, Decimal, int]]:
+    """(inventory_id, warehouse) -> (total quantity, total value, records), computed in Python."""
+    quantity: dict[tuple, int] = defaultdict(int)
+    value: dict[tuple, Decimal] = defaultdict(Decimal)
+    count: dict[tuple, int] = defaultdict(int)
+    for record in records:
+        key = (record["inventory_id"], record["warehouse"])
+        quantity[key] += record["quantity"]
+        count[key] += 1
+        if record["unit_price"] is not None:
+            value[key] += record["quantity"] * Decimal(record["unit_price"])
+    return {key: (quantity[key], value[key], count[key]) for key in quantity}
+
+
+def test_stock_levels_and_low_stock_items_are_exact(
+    simulator, resources, duckdb_path: Path, instance: DagsterInstance
+) -> None:
+    _load_everything(resources, instance)
+
+    result = _refresh_marts(resources, instance)
+
+    expected = _expected_stock(simulator.records)
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+        stock = con.execute(
+            "select inventory_id, warehouse, total_quantity, total_value, records"
+            " from inventory.stock_levels"
+        ).fetchall()
+        low = con.execute(
+            "select inventory_id, warehouse, total_quantity from inventory.low_stock_items"
+        ).fetchall()
+        value_type = con.execute(
+            "select data_type from information_schema.columns"
+            " where table_name = 'stock_levels' and column_name = 'total_value'"
+        ).fetchone()[0]
+    assert value_type == "DECIMAL(38,4)"
+    assert {(i, w): (q, v or Decimal(0), n) for i, w, q, v, n in stock} == expected
+    expected_low = {key for key, (q, _, _) in expected.items() if q <= THRESHOLD}
+    assert {(i, w) for i, w, _ in low} == expected_low
+    assert expected_low, "the seed should produce some low-stock items"
+
+    stock_meta = result.asset_materializations_for_node("inventory__stock_levels")[0].metadata
+    assert stock_meta["dagster/row_count"].value == len(expected)
+    assert "| inventory_id | warehouse |" in stock_meta["preview"].value
+    low_meta = result.asset_materializations_for_node("inventory__low_stock_items")[0].metadata
+    assert low_meta["dagster/row_count"].value == len(expected_low)
+    assert low_meta["reorder_threshold"].value == THRESHOLD
+    report = low_meta["report"].value
+    assert "![Low-stock items by warehouse](data:image/png;base64,iVBORw0KGgo" in report
+    assert f"**{len(expected_low)} items** at or below **{THRESHOLD}** units" in report
+
+
+def test_a_changed_record_moves_the_stock_levels(
+    simulator, resources, duckdb_path: Path, instance: DagsterInstance
+) -> None:
+    _load_everything(resources, instance)
+    _refresh_marts(resources, instance)
+    record = simulator.records[0]
+    key = (record["inventory_id"], record["warehouse"])
+    before = _expected_stock(simulator.records)[key][0]
+    simulator.touch([record["id"]], _moment(record), quantity=record["quantity"] + 7)
+
+    materialize_partition(resources, record["updated_at"][:10], instance)
+    _refresh_marts(resources, instance)
+
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+        (total,) = con.execute(
+            "select total_quantity from inventory.stock_levels"
+            " where inventory_id = ? and warehouse is not distinct from ?",
+            list(key),
+        ).fetchone()
+    assert total == before + 7
+
+
+def _moment(record: dict):
+    from datetime import datetime
+
+    return datetime.fromisoformat(record["updated_at"].replace("Z", "+00:00"))
