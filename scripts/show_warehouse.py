@@ -1,4 +1,4 @@
-"""Print what landed in the inventory table: rows per UTC day and a few samples."""
+"""Print what landed: rows per UTC day, a few records, and the low-stock items."""
 
 import sys
 
@@ -15,12 +15,19 @@ def main(path: str) -> None:
             "select id, inventory_id, product_name, quantity, unit_price, warehouse, updated_at"
             " from inventory.inventory_data order by updated_at limit 5"
         ).fetchall()
+        low_stock = con.execute(
+            "select inventory_id, warehouse, product_name, total_quantity"
+            " from inventory.low_stock_items order by total_quantity, inventory_id limit 5"
+        ).fetchall()
     out = sys.stdout
     out.write(f"\ninventory.inventory_data in {path}\n")
     for day, count in per_day:
         out.write(f"  {day}: {count} rows\n")
     out.write(f"  total: {sum(count for _, count in per_day)} rows\n\nfirst rows:\n")
     for row in sample:
+        out.write("  " + " | ".join(str(value) for value in row) + "\n")
+    out.write("\nlowest stock (inventory.low_stock_items):\n")
+    for row in low_stock:
         out.write("  " + " | ".join(str(value) for value in row) + "\n")
 
 
