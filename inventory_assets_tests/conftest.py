@@ -64,7 +64,11 @@ def duckdb_path(tmp_path: Path) -> Path:
 
 
 def make_resources(
-    base_url: str, duckdb_path: Path, tmp_path: Path, api_key: str = TEST_API_KEY
+    base_url: str,
+    duckdb_path: Path,
+    tmp_path: Path,
+    api_key: str = TEST_API_KEY,
+    request_timeout_seconds: float = 5,
 ) -> dict[str, Any]:
     """The project's resources pointed at a test simulator, with fast retries."""
     return {
@@ -72,7 +76,7 @@ def make_resources(
             base_url=base_url,
             api_key=api_key,
             backoff_factor=0.01,
-            request_timeout_seconds=5,
+            request_timeout_seconds=request_timeout_seconds,
         ),
         "destination": DuckDBDestinationResource(path=str(duckdb_path)),
         "dlt_pipeline": DltPipelineResource(working_dir=str(tmp_path / "dlt_pipelines")),
@@ -128,3 +132,12 @@ def warehouse_rows(duckdb_path: Path, columns: str = "*") -> list[tuple]:
         if not exists or not exists[0]:
             return []
         return con.execute(f"select {columns} from inventory.inventory_data order by id").fetchall()
+
+
+def assert_key_in_no_file(*roots: Path) -> None:
+    """The test key is in no file below `roots` (DAGSTER_HOME, dlt dirs, the database)."""
+    needle = TEST_API_KEY.encode()
+    for root in roots:
+        for path in root.rglob("*"):
+            if path.is_file():
+                assert needle not in path.read_bytes(), f"API key found in {path}"

@@ -48,6 +48,7 @@ def test_all_checks_pass_on_good_data_and_downstream_runs(
         "required_columns_not_null": True,
         "quantity_not_negative": True,
         "updated_at_in_window": True,
+        "no_rejected_records": True,
     }
     assert _materialized(result) == {"inventory/inventory_data", *DOWNSTREAM}
 

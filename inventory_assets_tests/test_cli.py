@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import DagsterInstance
-from dagster._core.instance.ref import InstanceRef
 
+from inventory_assets_tests import cli_runner
+from inventory_assets_tests.cli_runner import dagster, finish, materialize
 from inventory_assets_tests.conftest import (
-    TEST_API_KEY,
+    assert_key_in_no_file,
     day_window,
     expected_records,
     warehouse_rows,
@@ -22,47 +19,10 @@ from inventory_assets_tests.conftest import (
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[1]
-DAGSTER = str(Path(sys.executable).parent / "dagster")
-
 
 @pytest.fixture
 def cli_env(simulator, duckdb_path: Path, tmp_path: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "INVENTORY_API_BASE_URL": simulator.url,
-        "INVENTORY_API_KEY": TEST_API_KEY,
-        "INVENTORY_DUCKDB_PATH": str(duckdb_path),
-        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
-    }
-
-
-def _dagster(env: dict[str, str], *args: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [DAGSTER, *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
-def _materialize(
-    env: dict[str, str], *partition_args: str, select: str = "inventory/inventory_data"
-) -> subprocess.Popen:
-    return _dagster(
-        env,
-        *("asset", "materialize", "-m", "inventory_assets.definitions", "--select", select),
-        *partition_args,
-    )
-
-
-def _finish(process: subprocess.Popen) -> str:
-    output, _ = process.communicate(timeout=180)
-    assert process.returncode == 0, output[-3000:]
-    assert TEST_API_KEY not in output
-    return output
+    return cli_runner.cli_env(simulator.url, duckdb_path, tmp_path / "dagster_home")
 
 
 def _ids_for(simulator, *days: str) -> list[int]:
@@ -71,32 +31,24 @@ def _ids_for(simulator, *days: str) -> list[int]:
     )
 
 
-def _assert_key_in_no_file(*roots: Path) -> None:
-    needle = TEST_API_KEY.encode()
-    for root in roots:
-        for path in root.rglob("*"):
-            if path.is_file():
-                assert needle not in path.read_bytes(), f"API key found in {path}"
-
-
 def test_one_partition_loads_exactly_that_day_and_reruns_add_nothing(
     simulator, cli_env: dict[str, str], duckdb_path: Path, tmp_path: Path
 ) -> None:
-    output = _finish(_materialize(cli_env, "--partition", "2026-11-02"))
+    output = finish(materialize(cli_env, "--partition", "2026-11-02"))
     assert "RUN_SUCCESS" in output
     first = warehouse_rows(duckdb_path)
     assert [row[0] for row in first] == _ids_for(simulator, "2026-11-02")
 
-    _finish(_materialize(cli_env, "--partition", "2026-11-02"))
+    finish(materialize(cli_env, "--partition", "2026-11-02"))
 
     assert [row[0] for row in warehouse_rows(duckdb_path)] == [row[0] for row in first]
-    _assert_key_in_no_file(tmp_path)
+    assert_key_in_no_file(tmp_path)
 
 
 def test_a_partition_range_loads_in_one_run(
     simulator, cli_env: dict[str, str], duckdb_path: Path
 ) -> None:
-    output = _finish(_materialize(cli_env, "--partition-range", "2026-11-02...2026-11-04"))
+    output = finish(materialize(cli_env, "--partition-range", "2026-11-02...2026-11-04"))
 
     assert output.count("RUN_START") == 1
     days = ("2026-11-02", "2026-11-03", "2026-11-04")
@@ -107,15 +59,11 @@ def test_two_partitions_in_separate_processes_at_once_both_land(
     simulator, cli_env: dict[str, str], duckdb_path: Path
 ) -> None:
     days = ("2026-11-03", "2026-11-04")
-    # Two CLI processes on a brand-new DAGSTER_HOME race to create its SQLite
-    # tables (Dagster's own start-up, not the pipeline): create them first.
-    with DagsterInstance.from_ref(InstanceRef.from_dir(cli_env["DAGSTER_HOME"])):
-        pass
     simulator.fail_next(503, times=2)
-    processes = [_materialize(cli_env, "--partition", day) for day in days]
+    processes = [materialize(cli_env, "--partition", day) for day in days]
 
     for process in processes:
-        _finish(process)
+        finish(process)
 
     assert [row[0] for row in warehouse_rows(duckdb_path, "id")] == _ids_for(simulator, *days)
 
@@ -123,7 +71,7 @@ def test_two_partitions_in_separate_processes_at_once_both_land(
 def test_a_missing_key_says_which_variable_to_set(cli_env: dict[str, str]) -> None:
     env = {k: v for k, v in cli_env.items() if k != "INVENTORY_API_KEY"}
 
-    process = _materialize(env, "--partition", "2026-11-02")
+    process = materialize(env, "--partition", "2026-11-02")
     output, _ = process.communicate(timeout=180)
 
     assert process.returncode != 0
@@ -133,8 +81,8 @@ def test_a_missing_key_says_which_variable_to_set(cli_env: dict[str, str]) -> No
 def test_downstream_and_checks_run_with_the_partition(
     simulator, cli_env: dict[str, str], duckdb_path: Path
 ) -> None:
-    output = _finish(
-        _materialize(cli_env, "--partition", "2026-11-02", select="inventory/inventory_data*")
+    output = finish(
+        materialize(cli_env, "--partition", "2026-11-02", select="inventory/inventory_data*")
     )
 
     for check in ("id_is_unique", "required_columns_not_null", "quantity_not_negative"):
@@ -156,12 +104,12 @@ def test_sensor_preview_lists_the_changed_partitions(simulator, cli_env: dict[st
             f"{simulator.url}/_control/touch", params={"count": 2, "day": day}, timeout=5
         ).raise_for_status()
 
-    preview = _dagster(
+    preview = dagster(
         cli_env,
         *("sensor", "preview", "inventory_change_sensor", "-m", "inventory_assets.definitions"),
         *("--cursor", cursor),
     )
-    output = _finish(preview)
+    output = finish(preview)
 
     # The CLI prints how many runs (one per changed day), not their partition keys.
     assert "Sensor returning run requests for 2 run(s)" in output, output

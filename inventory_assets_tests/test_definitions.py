@@ -62,6 +62,7 @@ def test_downstream_and_checks_snapshot() -> None:
         "required_columns_not_null",
         "quantity_not_negative",
         "updated_at_in_window",
+        "no_rejected_records",
         "freshness_check",
     }
     assert all(key.asset_key == INVENTORY_DATA for key in checks.values())

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from inventory_assets.simulator import InventoryApiSimulator
-from inventory_assets.sources.inventory_api import RequestStats, Window, inventory_source
+from inventory_assets.sources.inventory_api import ExtractStats, Window, inventory_source
 from inventory_assets.sources.inventory_api.errors import explain
 from inventory_assets_tests.conftest import TEST_API_KEY, day_window, expected_records
 
@@ -48,7 +48,7 @@ def test_window_parameter_names_are_configurable(simulator) -> None:
 
 def test_retry_after_is_honoured(simulator) -> None:
     simulator.fail_next(429, times=1, retry_after=1)
-    stats = RequestStats()
+    stats = ExtractStats()
 
     started = time.monotonic()
     _extract(simulator, stats=stats)

@@ -2,13 +2,14 @@
 
 Three are blocking (severity ERROR): a duplicate `id`, a missing required value
 or a negative quantity would make every downstream sum wrong, so a run that
-loads such data stops before its downstream assets. `updated_at_in_window` only
-warns: rows outside the window mean the API ignored the window parameters,
-which costs efficiency, not correctness (rows still merge on `id`). All four
-gate the automated downstream refresh (see `marts.py`).
+loads such data stops before its downstream assets. Two only warn:
+`updated_at_in_window` (the API ignored the window parameters, which costs
+efficiency, not correctness: rows still merge on `id`) and
+`no_rejected_records` (records that broke the contract were set aside; the rest
+is sound). All of them gate the automated downstream refresh (see `marts.py`).
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,7 +24,12 @@ from dagster import (
     asset_check,
 )
 
-from inventory_assets.defs.ingest import INVENTORY_DATA_KEY, LOAD_IDS_METADATA_KEY
+from inventory_assets.defs.ingest import (
+    INVENTORY_DATA_KEY,
+    LOAD_IDS_METADATA_KEY,
+    REJECTED_METADATA_KEY,
+)
+from inventory_assets.defs.loading import REJECTED_TABLE
 from inventory_assets.defs.resources import DuckDBDestinationResource
 from inventory_assets.sources.inventory_api import settings as api_settings
 
@@ -129,15 +135,22 @@ class LoadWindow:
     load_ids: list[str]
 
 
-def _latest_load(context: AssetCheckExecutionContext) -> LoadWindow | None:
-    """This run's materialization of inventory_data, else the newest one."""
+def _latest_metadata(context: AssetCheckExecutionContext) -> Mapping[str, MetadataValue] | None:
+    """Metadata of this run's materialization of inventory_data, else of the newest one."""
     records = context.instance.fetch_materializations(
         AssetRecordsFilter(asset_key=INVENTORY_DATA_KEY), limit=100, ascending=False
     ).records
     if not records:
         return None
     own = [record for record in records if record.run_id == context.run.run_id]
-    metadata = (own or records)[0].asset_materialization.metadata  # type: ignore[union-attr]
+    return (own or records)[0].asset_materialization.metadata  # type: ignore[union-attr]
+
+
+def _latest_load(context: AssetCheckExecutionContext) -> LoadWindow | None:
+    """The window and dlt load ids the latest load recorded."""
+    metadata = _latest_metadata(context)
+    if metadata is None:
+        return None
     load_ids = str(metadata[LOAD_IDS_METADATA_KEY].value or "")
     return LoadWindow(
         start=datetime.fromisoformat(str(metadata["window_start"].value)),
@@ -168,9 +181,35 @@ def updated_at_in_window(
     )
 
 
+@asset_check(
+    asset=INVENTORY_DATA_KEY,
+    blocking=False,
+    description=f"The latest load rejected no record (rejects go to `{REJECTED_TABLE}`).",
+)
+def no_rejected_records(context: AssetCheckExecutionContext) -> AssetCheckResult:
+    metadata = _latest_metadata(context) or {}
+    rejected = metadata.get(REJECTED_METADATA_KEY)
+    count = int(rejected.value) if rejected is not None else 0  # type: ignore[arg-type]
+    sample = metadata.get("rejected_sample")
+    return AssetCheckResult(
+        passed=count == 0,
+        severity=AssetCheckSeverity.WARN,
+        description=(
+            "No record was rejected."
+            if count == 0
+            else f"{count} records broke the contract; see {REJECTED_TABLE} and rejected_sample."
+        ),
+        metadata={
+            "rows_rejected": MetadataValue.int(count),
+            "rejected_sample": MetadataValue.json(sample.value if sample else []),
+        },
+    )
+
+
 quality_checks: list[AssetChecksDefinition] = [
     id_is_unique,
     required_columns_not_null,
     quantity_not_negative,
     updated_at_in_window,
+    no_rejected_records,
 ]

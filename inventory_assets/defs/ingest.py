@@ -8,7 +8,6 @@ loads the range's window.
 
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import dlt
 from dagster import (
@@ -18,14 +17,12 @@ from dagster import (
     Failure,
     MaterializeResult,
     MetadataValue,
-    TableColumn,
-    TableColumnConstraints,
-    TableSchema,
 )
 from dagster._core.definitions.metadata.metadata_set import TableMetadataSet
 from dagster_dlt import DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
+from inventory_assets.defs.loading import REJECTED_TABLE, LoadOutcome, load_window
 from inventory_assets.defs.partitions import daily_partitions
 from inventory_assets.defs.resources import (
     DATASET_NAME,
@@ -35,9 +32,8 @@ from inventory_assets.defs.resources import (
     InventoryApiResource,
 )
 from inventory_assets.sources.inventory_api import (
-    RequestStats,
+    ExtractStats,
     Window,
-    declared_table,
     inventory_source,
 )
 from inventory_assets.sources.inventory_api import settings as api_settings
@@ -45,6 +41,8 @@ from inventory_assets.sources.inventory_api.errors import explain
 
 INVENTORY_DATA_KEY = AssetKey(["inventory", api_settings.RESOURCE_NAME])
 LOAD_IDS_METADATA_KEY = "dlt_load_ids"
+REJECTED_METADATA_KEY = "rows_rejected"
+REJECTED_SAMPLE = 10
 
 
 class InventoryTranslator(DagsterDltTranslator):
@@ -82,18 +80,6 @@ def _spec_pipeline() -> dlt.Pipeline:
         )
 
 
-@dataclass(frozen=True)
-class LoadOutcome:
-    """What one load did, for the materialization metadata."""
-
-    window: Window
-    rows_loaded: int
-    stats: RequestStats
-    table_rows: int
-    columns: TableSchema
-    load_ids: tuple[str, ...]
-
-
 @dlt_assets(
     dlt_source=inventory_source("http://spec.invalid", "spec-only-placeholder"),
     dlt_pipeline=_spec_pipeline(),
@@ -110,12 +96,12 @@ def inventory_api_assets(
     """Load the partition's (or the backfill range's) window and report what landed."""
     start, end = context.partition_time_window
     window = Window(start, end)
-    stats = RequestStats()
+    stats = ExtractStats()
     failure: Failure | None = None
     source = inventory_api.source(window, stats)
     with dlt_pipeline.pipeline(context.run_id, destination) as pipeline:
         try:
-            outcome = load_window(pipeline, source, window, stats, destination)
+            outcome = load_window(pipeline, source, window, stats, destination, context.run_id)
         except Exception as error:
             explained = explain(error, inventory_api.base_url)
             if explained is None:
@@ -128,69 +114,26 @@ def inventory_api_assets(
         f"Loaded {outcome.rows_loaded} rows for [{start.isoformat()}, {end.isoformat()}) "
         f"in {stats.pages} pages with {stats.retryable_failures} retries"
     )
+    for warning in _warnings(stats):
+        context.log.warning(warning)
     yield MaterializeResult(asset_key=INVENTORY_DATA_KEY, metadata=_metadata(outcome))
 
 
-def load_window(
-    pipeline: dlt.Pipeline,
-    source: dlt.sources.DltSource,
-    window: Window,
-    stats: RequestStats,
-    destination: DuckDBDestinationResource,
-) -> LoadOutcome:
-    """Extract and normalize unlocked, then load under the destination's write lock."""
-    source.resources.add(declared_table())
-    pipeline.extract(source)
-    normalize_info = pipeline.normalize()
-    table = api_settings.RESOURCE_NAME
-    with destination.write_lock():
-        load_info = pipeline.load()
-        load_info.raise_on_failed_jobs()
-        table_rows = _table_row_count(pipeline, table)
-    return LoadOutcome(
-        window=window,
-        rows_loaded=normalize_info.row_counts.get(table, 0),
-        stats=stats,
-        table_rows=table_rows,
-        columns=_column_schema(pipeline, table),
-        load_ids=tuple(load_info.loads_ids),
-    )
-
-
-def _table_row_count(pipeline: dlt.Pipeline, table: str) -> int:
-    """Rows in the destination table (which `declared_table` guarantees exists)."""
-    with pipeline.sql_client() as client:
-        rows = client.execute_sql(f"select count(*) from {client.make_qualified_table_name(table)}")
-        return int(rows[0][0]) if rows else 0
-
-
-def _column_schema(pipeline: dlt.Pipeline, table: str) -> TableSchema:
-    """The table's columns as dlt declared them (types, nullability, primary key)."""
-    schema = pipeline.default_schema
-    columns = schema.get_table_columns(table) if table in schema.tables else {}
-    return TableSchema(
-        columns=[
-            TableColumn(
-                name=name,
-                type=_column_type(column),
-                constraints=TableColumnConstraints(
-                    nullable=column.get("nullable", True),
-                    unique=bool(column.get("unique") or column.get("primary_key")),
-                    other=["primary_key"] if column.get("primary_key") else [],
-                ),
-            )
-            for name, column in columns.items()
-        ]
-    )
-
-
-def _column_type(column: dict) -> str:
-    data_type = str(column.get("data_type", "text"))
-    if data_type == "decimal" and column.get("precision") is not None:
-        return f"decimal({column['precision']},{column.get('scale', 0)})"
-    if data_type == "timestamp" and column.get("timezone", True):
-        return "timestamp with time zone"
-    return data_type
+def _warnings(stats: ExtractStats) -> list[str]:
+    """What the API did wrong without making the load fail."""
+    warnings = []
+    if stats.rejected:
+        warnings.append(
+            f"{len(stats.rejected)} records broke the contract and went to "
+            f"{DATASET_NAME}.{REJECTED_TABLE} instead; first: {stats.rejected[0].reason}"
+        )
+    if stats.duplicate_ids:
+        warnings.append(f"{stats.duplicate_ids} duplicate ids in the window; kept the latest")
+    if stats.total_overstated:
+        warnings.append(
+            f"The API announced {stats.total_announced} records but served {stats.records_received}"
+        )
+    return warnings
 
 
 def _metadata(outcome: LoadOutcome) -> dict:
@@ -205,6 +148,13 @@ def _metadata(outcome: LoadOutcome) -> dict:
         "pages_fetched": MetadataValue.int(outcome.stats.pages),
         "requests": MetadataValue.int(outcome.stats.requests),
         "retries": MetadataValue.int(outcome.stats.retryable_failures),
+        "total_announced": MetadataValue.int(outcome.stats.total_announced or 0),
+        "records_received": MetadataValue.int(outcome.stats.records_received),
+        "duplicate_ids": MetadataValue.int(outcome.stats.duplicate_ids),
+        REJECTED_METADATA_KEY: MetadataValue.int(len(outcome.stats.rejected)),
+        "rejected_sample": MetadataValue.json(
+            [{"id": r.id, "reason": r.reason} for r in outcome.stats.rejected[:REJECTED_SAMPLE]]
+        ),
         "window_start": MetadataValue.text(window.start.isoformat()),
         "window_end": MetadataValue.text(window.end.isoformat()),
         # The `_dlt_load_id` of the rows this run wrote: checks use it to find them.

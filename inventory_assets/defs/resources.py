@@ -19,7 +19,7 @@ from dlt.common.destination import Destination
 from dlt.sources import DltSource
 from pydantic import Field
 
-from inventory_assets.sources.inventory_api import RequestStats, Window, inventory_source
+from inventory_assets.sources.inventory_api import ExtractStats, Window, inventory_source
 from inventory_assets.sources.inventory_api import settings as api_settings
 from inventory_assets.sources.inventory_api.changes import ChangeFeed
 
@@ -52,7 +52,7 @@ class InventoryApiResource(ConfigurableResource):
         description="Timeout of one HTTP request",
     )
 
-    def source(self, window: Window, stats: RequestStats) -> DltSource:
+    def source(self, window: Window, stats: ExtractStats) -> DltSource:
         """The dlt source for one window, counting requests into `stats`."""
         return inventory_source(
             self.base_url,

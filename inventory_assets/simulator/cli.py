@@ -15,7 +15,8 @@ import sys
 import threading
 from collections.abc import Callable
 
-from inventory_assets.simulator.server import InventoryApiSimulator, SimulatorConfig
+from inventory_assets.simulator.config import SimulatorConfig
+from inventory_assets.simulator.server import InventoryApiSimulator
 
 DEFAULT_API_KEY = "sim-secret-key"
 API_KEY_ENV = "INVENTORY_API_KEY"
@@ -62,6 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     add("--fault-rate", type=_bounded(float, 0, 1), default=0.0, help="share of failed requests")
     add("--retry-after", type=_bounded(int, 0), default=0, help="Retry-After seconds on 429")
     add(
+        "--echo-url-in-errors",
+        action="store_true",
+        help="hostile: quote the request target, api key included, in every error body",
+    )
+    add(
         "--api-key",
         default=os.environ.get(API_KEY_ENV) or DEFAULT_API_KEY,
         help=f"accepted key (default: ${API_KEY_ENV}, else the built-in demo key)",
@@ -85,6 +91,7 @@ def main(argv: list[str] | None = None) -> None:
         fault_rate=args.fault_rate,
         api_key=args.api_key,
         retry_after_seconds=args.retry_after,
+        echo_url_in_errors=args.echo_url_in_errors,
     )
     # Handlers go in before the data is generated, so a signal during a long
     # start-up still ends in a clean exit rather than a traceback.

@@ -11,23 +11,18 @@ requests. This module only parses and routes; the simulator does the work.
 """
 
 import ipaddress
+import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
-__all__ = [
-    "CONTROL_PREFIX",
-    "MAX_QUANTITY",
-    "MAX_TOUCH_COUNT",
-    "ControlReply",
-    "handle",
-    "is_control_path",
-]
+from inventory_assets.simulator.params import first_values, int_param
+from inventory_assets.simulator.responses import Response, error
+from inventory_assets.simulator.touches import MAX_QUANTITY, MAX_TOUCH_COUNT
+
+__all__ = ["CONTROL_PREFIX", "handle", "is_control_path"]
 
 CONTROL_PREFIX = "/_control/"
-MAX_TOUCH_COUNT = 10_000
-MAX_QUANTITY = 2**31 - 1  # fits a 32-bit integer column downstream
 # Parameters a client may send without meaning anything: generic API clients add the key.
 _IGNORED_PARAMS = frozenset({"api_key"})
 
@@ -46,17 +41,8 @@ class ControlTarget(Protocol):
     def state(self) -> dict[str, Any]: ...
 
 
-@dataclass(frozen=True)
-class ControlReply:
-    """Status, JSON payload and extra headers; the server encodes and sends it."""
-
-    status: int
-    payload: dict[str, Any]
-    headers: tuple[tuple[str, str], ...] = ()
-
-
-def _error(status: int, message: str, headers: tuple[tuple[str, str], ...] = ()) -> ControlReply:
-    return ControlReply(status, {"error": message}, headers)
+def _ok(payload: dict[str, Any]) -> Response:
+    return Response(200, json.dumps(payload).encode())
 
 
 def is_control_path(target: str) -> bool:
@@ -74,35 +60,21 @@ def is_loopback(host: str) -> bool:
     return address.is_loopback or (mapped is not None and mapped.is_loopback)
 
 
-def _int(params: dict[str, str], name: str, low: int, high: int) -> int | None:
-    text = params.get(name)
-    if text is None:
-        return None
-    try:
-        value = int(text)
-    except ValueError:
-        value = low - 1
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be an integer between {low} and {high}")
-    return value
-
-
-def _touch(simulator: ControlTarget, params: dict[str, str]) -> ControlReply:
-    count = _int(params, "count", 1, MAX_TOUCH_COUNT)
+def _touch(simulator: ControlTarget, params: dict[str, str]) -> Response:
     touched = simulator.touch_random(
-        1 if count is None else count,
+        int_param(params, "count", 1, 1, MAX_TOUCH_COUNT),
         at=params.get("at"),
         day=params.get("day"),
-        quantity=_int(params, "quantity", 0, MAX_QUANTITY),
+        quantity=int_param(params, "quantity", None, 0, MAX_QUANTITY),
     )
-    return ControlReply(200, {"touched": touched})
+    return _ok({"touched": touched})
 
 
-def _state(simulator: ControlTarget, params: dict[str, str]) -> ControlReply:
-    return ControlReply(200, simulator.state())
+def _state(simulator: ControlTarget, params: dict[str, str]) -> Response:
+    return _ok(simulator.state())
 
 
-_Action = Callable[[ControlTarget, dict[str, str]], ControlReply]
+_Action = Callable[[ControlTarget, dict[str, str]], Response]
 # path -> (method, accepted parameters, action)
 _ROUTES: dict[str, tuple[str, frozenset[str], _Action]] = {
     CONTROL_PREFIX + "touch": ("POST", frozenset({"count", "day", "at", "quantity"}), _touch),
@@ -110,7 +82,7 @@ _ROUTES: dict[str, tuple[str, frozenset[str], _Action]] = {
 }
 
 
-def handle(simulator: ControlTarget, method: str, target: str, client_host: str) -> ControlReply:
+def handle(simulator: ControlTarget, method: str, target: str, client_host: str) -> Response:
     """Answer one control request; the caller has already read any request body.
 
     Order: loopback (403 even for unknown paths, so nothing is revealed to
@@ -118,20 +90,20 @@ def handle(simulator: ControlTarget, method: str, target: str, client_host: str)
     parameters are rejected so a typo such as `cout=5` does not silently touch one.
     """
     if not is_loopback(client_host):
-        return _error(403, "control endpoints answer loopback clients only")
+        return error(403, "control endpoints answer loopback clients only")
     parts = urlsplit(target)
     route = _ROUTES.get(parts.path)
     if route is None:
-        return _error(404, "unknown control endpoint")
+        return error(404, "unknown control endpoint")
     allowed_method, accepted, action = route
     if method != allowed_method:
-        return _error(405, "method not allowed", (("Allow", allowed_method),))
-    params = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        return error(405, "method not allowed", (("Allow", allowed_method),))
+    params = first_values(parts.query)
     if set(params) - accepted - _IGNORED_PARAMS:
         # Names are not echoed either: a pasted secret can end up as a name.
         expected = ", ".join(sorted(accepted)) or "none"
-        return _error(400, f"unknown parameter; this endpoint accepts: {expected}")
+        return error(400, f"unknown parameter; this endpoint accepts: {expected}")
     try:
         return action(simulator, params)
-    except ValueError as exc:  # touch_random's messages name the parameter, never echo it
-        return _error(400, str(exc))
+    except ValueError as exc:  # messages name the parameter, never echo it (BadRequest too)
+        return error(400, str(exc))

@@ -9,7 +9,7 @@ a million rows within a few seconds in pure Python.
 import datetime as dt
 import random
 
-__all__ = ["format_timestamp", "generate_records"]
+__all__ = ["generate_records"]
 
 # Mixed scripts on purpose: a pipeline that mangles encodings shows it at once.
 _PRODUCT_NAMES = (
@@ -37,19 +37,6 @@ _SECONDS_PER_DAY = 86_400
 _WAREHOUSE_COUNT = len(_WAREHOUSES)
 _NULL_BELOW = 5  # an 8-bit draw below 5: about a 2% chance of null
 _LOW_STOCK_MASK = 0b111  # three zero bits: about one record in eight has quantity 0..10
-
-
-def format_timestamp(moment: dt.datetime) -> str:
-    """Format a moment as the API does: UTC, ISO 8601, "Z" suffix.
-
-    Whole seconds stay short ("2026-11-02T13:45:12Z"); microseconds are kept
-    when present so a record touched at an exact instant keeps that instant.
-    Naive datetimes are taken as UTC, the contract's only time zone.
-    """
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
-    spec = "seconds" if moment.microsecond == 0 else "microseconds"
-    return moment.isoformat(timespec=spec) + "Z"
 
 
 def _inventory_pool(rng: random.Random, size: int) -> list[tuple[str, str, str, str]]:

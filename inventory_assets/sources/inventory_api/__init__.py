@@ -18,10 +18,14 @@ from dlt.sources import DltSource
 from dlt.sources.rest_api import rest_api_source
 
 from inventory_assets.sources.inventory_api import settings
-from inventory_assets.sources.inventory_api.http import RequestStats, build_session
+from inventory_assets.sources.inventory_api.http import build_session
+from inventory_assets.sources.inventory_api.paging import InventoryPaginator
+from inventory_assets.sources.inventory_api.stats import ExtractStats, Rejection
+from inventory_assets.sources.inventory_api.validation import RecordChecker, page_checker
 
 __all__ = [
-    "RequestStats",
+    "ExtractStats",
+    "Rejection",
     "Window",
     "declared_table",
     "inventory_source",
@@ -57,18 +61,16 @@ def inventory_source(
     window_end_param: str = settings.WINDOW_END_PARAM,
     backoff_factor: float = settings.BACKOFF_FACTOR,
     request_timeout: float = settings.REQUEST_TIMEOUT_SECONDS,
-    stats: RequestStats | None = None,
+    stats: ExtractStats | None = None,
 ) -> DltSource:
     """Build the REST API source for one window (or the whole data set without one).
 
-    `stats`, if given, is filled with request, page and retry counts while the
-    source is extracted.
+    `stats`, if given, is filled while the source is extracted: requests, pages,
+    retries, the announced total, and the records rejected by validation.
     """
+    stats = stats if stats is not None else ExtractStats()
     session = build_session(
-        api_key,
-        stats if stats is not None else RequestStats(),
-        backoff_factor=backoff_factor,
-        request_timeout=request_timeout,
+        api_key, stats, backoff_factor=backoff_factor, request_timeout=request_timeout
     )
     params = (
         {
@@ -78,10 +80,12 @@ def inventory_source(
         if window
         else {}
     )
-    return rest_api_source(_config(base_url, api_key, params, session), name="inventory_api")
+    return rest_api_source(_config(base_url, api_key, params, session, stats), name="inventory_api")
 
 
-def _config(base_url: str, api_key: str, params: dict[str, str], session: Any) -> Any:
+def _config(
+    base_url: str, api_key: str, params: dict[str, str], session: Any, stats: ExtractStats
+) -> Any:
     """The `rest_api_source` config dict: the contract in dlt's declarative format."""
     return {
         "client": {
@@ -108,16 +112,11 @@ def _config(base_url: str, api_key: str, params: dict[str, str], session: Any) -
                     "path": settings.ENDPOINT_PATH,
                     "data_selector": settings.DATA_SELECTOR,
                     "params": params,
-                    "paginator": {
-                        "type": "offset",
-                        "limit": settings.PAGE_SIZE,
-                        "offset_param": "offset",
-                        "limit_param": "limit",
-                        "total_path": settings.TOTAL_PATH,
-                        "maximum_offset": settings.MAXIMUM_OFFSET,
-                        "stop_after_empty_page": True,
-                    },
+                    # Offset paging by `limit` 100 that does not trust `total` blindly.
+                    "paginator": InventoryPaginator(stats, limit=settings.PAGE_SIZE),
+                    "response_actions": [{"status_code": 200, "action": page_checker(stats)}],
                 },
+                "processing_steps": [{"filter": RecordChecker(stats)}],
             }
         ],
     }

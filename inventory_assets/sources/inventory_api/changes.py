@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from inventory_assets.sources.inventory_api import settings
-from inventory_assets.sources.inventory_api.http import RequestStats, build_session
+from inventory_assets.sources.inventory_api.http import build_session
+from inventory_assets.sources.inventory_api.stats import ExtractStats
 
 
 def parse_api_timestamp(text: str) -> datetime:
@@ -60,7 +61,7 @@ class ChangeFeed:
         self._since_param = window_start_param
         self._session = build_session(
             api_key,
-            RequestStats(),
+            ExtractStats(),
             backoff_factor=0.5,
             request_timeout=request_timeout,
             max_retries=max_retries,

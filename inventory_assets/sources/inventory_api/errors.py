@@ -1,9 +1,9 @@
-"""Turn dlt's layered exceptions into one sentence a data engineer can act on.
+"""Errors the inventory source raises, and one sentence a data engineer can act on.
 
 dlt wraps an HTTP failure in a resource extraction error inside a pipeline step
-failure; the useful facts (status, endpoint, offset) sit at the bottom. This
-module finds them and says what to do, without the key (the transport already
-masked it in every URL).
+failure; the useful facts (status, endpoint, offset) sit at the bottom.
+`explain` finds them and says what to do, without the key (the transport
+already masked it in every URL and body).
 """
 
 from __future__ import annotations
@@ -19,6 +19,23 @@ class InventoryApiError(Exception):
     """An expected failure talking to the inventory API, with an actionable message."""
 
 
+class MalformedPageError(InventoryApiError):
+    """A 2xx page that breaks the contract in a way a flaky gateway may cause; retried."""
+
+
+class PageContractError(InventoryApiError):
+    """A page or paging sequence that breaks the contract in a way retrying cannot fix."""
+
+
+def where(response: requests.Response | None) -> str:
+    """Endpoint path and offset of a request, never its query string."""
+    if response is None or not response.url:
+        return settings.ENDPOINT_PATH
+    url = urlsplit(response.url)
+    offset = parse_qs(url.query).get("offset", ["0"])[0]
+    return f"{url.path} (offset {offset})"
+
+
 def _causes(error: BaseException) -> list[BaseException]:
     """The error and everything it wraps: dlt's `.exception`, `__cause__`, `__context__`."""
     chain: list[BaseException] = []
@@ -29,37 +46,29 @@ def _causes(error: BaseException) -> list[BaseException]:
     return chain
 
 
-def _where(response: requests.Response | None) -> str:
-    """Endpoint path and offset of a failed request, never its query string."""
-    if response is None or not response.url:
-        return settings.ENDPOINT_PATH
-    url = urlsplit(response.url)
-    offset = parse_qs(url.query).get("offset", ["0"])[0]
-    return f"{url.path} (offset {offset})"
-
-
 def _http_message(error: requests.HTTPError) -> str:
     response = error.response
     status = response.status_code if response is not None else 0
-    where = _where(response)
     if status in (401, 403):
         return (
-            f"The inventory API rejected the API key (HTTP {status}) at {where}. "
+            f"The inventory API rejected the API key (HTTP {status}) at {where(response)}. "
             "Check INVENTORY_API_KEY; it was not retried."
         )
     if status in settings.RETRY_STATUSES:
         return (
-            f"The inventory API still answered HTTP {status} at {where} after "
+            f"The inventory API still answered HTTP {status} at {where(response)} after "
             f"{settings.MAX_RETRIES} retries. Nothing of this run was loaded; "
             "re-run the partition when the API has recovered."
         )
     body = response.text[:300] if response is not None else ""
-    return f"The inventory API answered HTTP {status} at {where}: {body}".rstrip(": ")
+    return f"The inventory API answered HTTP {status} at {where(response)}: {body}".rstrip(": ")
 
 
 def explain(error: BaseException, base_url: str) -> InventoryApiError | None:
     """An `InventoryApiError` for an expected API failure found in `error`, else None."""
     for cause in _causes(error):
+        if isinstance(cause, InventoryApiError):
+            return cause
         if isinstance(cause, requests.HTTPError):
             return InventoryApiError(_http_message(cause))
         if isinstance(cause, requests.Timeout):
@@ -68,10 +77,10 @@ def explain(error: BaseException, base_url: str) -> InventoryApiError | None:
                 f"{settings.MAX_RETRIES} retries included. Re-run later, or raise the "
                 "resource's request_timeout_seconds if the API is slow."
             )
-        if isinstance(cause, requests.ConnectionError):
+        if isinstance(cause, requests.ConnectionError | requests.exceptions.ChunkedEncodingError):
             return InventoryApiError(
-                f"Could not connect to the inventory API at {base_url} "
-                f"({settings.MAX_RETRIES} retries included). Check INVENTORY_API_BASE_URL "
-                "and that the API is reachable."
+                f"Could not connect to the inventory API at {base_url}, or it broke off the "
+                f"connection ({settings.MAX_RETRIES} retries included). Check "
+                "INVENTORY_API_BASE_URL and that the API is reachable."
             )
     return None

@@ -3,13 +3,12 @@
 The API key travels in the query string, so every URL requests or urllib3 builds
 contains it. This transport adapter is the one place where requests leave the
 process, so it is the one place that masks the key in what comes back: response
-URLs (used by `raise_for_status` messages) and exception messages.
+URLs (used by `raise_for_status` messages), response bodies (some gateways echo
+the request URL in their error pages) and exception messages.
 """
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass, field
 from urllib.parse import quote, quote_plus
 
 import requests
@@ -17,27 +16,10 @@ from dlt.sources.helpers.requests import Client
 from requests.adapters import HTTPAdapter
 
 from inventory_assets.sources.inventory_api import settings
+from inventory_assets.sources.inventory_api.errors import MalformedPageError
+from inventory_assets.sources.inventory_api.stats import ExtractStats
 
 MASK = "***"
-
-
-@dataclass
-class RequestStats:
-    """What the transport saw during one load; reported as materialization metadata."""
-
-    requests: int = 0
-    pages: int = 0
-    retryable_failures: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def record(self, status: int | None) -> None:
-        """Count one attempt; `None` stands for a connection error or timeout."""
-        with self._lock:
-            self.requests += 1
-            if status is not None and 200 <= status < 300:
-                self.pages += 1
-            elif status is None or status in settings.RETRY_STATUSES:
-                self.retryable_failures += 1
 
 
 class Redactor:
@@ -53,6 +35,11 @@ class Redactor:
             text = text.replace(spelling, MASK)
         return text
 
+    def bytes(self, data: bytes) -> bytes:
+        for spelling in self._spellings:
+            data = data.replace(spelling.encode(), MASK.encode())
+        return data
+
 
 class SecretExposureError(requests.RequestException):
     """A transport error whose message had the API key in it, re-raised without it."""
@@ -61,7 +48,7 @@ class SecretExposureError(requests.RequestException):
 class RedactingAdapter(HTTPAdapter):
     """Counts attempts and keeps the API key out of URLs and errors handed upwards."""
 
-    def __init__(self, redact: Redactor, stats: RequestStats, pool_maxsize: int = 10) -> None:
+    def __init__(self, redact: Redactor, stats: ExtractStats, pool_maxsize: int = 10) -> None:
         super().__init__(pool_maxsize=pool_maxsize)
         self._redact = redact
         self._stats = stats
@@ -71,11 +58,13 @@ class RedactingAdapter(HTTPAdapter):
         try:
             response = super().send(request, **kwargs)
         except requests.RequestException as error:
-            self._stats.record(None)
+            self._stats.record_attempt(None)
             failure = _redacted(error, self._redact)
         else:
-            self._stats.record(response.status_code)
+            self._stats.record_attempt(response.status_code)
             response.url = self._redact(response.url)
+            # Read the body now (it is read whole anyway) so no caller sees it unmasked.
+            response._content = self._redact.bytes(response.content)
             return response
         # Raised outside the except block so the original, unmasked error is not
         # chained on as __context__.
@@ -92,9 +81,14 @@ def _redacted(error: requests.RequestException, redact: Redactor) -> requests.Re
     return clean
 
 
+def _is_malformed_page(response: requests.Response | None, error: BaseException | None) -> bool:
+    """Retry a 200 that broke the contract: gateways serve such pages when they flake."""
+    return isinstance(error, MalformedPageError)
+
+
 def build_session(
     api_key: str,
-    stats: RequestStats,
+    stats: ExtractStats,
     *,
     backoff_factor: float = settings.BACKOFF_FACTOR,
     request_timeout: float = settings.REQUEST_TIMEOUT_SECONDS,
@@ -104,6 +98,8 @@ def build_session(
 
     dlt's `Client` brings tenacity-based retries that honour `Retry-After`;
     `request_max_attempts` counts the first attempt, hence `max_retries + 1`.
+    Malformed pages (raised by the page check in `validation.py`, which runs as
+    a response hook inside the retried call) are retried too.
     """
     client = Client(
         request_timeout=request_timeout,
@@ -113,6 +109,7 @@ def build_session(
         request_backoff_factor=backoff_factor,
         request_max_retry_delay=settings.MAX_RETRY_DELAY_SECONDS,
         respect_retry_after_header=True,
+        retry_condition=_is_malformed_page,
     )
     session = client.session
     adapter = RedactingAdapter(Redactor(api_key), stats)

@@ -22,7 +22,7 @@ BACKOFF_FACTOR = 2.0
 MAX_RETRY_DELAY_SECONDS = 60.0
 REQUEST_TIMEOUT_SECONDS = 30.0
 
-# A guard against a `total` that lies upwards: no single window is paged past this.
+# A guard against an API that never stops sending full pages.
 MAXIMUM_OFFSET = 10_000_000
 
 # Declared so every column exists with its contract type even when a load has
@@ -35,5 +35,11 @@ COLUMNS: TTableSchemaColumns = {
     "quantity": {"data_type": "bigint", "nullable": False},
     "unit_price": {"data_type": "decimal", "precision": 18, "scale": 4, "nullable": True},
     "warehouse": {"data_type": "text", "nullable": True},
-    "updated_at": {"data_type": "timestamp", "timezone": True, "nullable": False},
+    # Two records with one id in a window: the merge keeps the latest state.
+    "updated_at": {
+        "data_type": "timestamp",
+        "timezone": True,
+        "nullable": False,
+        "dedup_sort": "desc",
+    },
 }

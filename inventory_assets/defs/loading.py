@@ -1,0 +1,124 @@
+"""How one window is loaded: extract and normalize unlocked, load under the write lock.
+
+Rows the source rejected (contract violations) are written to
+`inventory_data_rejected` in the same dataset with their reason, so nothing the
+API sent is silently dropped.
+"""
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import dlt
+from dagster import TableColumn, TableColumnConstraints, TableSchema
+
+from inventory_assets.defs.resources import DuckDBDestinationResource
+from inventory_assets.sources.inventory_api import ExtractStats, Window, declared_table
+from inventory_assets.sources.inventory_api import settings as api_settings
+
+TABLE = api_settings.RESOURCE_NAME
+REJECTED_TABLE = f"{TABLE}_rejected"
+
+
+@dataclass(frozen=True)
+class LoadOutcome:
+    """What one load did, for the materialization metadata."""
+
+    window: Window
+    rows_loaded: int
+    stats: ExtractStats
+    table_rows: int
+    columns: TableSchema
+    load_ids: tuple[str, ...]
+
+
+def load_window(
+    pipeline: dlt.Pipeline,
+    source: dlt.sources.DltSource,
+    window: Window,
+    stats: ExtractStats,
+    destination: DuckDBDestinationResource,
+    run_id: str,
+) -> LoadOutcome:
+    """Load one window; only the steps that write to the destination take its lock."""
+    source.resources.add(declared_table())
+    pipeline.extract(source)
+    normalize_info = pipeline.normalize()
+    with destination.write_lock():
+        load_info = pipeline.load()
+        load_info.raise_on_failed_jobs()
+        if stats.rejected:
+            _load_rejections(pipeline, stats, window, run_id)
+        table_rows = _table_row_count(pipeline, TABLE)
+    return LoadOutcome(
+        window=window,
+        rows_loaded=normalize_info.row_counts.get(TABLE, 0),
+        stats=stats,
+        table_rows=table_rows,
+        columns=_column_schema(pipeline, TABLE),
+        load_ids=tuple(load_info.loads_ids),
+    )
+
+
+def _load_rejections(
+    pipeline: dlt.Pipeline, stats: ExtractStats, window: Window, run_id: str
+) -> None:
+    """Append the rejected records, raw, with their reason (a pipeline of their own,
+    so their loose shape never touches the declared schema of `inventory_data`)."""
+    rejected_at = datetime.now(UTC)
+    rows = [
+        {
+            "run_id": run_id,
+            "window_start": window.start,
+            "window_end": window.end,
+            "record_id": None if rejection.id is None else str(rejection.id),
+            "reason": rejection.reason,
+            "record": json.dumps(rejection.record, ensure_ascii=False, default=str),
+            "rejected_at": rejected_at,
+        }
+        for rejection in stats.rejected
+    ]
+    rejects = dlt.pipeline(
+        pipeline_name=f"{pipeline.pipeline_name}_rejected",
+        pipelines_dir=pipeline.pipelines_dir,
+        destination=pipeline.destination,
+        dataset_name=pipeline.dataset_name,
+        progress=None,
+    )
+    rejects.run(rows, table_name=REJECTED_TABLE, write_disposition="append").raise_on_failed_jobs()
+
+
+def _table_row_count(pipeline: dlt.Pipeline, table: str) -> int:
+    """Rows in the destination table (which `declared_table` guarantees exists)."""
+    with pipeline.sql_client() as client:
+        rows = client.execute_sql(f"select count(*) from {client.make_qualified_table_name(table)}")
+        return int(rows[0][0]) if rows else 0
+
+
+def _column_schema(pipeline: dlt.Pipeline, table: str) -> TableSchema:
+    """The table's columns as dlt declared them (types, nullability, primary key)."""
+    schema = pipeline.default_schema
+    columns = schema.get_table_columns(table) if table in schema.tables else {}
+    return TableSchema(
+        columns=[
+            TableColumn(
+                name=name,
+                type=_column_type(column),
+                constraints=TableColumnConstraints(
+                    nullable=column.get("nullable", True),
+                    unique=bool(column.get("unique") or column.get("primary_key")),
+                    other=["primary_key"] if column.get("primary_key") else [],
+                ),
+            )
+            for name, column in columns.items()
+        ]
+    )
+
+
+def _column_type(column: dict) -> str:
+    data_type = str(column.get("data_type", "text"))
+    if data_type == "decimal" and column.get("precision") is not None:
+        return f"decimal({column['precision']},{column.get('scale', 0)})"
+    if data_type == "timestamp" and column.get("timezone", True):
+        return "timestamp with time zone"
+    return data_type

@@ -1,0 +1,37 @@
+"""SimulatorConfig: everything that shapes one simulated API, fixed for its lifetime."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+__all__ = ["SimulatorConfig"]
+
+
+@dataclass(frozen=True)
+class SimulatorConfig:
+    """Everything that shapes one simulated API; the defaults suit the tests."""
+
+    host: str = "127.0.0.1"
+    port: int = 0  # 0 lets the OS pick a free port, so parallel tests never collide
+    rows: int = 1000
+    days: int = 30
+    start: dt.date = dt.date(2026, 11, 1)
+    seed: int = 42
+    latency_ms: float = 0.0
+    fault_rate: float = 0.0
+    api_key: str = field(default="sim-secret-key", repr=False)  # never in a repr or a log
+    retry_after_seconds: int = 0
+    # Hostile on purpose: error bodies quote the request target, api key and all,
+    # as some real gateways do, so client tests can prove they mask server messages.
+    echo_url_in_errors: bool = False
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.fault_rate <= 1.0:
+            raise ValueError("fault_rate must be between 0 and 1")
+        if self.latency_ms < 0 or self.retry_after_seconds < 0 or self.rows < 0:
+            raise ValueError("latency_ms, retry_after_seconds and rows must be >= 0")
+        if not 0 <= self.port <= 65535:
+            raise ValueError("port must be between 0 and 65535")
+        if self.days < 1:
+            raise ValueError("days must be >= 1")
+        if not self.api_key:
+            raise ValueError("api_key must not be empty")

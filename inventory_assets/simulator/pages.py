@@ -1,0 +1,68 @@
+"""Page: one page of a time window, as the contract shapes it or as a hostile vendor bends it.
+
+{"data": [ {record}, ... ], "total": 2345, "offset": 0, "limit": 100}
+"""
+
+import itertools
+from dataclasses import dataclass
+
+__all__ = ["Page", "json_list"]
+
+
+@dataclass(slots=True)  # not frozen: one is built per request, and frozen inits are slow
+class Page:
+    """A view of the index for one request; use it while holding the simulator's lock.
+
+    The window is the index's first `timeless` records (raw ones without a valid
+    updated_at, which no time bound can exclude), then bodies[low:high].
+    `total_delta` is added to the true total (clamped at 0), so the simulator
+    can lie about `total` while the data stays true.
+    """
+
+    bodies: list[bytes]  # the whole index, in serving order
+    timeless: int
+    low: int  # >= timeless
+    high: int
+    offset: int
+    limit: int
+    total_delta: int = 0
+
+    @property
+    def size(self) -> int:
+        """Records in the window: what `total` says when the simulator does not lie."""
+        return self.timeless + self.high - self.low
+
+    @property
+    def total(self) -> int:
+        return max(0, self.size + self.total_delta)
+
+    def records(self) -> list[bytes]:
+        """The records the contract puts on this page: at most `limit` from `offset`."""
+        return self._window(self.offset, self.offset + self.limit)
+
+    def repeated(self, count: int) -> list[bytes]:
+        """`count` records regardless of limit: the window's, else the data set's, cycled."""
+        source = self._window(0, self.size) or self.bodies
+        return list(itertools.islice(itertools.cycle(source), count))
+
+    def body(self) -> bytes:
+        """The page as the contract shapes it."""
+        return self.encode(json_list(self.records()))
+
+    def encode(self, data: bytes | None) -> bytes:
+        """The page as JSON with `data` as the given JSON text; None leaves the key out."""
+        fields = b'"total":%d,"offset":%d,"limit":%d}' % (self.total, self.offset, self.limit)
+        return (b"{" if data is None else b'{"data":%b,' % data) + fields
+
+    def _window(self, start: int, stop: int) -> list[bytes]:
+        """Records start..stop of the window (0-based, stop exclusive), in serving order."""
+        stop = min(stop, self.size)
+        start = min(start, stop)
+        prefix = self.timeless
+        timed = self.bodies[self.low + max(start - prefix, 0) : self.low + max(stop - prefix, 0)]
+        return self.bodies[start : min(stop, prefix)] + timed if start < prefix else timed
+
+
+def json_list(bodies: list[bytes]) -> bytes:
+    """Encoded records as one JSON array."""
+    return b"[%b]" % b",".join(bodies)

@@ -1,0 +1,130 @@
+"""RecordIndex: the served records in (updated_at, id) order, pre-encoded for paging.
+
+The server must be cheap enough that benchmarks measure the client, so every
+record is JSON-encoded once and a page is a bisect plus a bytes join.
+"""
+
+import contextlib
+import itertools
+import json
+from bisect import bisect_left
+from typing import Any
+
+from inventory_assets.simulator.pages import Page
+from inventory_assets.simulator.timestamps import instant_key, parse_timestamp
+
+__all__ = ["Key", "RecordIndex", "encode"]
+
+# (instant_key of updated_at, id, raw sequence): the serving order. The sequence
+# is 0 for the data set and unique for each raw record, so raw records that
+# repeat an id, or another record's whole key, are all kept.
+Key = tuple[str, int, int]
+_TIMELESS = ""  # time key of a raw record without a valid updated_at: sorts first
+
+# One encoder for all records: json.dumps would build a new one per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def encode(record: dict) -> bytes:
+    """A record as the compact UTF-8 JSON the pages are joined from."""
+    return _ENCODER.encode(record).encode()
+
+
+def _time_key(updated_at: str) -> str:
+    # Generated records are "YYYY-MM-DDTHH:MM:SSZ": skip the parser for them.
+    if len(updated_at) == 20 and updated_at[-1] == "Z":
+        return updated_at[:19] + ".000000"
+    return instant_key(parse_timestamp(updated_at))
+
+
+def _raw_key(record: dict, sequence: int) -> Key:
+    """Where a raw record sorts: a missing or non-integer id as 0, no valid updated_at first."""
+    record_id = record.get("id")
+    if not isinstance(record_id, int) or isinstance(record_id, bool):
+        record_id = 0
+    time_key = _TIMELESS
+    updated_at = record.get("updated_at")
+    if isinstance(updated_at, str):
+        with contextlib.suppress(ValueError, OverflowError):  # the full parser, no fast path
+            time_key = instant_key(parse_timestamp(updated_at))
+    return time_key, record_id, sequence
+
+
+class RecordIndex:
+    """Records in serving order as pre-encoded JSON, for bisect paging.
+
+    Only the encoded bytes are kept, not the dicts: a million records stay
+    affordable, and serving never encodes. Callers hold the simulator's lock.
+    """
+
+    def __init__(self, records: list[dict]) -> None:
+        ids = [record["id"] for record in records]
+        times = [_time_key(record["updated_at"]) for record in records]
+        # Two stable sorts on plain keys (id, then time) give (updated_at, id)
+        # order several times faster than sorting tuples.
+        order = sorted(range(len(records)), key=ids.__getitem__)
+        order.sort(key=times.__getitem__)
+        self.keys: list[Key] = [(times[i], ids[i], 0) for i in order]
+        self.bodies: list[bytes] = [encode(records[i]) for i in order]
+        # Data-set records only: touches change those, never raw records.
+        self.key_of: dict[int, Key] = {key[1]: key for key in self.keys}
+        self._raw_sequence = itertools.count(1)
+        self.timeless = 0  # raw records without a valid updated_at: the first in keys
+
+    def page(
+        self, since: str | None, before: str | None, offset: int, limit: int, total_delta: int
+    ) -> Page:
+        """The page of records with since <= updated_at < before, from `offset`.
+
+        Timeless raw records open every window: a vendor cannot compare their
+        time with the bounds, so none of them excludes it.
+        """
+        low = self.timeless if since is None else bisect_left(self.keys, (since,))
+        high = len(self.keys) if before is None else bisect_left(self.keys, (before,))
+        return Page(self.bodies, self.timeless, low, max(low, high), offset, limit, total_delta)
+
+    def newest(self) -> str | None:
+        """The greatest time key; None when no record has a valid updated_at."""
+        return self.keys[-1][0] if self.keys and self.keys[-1][0] != _TIMELESS else None
+
+    def get(self, record_id: int) -> dict:
+        """The data-set record with this id."""
+        return json.loads(self.bodies[bisect_left(self.keys, self.key_of[record_id])])
+
+    def put(self, record: dict) -> None:
+        """Replace a data-set record by id, moving it to where its new updated_at sorts."""
+        old = self.key_of[record["id"]]
+        position = bisect_left(self.keys, old)
+        del self.keys[position], self.bodies[position]
+        new = (_time_key(record["updated_at"]), record["id"], 0)
+        self._insert(new, encode(record))
+        self.key_of[record["id"]] = new
+
+    def put_raw(self, record: dict[str, Any]) -> None:
+        """Add a record exactly as given, however invalid, in its serving place."""
+        body = encode(record)  # first, so a record JSON cannot hold changes nothing
+        key = _raw_key(record, next(self._raw_sequence))
+        self._insert(key, body)
+        if key[0] == _TIMELESS:
+            self.timeless += 1
+
+    def clear_raw(self) -> None:
+        """Drop every raw record, keeping the data set as it is."""
+        kept = [i for i, key in enumerate(self.keys) if key[2] == 0]
+        self.keys = [self.keys[i] for i in kept]
+        self.bodies = [self.bodies[i] for i in kept]
+        self.timeless = 0
+
+    def add_field(self, name: str, value: Any) -> None:
+        """Set a field on every record, raw ones included."""
+        self.bodies = [encode({**json.loads(body), name: value}) for body in self.bodies]
+
+    def in_id_order(self) -> list[bytes]:
+        """Every body by id (invalid ids as 0); on a tie the data set's, then raw in order put."""
+        pairs = sorted(zip(self.keys, self.bodies, strict=True), key=lambda pair: pair[0][1:])
+        return [body for _, body in pairs]
+
+    def _insert(self, key: Key, body: bytes) -> None:
+        position = bisect_left(self.keys, key)
+        self.keys.insert(position, key)
+        self.bodies.insert(position, body)

@@ -1,0 +1,54 @@
+"""What one extraction saw, filled in while it runs and reported as materialization metadata."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from inventory_assets.sources.inventory_api import settings
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A record kept out of the table, with why."""
+
+    id: Any
+    reason: str
+    record: Any
+
+
+@dataclass
+class ExtractStats:
+    """Counters from the transport, the page checks and the record checks of one load."""
+
+    requests: int = 0
+    pages: int = 0
+    retryable_failures: int = 0
+    total_announced: int | None = None
+    records_received: int = 0
+    duplicate_ids: int = 0
+    total_overstated: bool = False
+    rejected: list[Rejection] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __deepcopy__(self, memo: dict) -> ExtractStats:
+        # dlt deep-copies the source config (paginator included); the copies must
+        # keep counting into this one object, which the caller reads afterwards.
+        return self
+
+    def record_attempt(self, status: int | None) -> None:
+        """Count one HTTP attempt; `None` stands for a connection error or timeout."""
+        with self._lock:
+            self.requests += 1
+            if status is not None and 200 <= status < 300:
+                self.pages += 1
+            elif status is None or status in settings.RETRY_STATUSES:
+                self.retryable_failures += 1
+
+    def record_page(self, offset: int, total: int, records: int) -> None:
+        """Count a valid page; the first page's `total` is what the API announced."""
+        with self._lock:
+            if offset == 0:
+                self.total_announced = total
+            self.records_received += records

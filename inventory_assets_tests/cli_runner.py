@@ -1,0 +1,65 @@
+"""Running the project's `dagster` CLI commands as a user would, in subprocesses."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from dagster import DagsterInstance
+from dagster._core.instance.ref import InstanceRef
+
+from inventory_assets_tests.conftest import TEST_API_KEY
+
+ROOT = Path(__file__).resolve().parents[1]
+DAGSTER = str(Path(sys.executable).parent / "dagster")
+
+
+def cli_env(base_url: str, duckdb_path: Path, dagster_home: Path) -> dict[str, str]:
+    """The environment the README tells users to set, pointed at test locations.
+
+    The instance's tables are created up front: two CLI processes starting on a
+    brand-new DAGSTER_HOME race to create them (Dagster's start-up, not ours).
+    """
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    with DagsterInstance.from_ref(InstanceRef.from_dir(str(dagster_home))):
+        pass
+    return {
+        **os.environ,
+        "INVENTORY_API_BASE_URL": base_url,
+        "INVENTORY_API_KEY": TEST_API_KEY,
+        "INVENTORY_DUCKDB_PATH": str(duckdb_path),
+        "DAGSTER_HOME": str(dagster_home),
+    }
+
+
+def dagster(env: dict[str, str], *args: str) -> subprocess.Popen:
+    """`dagster ARGS` from the project root, in its own process group (to kill it whole)."""
+    return subprocess.Popen(
+        [DAGSTER, *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def materialize(
+    env: dict[str, str], *partition_args: str, select: str = "inventory/inventory_data"
+) -> subprocess.Popen:
+    return dagster(
+        env,
+        *("asset", "materialize", "-m", "inventory_assets.definitions", "--select", select),
+        *partition_args,
+    )
+
+
+def finish(process: subprocess.Popen) -> str:
+    """Wait for a command; it must succeed and must not print the key."""
+    output, _ = process.communicate(timeout=180)
+    assert process.returncode == 0, output[-3000:]
+    assert TEST_API_KEY not in output
+    return output

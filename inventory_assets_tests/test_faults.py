@@ -1,0 +1,265 @@
+"""The fault suite: a hostile API over real HTTP, each case with a defined outcome.
+
+Every case checks the outcome and its message, that the destination holds
+exactly the right rows after the failure and after the run that follows, and
+that the API key appears in no event, log line, error or file the runs wrote.
+The simulator echoes the request URL (key included) in its error bodies, so a
+leak through a server message would be caught too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+from dagster import DagsterEventType, DagsterInstance
+
+from inventory_assets.simulator import InventoryApiSimulator
+from inventory_assets_tests.conftest import (
+    TEST_API_KEY,
+    assert_key_in_no_file,
+    day_window,
+    expected_records,
+    make_resources,
+    make_simulator,
+    materialize_partition,
+    warehouse_rows,
+)
+
+DAY = "2026-11-03"
+NOON = datetime(2026, 11, 3, 12, tzinfo=UTC)
+
+
+@pytest.fixture
+def hostile() -> Iterator[InventoryApiSimulator]:
+    sim = make_simulator(echo_url_in_errors=True)
+    try:
+        yield sim
+    finally:
+        sim.stop()
+
+
+@pytest.fixture
+def api(hostile, duckdb_path: Path, tmp_path: Path) -> dict:
+    return make_resources(hostile.url, duckdb_path, tmp_path, request_timeout_seconds=1.0)
+
+
+def _ids(duckdb_path: Path) -> list[int]:
+    return [row[0] for row in warehouse_rows(duckdb_path, "id")]
+
+
+def _served_ids(sim: InventoryApiSimulator) -> list[int]:
+    return [record["id"] for record in expected_records(sim, *day_window(DAY))]
+
+
+def _failure(result) -> str:
+    assert not result.success
+    events = [e for e in result.all_events if e.event_type == DagsterEventType.STEP_FAILURE]
+    return events[0].step_failure_data.error.message
+
+
+def _metadata(result):
+    (event,) = result.asset_materializations_for_node("inventory_api")
+    return event.metadata
+
+
+def _assert_no_key_anywhere(instance: DagsterInstance, tmp_path: Path, caplog) -> None:
+    assert TEST_API_KEY not in caplog.text
+    for run in instance.get_runs():
+        for record in instance.all_logs(run.run_id):
+            assert TEST_API_KEY not in str(record)
+    assert_key_in_no_file(tmp_path)
+
+
+def _run_case(sim, api, instance, duckdb_path, tmp_path, caplog, inject, expect: str) -> None:
+    """Load DAY, change a record, break the API: the run fails clearly and changes
+    nothing; the next run completes the window exactly; the key leaked nowhere."""
+    materialize_partition(api, DAY, instance)
+    before = warehouse_rows(duckdb_path)
+    changed = _served_ids(sim)[0]
+    sim.touch([changed], NOON, quantity=777)
+
+    inject()
+    failed = materialize_partition(api, DAY, instance, raise_on_error=False)
+    assert expect in _failure(failed)
+    assert warehouse_rows(duckdb_path) == before, "a failed run must change nothing"
+
+    materialize_partition(api, DAY, instance)
+    assert _ids(duckdb_path) == _served_ids(sim)
+    assert (changed, 777) in warehouse_rows(duckdb_path, "id, quantity")
+    _assert_no_key_anywhere(instance, tmp_path, caplog)
+
+
+@pytest.mark.parametrize(
+    ("kind", "options", "expect"),
+    [
+        ("html", {}, "a page that is not JSON (text/html) at /v1/resource (offset 0)"),
+        ("no_data", {}, "a page without a `data` list at /v1/resource (offset 0)"),
+        ("data_not_list", {}, "without a `data` list at /v1/resource (offset 0) (got dict)"),
+        ("stall", {"seconds": 3}, "did not answer in time"),
+        ("reset", {}, "broke off the connection"),
+    ],
+)
+def test_a_broken_page_fails_clearly_and_the_next_run_completes(
+    hostile, api, instance, duckdb_path, tmp_path, caplog, kind, options, expect
+) -> None:
+    _run_case(
+        hostile,
+        api,
+        instance,
+        duckdb_path,
+        tmp_path,
+        caplog,
+        lambda: hostile.serve_next(kind, times=4, **options),
+        expect,
+    )
+
+
+def test_a_huge_page_fails_at_once_and_the_next_run_completes(
+    hostile, api, instance, duckdb_path, tmp_path, caplog
+) -> None:
+    _run_case(
+        hostile,
+        api,
+        instance,
+        duckdb_path,
+        tmp_path,
+        caplog,
+        lambda: hostile.serve_next("huge", times=1, records=5000),
+        "5000 records at /v1/resource (offset 0), more than the requested limit of 100",
+    )
+
+
+@pytest.mark.parametrize("kind", ["html", "no_data", "reset"])
+def test_one_broken_page_is_retried(hostile, api, instance, duckdb_path, kind) -> None:
+    hostile.serve_next(kind, times=1)
+
+    result = materialize_partition(api, DAY, instance)
+
+    assert _ids(duckdb_path) == _served_ids(hostile)
+    assert _metadata(result)["retries"].value >= 0
+
+
+def test_server_errors_that_echo_the_url_do_not_leak_the_key(
+    hostile, api, instance, duckdb_path, tmp_path, caplog
+) -> None:
+    _run_case(
+        hostile,
+        api,
+        instance,
+        duckdb_path,
+        tmp_path,
+        caplog,
+        lambda: hostile.fail_next(500, times=4),
+        "HTTP 500 at /v1/resource (offset 0) after 3 retries",
+    )
+
+
+def test_an_empty_page_in_the_middle_fails_and_the_next_run_completes(
+    hostile, api, instance, duckdb_path, tmp_path, caplog
+) -> None:
+    _run_case(
+        hostile,
+        api,
+        instance,
+        duckdb_path,
+        tmp_path,
+        caplog,
+        lambda: hostile.serve_next("empty", times=1),
+        "empty page at offset 0 but more records after it",
+    )
+
+
+def test_a_total_larger_than_the_records_does_not_page_forever(
+    hostile, api, instance, duckdb_path, tmp_path, caplog
+) -> None:
+    hostile.set_total_delta(+250)
+
+    result = materialize_partition(api, DAY, instance)
+
+    assert _ids(duckdb_path) == _served_ids(hostile)
+    metadata = _metadata(result)
+    assert metadata["total_announced"].value == len(_served_ids(hostile)) + 250
+    assert metadata["records_received"].value == len(_served_ids(hostile))
+    assert hostile.request_count <= len(_served_ids(hostile)) // 100 + 3
+    _assert_no_key_anywhere(instance, tmp_path, caplog)
+
+
+def test_a_total_smaller_than_the_records_drops_nothing(
+    hostile, api, instance, duckdb_path
+) -> None:
+    hostile.set_total_delta(-150)
+
+    materialize_partition(api, DAY, instance)
+
+    assert _ids(duckdb_path) == _served_ids(hostile)
+
+
+def _raw(record_id, **fields) -> dict:
+    return {
+        "id": record_id,
+        "inventory_id": "INV-RAW",
+        "product_name": "raw",
+        "sku": None,
+        "quantity": 3,
+        "unit_price": "1.00",
+        "warehouse": "WH-RAW",
+        "updated_at": "2026-11-03T06:00:00Z",
+        **fields,
+    }
+
+
+@pytest.mark.parametrize(
+    ("record", "reason"),
+    [
+        ({k: v for k, v in _raw(None).items() if k != "id"}, "id: expected integer, got null"),
+        (_raw(90001, quantity="abc"), "quantity: expected integer, got str 'abc'"),
+        (_raw(90002, unit_price="n/a"), "unit_price: expected a decimal, got str 'n/a'"),
+        (_raw(90003, updated_at="yesterday"), "updated_at: expected an ISO 8601 timestamp"),
+    ],
+)
+def test_a_record_that_breaks_the_contract_is_set_aside_and_reported(
+    hostile, api, instance, duckdb_path, tmp_path, caplog, record, reason
+) -> None:
+    valid = _served_ids(hostile)
+    hostile.put_raw(record)
+
+    result = materialize_partition(api, DAY, instance)
+
+    assert _ids(duckdb_path) == valid, "the valid records all load"
+    metadata = _metadata(result)
+    assert metadata["rows_rejected"].value == 1
+    assert reason in metadata["rejected_sample"].value[0]["reason"]
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+        rejected = con.execute(
+            "select reason, record from inventory.inventory_data_rejected"
+        ).fetchall()
+    assert len(rejected) == 1
+    assert reason in rejected[0][0]
+    assert '"inventory_id": "INV-RAW"' in rejected[0][1]
+    _assert_no_key_anywhere(instance, tmp_path, caplog)
+
+
+def test_a_negative_quantity_loads_and_is_flagged(hostile, api, instance, duckdb_path) -> None:
+    hostile.put_raw(_raw(90010, quantity=-4))
+
+    materialize_partition(api, DAY, instance)
+
+    assert (90010, -4) in warehouse_rows(duckdb_path, "id, quantity")
+
+
+def test_a_duplicate_id_in_one_window_keeps_the_latest_state(
+    hostile, api, instance, duckdb_path
+) -> None:
+    hostile.put_raw(_raw(90020, quantity=1, updated_at="2026-11-03T01:00:00Z"))
+    hostile.put_raw(_raw(90020, quantity=2, updated_at="2026-11-03T02:00:00Z"))
+
+    result = materialize_partition(api, DAY, instance)
+
+    assert [row for row in warehouse_rows(duckdb_path, "id, quantity") if row[0] == 90020] == [
+        (90020, 2)
+    ]
+    assert _metadata(result)["duplicate_ids"].value == 1
