@@ -219,6 +219,7 @@ def _raw(record_id, **fields) -> dict:
         (_raw(90001, quantity="abc"), "quantity: expected integer, got str 'abc'"),
         (_raw(90002, unit_price="n/a"), "unit_price: expected a decimal, got str 'n/a'"),
         (_raw(90003, updated_at="yesterday"), "updated_at: expected an ISO 8601 timestamp"),
+        (_raw(90004, product_name="nul\x00inside"), "product_name: contains a NUL character"),
     ],
 )
 def test_a_record_that_breaks_the_contract_is_set_aside_and_reported(

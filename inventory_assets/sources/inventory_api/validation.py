@@ -5,7 +5,8 @@ and hold at most `limit` records; anything else raises with the endpoint and
 the offset (a malformed page is retried, an oversized one is not).
 
 Records: each must match the contract's types (`id` an integer, `quantity` an
-integer, `updated_at` a timestamp, `unit_price` a decimal or null, ...). A
+integer, `updated_at` a timestamp, `unit_price` a decimal or null, ...) and hold
+no text the warehouse would alter (a NUL character). A
 record that does not is rejected: kept out of the table, counted, and handed
 to the caller with the reason, never silently dropped. Values that are the
 right type but implausible (a negative quantity) load and are flagged by the
@@ -105,6 +106,10 @@ def _problem(record: Any) -> str | None:
     for name in OPTIONAL_TEXT:
         if record.get(name) is not None and not isinstance(record[name], str):
             return f"{name}: expected text or null, got {_type_name(record[name])}"
+    for name, value in record.items():
+        if isinstance(value, str) and "\x00" in value:
+            # DuckDB and PostgreSQL text cannot hold NUL: it would be dropped silently.
+            return f"{name}: contains a NUL character, which the warehouse cannot store"
     return None
 
 
