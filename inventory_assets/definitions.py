@@ -44,6 +44,8 @@ defs = Definitions(
             path=EnvVar("INVENTORY_DUCKDB_PATH").get_value(DEFAULT_DUCKDB_PATH)
             or DEFAULT_DUCKDB_PATH,
         ),
-        "dlt_pipeline": DltPipelineResource(),
+        "dlt_pipeline": DltPipelineResource(
+            working_dir=EnvVar("INVENTORY_DLT_WORKING_DIR").get_value()
+        ),
     },
 )

@@ -31,6 +31,7 @@ def cli_env(base_url: str, duckdb_path: Path, dagster_home: Path) -> dict[str, s
         "INVENTORY_API_KEY": TEST_API_KEY,
         "INVENTORY_DUCKDB_PATH": str(duckdb_path),
         "DAGSTER_HOME": str(dagster_home),
+        "INVENTORY_DLT_WORKING_DIR": str(dagster_home.parent / "dlt_pipelines"),
     }
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -274,3 +276,22 @@ def test_edge_days_of_the_data_load(
     assert [row[0] for row in warehouse_rows(duckdb_path, "id")] == [
         record["id"] for record in expected_records(simulator, *day_window(day))
     ]
+
+
+def test_run_directories_are_private_and_abandoned_ones_are_pruned(
+    simulator, resources, tmp_path: Path, instance: DagsterInstance
+) -> None:
+    working_dir = tmp_path / "dlt_pipelines"
+    abandoned = working_dir / "inventory-dlt-deadbeef-old"
+    recent = working_dir / "inventory-dlt-cafebabe-new"
+    for leftover in (abandoned, recent):
+        (leftover / "inventory").mkdir(parents=True)
+        (leftover / "inventory" / "state.json").write_text("{}")
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(abandoned, (two_days_ago, two_days_ago))
+
+    materialize_partition(resources, DAY, instance)
+
+    assert not abandoned.exists(), "a killed run's directory is pruned after a day"
+    assert recent.exists(), "a directory that may belong to a running run is kept"
+    assert sorted(p.name for p in working_dir.iterdir()) == [recent.name], "own dir removed"

@@ -6,8 +6,11 @@ Nothing else in the project reads the API key or the destination's location.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +31,8 @@ from inventory_assets.sources.inventory_api.changes import ChangeFeed
 DEFAULT_DUCKDB_PATH = "data/warehouse.duckdb"
 DATASET_NAME = "inventory"
 PIPELINE_NAME = "inventory"
+RUN_DIR_PREFIX = "inventory-dlt-"
+ABANDONED_AFTER_SECONDS = 24 * 3600
 
 
 class InventoryApiResource(ConfigurableResource):
@@ -129,8 +134,9 @@ class DltPipelineResource(ConfigurableResource):
 
     Each run gets its own pipelines dir, removed afterwards: two partitions can
     run at once without sharing dlt's state, and a killed run leaves nothing
-    that a later run would pick up. The window is pulled whole every run, so no
-    local state needs to survive.
+    that a later run would pick up (its directory is never read again, and is
+    pruned after a day). The window is pulled whole every run, so no local
+    state needs to survive.
     """
 
     pipeline_name: str = Field(default=PIPELINE_NAME)
@@ -144,10 +150,12 @@ class DltPipelineResource(ConfigurableResource):
         self, run_id: str, destination: DuckDBDestinationResource
     ) -> Iterator[dlt.Pipeline]:
         """A fresh dlt pipeline in a private directory that is removed afterwards."""
-        parent = Path(self.working_dir) if self.working_dir else None
-        if parent:
-            parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix=f"dlt-{run_id[:8]}-", dir=parent) as tmp:
+        parent = Path(self.working_dir or tempfile.gettempdir())
+        parent.mkdir(parents=True, exist_ok=True)
+        _prune_abandoned(parent)
+        with tempfile.TemporaryDirectory(
+            prefix=f"{RUN_DIR_PREFIX}{run_id[:8]}-", dir=parent
+        ) as tmp:
             yield dlt.pipeline(
                 pipeline_name=self.pipeline_name,
                 pipelines_dir=tmp,
@@ -155,3 +163,12 @@ class DltPipelineResource(ConfigurableResource):
                 dataset_name=destination.dataset_name,
                 progress=None,
             )
+
+
+def _prune_abandoned(parent: Path) -> None:
+    """Remove run directories that killed runs left behind more than a day ago."""
+    cutoff = time.time() - ABANDONED_AFTER_SECONDS
+    for leftover in parent.glob(f"{RUN_DIR_PREFIX}*"):
+        with contextlib.suppress(OSError):
+            if leftover.is_dir() and leftover.stat().st_mtime < cutoff:
+                shutil.rmtree(leftover, ignore_errors=True)
