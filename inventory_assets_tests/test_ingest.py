@@ -11,9 +11,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import DagsterEventType, DagsterInstance
+from dagster import DagsterEventType, DagsterInstance, materialize
 
-from inventory_assets.defs.ingest import INVENTORY_DATA_KEY
+from inventory_assets.defs.ingest import INVENTORY_DATA_KEY, inventory_api_assets
+from inventory_assets.defs.resources import InventoryApiResource
 from inventory_assets_tests.conftest import (
     TEST_API_KEY,
     day_window,
@@ -295,3 +296,35 @@ def test_run_directories_are_private_and_abandoned_ones_are_pruned(
     assert not abandoned.exists(), "a killed run's directory is pruned after a day"
     assert recent.exists(), "a directory that may belong to a running run is kept"
     assert sorted(p.name for p in working_dir.iterdir()) == [recent.name], "own dir removed"
+
+
+@pytest.mark.parametrize("max_concurrency", [1, 3])
+def test_a_range_loads_in_one_run_with_bounded_concurrency(
+    simulator, duckdb_path: Path, tmp_path: Path, instance: DagsterInstance, max_concurrency: int
+) -> None:
+    days = ["2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04", "2026-11-05"]
+    resources = make_resources(simulator.url, duckdb_path, tmp_path)
+    resources["inventory_api"] = InventoryApiResource(
+        base_url=simulator.url, api_key=TEST_API_KEY, max_concurrency=max_concurrency
+    )
+
+    result = materialize(
+        [inventory_api_assets],
+        resources=resources,
+        instance=instance,
+        tags={
+            "dagster/asset_partition_range_start": days[0],
+            "dagster/asset_partition_range_end": days[-1],
+        },
+    )
+
+    expected = sorted(
+        r["id"] for day in days for r in expected_records(simulator, *day_window(day))
+    )
+    assert [row[0] for row in warehouse_rows(duckdb_path, "id")] == expected
+    assert len(result.asset_materializations_for_node("inventory_api")) == len(days)
+    windows = {(q["updated_since"], q["updated_before"]) for q in simulator.requests}
+    if max_concurrency == 1:
+        assert windows == {("2026-11-01T00:00:00Z", "2026-11-06T00:00:00Z")}
+    else:
+        assert len(windows) == len(days), "one sub-window per day"

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from inventory_assets.simulator import InventoryApiSimulator
@@ -50,6 +51,16 @@ def _served(sim: InventoryApiSimulator) -> list[tuple]:
     ]
 
 
+def _diagnose(duckdb_path: Path) -> str:
+    """Files and tables of the warehouse, for a failure message."""
+    files = {path.name: path.stat().st_size for path in duckdb_path.parent.iterdir()}
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+        tables = con.execute(
+            "select table_schema, table_name, estimated_size from duckdb_tables()"
+        ).fetchall()
+    return f"files {files}; tables {tables}"
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_a_run_killed_at_a_random_moment_leaves_all_or_nothing_and_a_rerun_completes(
     busy_day, duckdb_path: Path, tmp_path: Path, instance, seed: int
@@ -66,7 +77,11 @@ def test_a_run_killed_at_a_random_moment_leaves_all_or_nothing_and_a_rerun_compl
     os.killpg(process.pid, signal.SIGKILL)
     process.communicate(timeout=60)
 
-    assert _state(duckdb_path) in (before, after), "a killed run must not leave half a load"
+    killed = _state(duckdb_path)
+    assert killed in (before, after), (
+        f"a killed run must not leave half a load: {len(killed)} rows, "
+        f"{sum(1 for row in killed if row[1] == 4242)} changed; {_diagnose(duckdb_path)}"
+    )
     finish(materialize(env, "--partition", DAY))
     assert _state(duckdb_path) == after
     assert_key_in_no_file(tmp_path)

@@ -101,7 +101,15 @@ def inventory_api_assets(
     source = inventory_api.source(window, stats)
     with dlt_pipeline.pipeline(context.run_id, destination) as pipeline:
         try:
-            outcome = load_window(pipeline, source, window, stats, destination, context.run_id)
+            outcome = load_window(
+                pipeline,
+                source,
+                window,
+                stats,
+                destination,
+                context.run_id,
+                workers=inventory_api.max_concurrency,
+            )
         except Exception as error:
             explained = explain(error, inventory_api.base_url)
             if explained is None:

@@ -39,10 +39,17 @@ def load_window(
     stats: ExtractStats,
     destination: DuckDBDestinationResource,
     run_id: str,
+    workers: int = 1,
 ) -> LoadOutcome:
-    """Load one window; only the steps that write to the destination take its lock."""
+    """Load one window; only the steps that write to the destination take its lock.
+
+    `workers` is how many of the source's resources (sub-windows) dlt extracts
+    at once, i.e. the most requests in flight.
+    """
     source.resources.add(declared_table())
-    pipeline.extract(source)
+    # Parquet, not dlt's default INSERT statements: DuckDB reads it in bulk,
+    # which makes the load step ~40x faster on 100k rows (see benchmarks/).
+    pipeline.extract(source, workers=workers, loader_file_format="parquet")
     normalize_info = pipeline.normalize()
     with destination.write_lock():
         load_info = pipeline.load()

@@ -30,6 +30,7 @@ from inventory_assets.sources.inventory_api.changes import ChangeFeed
 # named like the `inventory` schema makes every `inventory.<table>` ambiguous.
 DEFAULT_DUCKDB_PATH = "data/warehouse.duckdb"
 DATASET_NAME = "inventory"
+DEFAULT_MAX_CONCURRENCY = 4
 PIPELINE_NAME = "inventory"
 RUN_DIR_PREFIX = "inventory-dlt-"
 ABANDONED_AFTER_SECONDS = 24 * 3600
@@ -56,6 +57,14 @@ class InventoryApiResource(ConfigurableResource):
         default=api_settings.REQUEST_TIMEOUT_SECONDS,
         description="Timeout of one HTTP request",
     )
+    max_concurrency: int = Field(
+        default=DEFAULT_MAX_CONCURRENCY,
+        ge=1,
+        description=(
+            "Most requests in flight at once: a range of days is fetched as daily"
+            " sub-windows, this many at a time. Keep it within the vendor's rate limit."
+        ),
+    )
 
     def source(self, window: Window, stats: ExtractStats) -> DltSource:
         """The dlt source for one window, counting requests into `stats`."""
@@ -67,6 +76,7 @@ class InventoryApiResource(ConfigurableResource):
             window_end_param=self.window_end_param,
             backoff_factor=self.backoff_factor,
             request_timeout=self.request_timeout_seconds,
+            split_daily=self.max_concurrency > 1,
             stats=stats,
         )
 

@@ -9,7 +9,7 @@ on `id`; no dlt incremental state is kept between runs.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import dlt
@@ -46,6 +46,16 @@ class Window:
         if self.end <= self.start:
             raise ValueError(f"window end {self.end} must be after its start {self.start}")
 
+    def days(self) -> list[Window]:
+        """The window cut at UTC midnights (a partition range into its partitions)."""
+        parts: list[Window] = []
+        start = self.start
+        while start < self.end:
+            midnight = datetime.combine(start.date() + timedelta(days=1), time(), tzinfo=UTC)
+            parts.append(Window(start, min(midnight, self.end)))
+            start = parts[-1].end
+        return parts
+
 
 def to_api_timestamp(moment: datetime) -> str:
     """ISO 8601 in UTC with a `Z`, the form the contract documents."""
@@ -61,10 +71,14 @@ def inventory_source(
     window_end_param: str = settings.WINDOW_END_PARAM,
     backoff_factor: float = settings.BACKOFF_FACTOR,
     request_timeout: float = settings.REQUEST_TIMEOUT_SECONDS,
+    split_daily: bool = False,
     stats: ExtractStats | None = None,
 ) -> DltSource:
     """Build the REST API source for one window (or the whole data set without one).
 
+    With `split_daily`, a window of several days becomes one resource per day,
+    all writing the `inventory_data` table and marked `parallelized`, so dlt's
+    extract workers fetch that many days at once (a backfill is latency-bound).
     `stats`, if given, is filled while the source is extracted: requests, pages,
     retries, the announced total, and the records rejected by validation.
     """
@@ -72,20 +86,53 @@ def inventory_source(
     session = build_session(
         api_key, stats, backoff_factor=backoff_factor, request_timeout=request_timeout
     )
-    params = (
-        {
-            window_start_param: to_api_timestamp(window.start),
-            window_end_param: to_api_timestamp(window.end),
-        }
-        if window
-        else {}
-    )
-    return rest_api_source(_config(base_url, api_key, params, session, stats), name="inventory_api")
+    windows: list[Window | None] = list(window.days()) if (window and split_daily) else [window]
+    resources = [
+        _resource(
+            name=_resource_name(part, alone=len(windows) == 1),
+            params=_window_params(part, window_start_param, window_end_param),
+            stats=stats,
+            checker=RecordChecker(stats),
+        )
+        for part in windows
+    ]
+    return rest_api_source(_config(base_url, api_key, session, resources), name="inventory_api")
 
 
-def _config(
-    base_url: str, api_key: str, params: dict[str, str], session: Any, stats: ExtractStats
-) -> Any:
+def _resource_name(window: Window | None, alone: bool) -> str:
+    """`inventory_data`, or `inventory_data_YYYYMMDD` for one day among several."""
+    if alone or window is None:
+        return settings.RESOURCE_NAME
+    return f"{settings.RESOURCE_NAME}_{window.start:%Y%m%d}"
+
+
+def _window_params(window: Window | None, start_param: str, end_param: str) -> dict[str, str]:
+    if window is None:
+        return {}
+    return {start_param: to_api_timestamp(window.start), end_param: to_api_timestamp(window.end)}
+
+
+def _resource(
+    name: str, params: dict[str, str], stats: ExtractStats, checker: RecordChecker
+) -> dict[str, Any]:
+    """One endpoint resource of the config: a window of `/v1/resource`, paged by offset."""
+    return {
+        "name": name,
+        "table_name": settings.RESOURCE_NAME,
+        "columns": settings.COLUMNS,
+        "endpoint": {
+            "path": settings.ENDPOINT_PATH,
+            "data_selector": settings.DATA_SELECTOR,
+            "params": params,
+            # Offset paging by `limit` 100 that does not trust `total` blindly.
+            "paginator": InventoryPaginator(stats, limit=settings.PAGE_SIZE),
+            "response_actions": [{"status_code": 200, "action": page_checker(stats)}],
+        },
+        "processing_steps": [{"filter": checker}],
+    }
+
+
+def _config(base_url: str, api_key: str, session: Any, resources: list[dict[str, Any]]) -> Any:
     """The `rest_api_source` config dict: the contract in dlt's declarative format."""
     return {
         "client": {
@@ -103,22 +150,10 @@ def _config(
             "write_disposition": "merge",
             # Vendor fields that arrive nested are kept as JSON, not exploded into tables.
             "max_table_nesting": 0,
+            # Run in dlt's extract thread pool when there are several (daily) resources.
+            "parallelized": True,
         },
-        "resources": [
-            {
-                "name": settings.RESOURCE_NAME,
-                "columns": settings.COLUMNS,
-                "endpoint": {
-                    "path": settings.ENDPOINT_PATH,
-                    "data_selector": settings.DATA_SELECTOR,
-                    "params": params,
-                    # Offset paging by `limit` 100 that does not trust `total` blindly.
-                    "paginator": InventoryPaginator(stats, limit=settings.PAGE_SIZE),
-                    "response_actions": [{"status_code": 200, "action": page_checker(stats)}],
-                },
-                "processing_steps": [{"filter": RecordChecker(stats)}],
-            }
-        ],
+        "resources": resources,
     }
 
 

@@ -52,3 +52,11 @@ class ExtractStats:
             if offset == 0:
                 self.total_announced = total
             self.records_received += records
+
+    def record_rejection(self, rejection: Rejection) -> None:
+        with self._lock:
+            self.rejected.append(rejection)
+
+    def record_duplicate(self) -> None:
+        with self._lock:
+            self.duplicate_ids += 1

@@ -124,7 +124,11 @@ def _is_decimal(value: Any) -> bool:
 
 @dataclass
 class RecordChecker:
-    """A dlt filter step: passes valid records, collects the rest, counts duplicate ids."""
+    """A dlt filter step: passes valid records, collects the rest, counts duplicate ids.
+
+    One checker serves one resource (one window), so its id set sees exactly
+    that window; the counts go to the shared, locked `stats`.
+    """
 
     stats: ExtractStats
     _seen: set[int] = field(default_factory=set)
@@ -133,9 +137,9 @@ class RecordChecker:
         problem = _problem(record)
         if problem is not None:
             record_id = record.get("id") if isinstance(record, dict) else None
-            self.stats.rejected.append(Rejection(record_id, problem, record))
+            self.stats.record_rejection(Rejection(record_id, problem, record))
             return False
         if record["id"] in self._seen:
-            self.stats.duplicate_ids += 1
+            self.stats.record_duplicate()
         self._seen.add(record["id"])
         return True

@@ -1,0 +1,160 @@
+"""The report: a markdown table on stdout, and results.md / results.json beside the harness."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from benchmarks.results import Scenario, Variant
+from benchmarks.targets import Target
+
+METHOD = """\
+- Each measurement runs in a fresh child process with a fresh DuckDB file, dlt
+  working dir and DAGSTER_HOME; the API simulator runs in the harness process
+  (a thread), so its CPU and memory are never charged to the measured client.
+- Variants of a scenario run interleaved (a, b, c, a, b, c, ...); the table shows
+  the median of the repeats (max in flight: the highest of the repeats).
+- wall: for raw, plain-dlt and project, the timed work in a warm interpreter
+  (imports excluded); for project-cli, cli-empty and the imports, the whole process.
+- peak RSS: `ru_maxrss` of the child itself, read at its end; for whole processes
+  (CLI, imports) the `wait4` rusage of the process tree (largest process).
+- requests / max in flight: counted by the server (a wrapper around the simulator's
+  `respond`), per measurement.
+- Correctness: the rows in `inventory.inventory_data` (rows and distinct ids) are
+  counted after every dlt/project run and must equal the API's count for the window;
+  the raw loop must receive exactly that many records.
+"""
+
+HEADER = (
+    "| scenario | variant | what | records | wall s (median) | wall min-max | rows/s (median)"
+    " | peak RSS MB | requests | max in flight | note |"
+)
+RULE = "|" + " --- |" * 11
+
+
+def _fmt(value: float | None, digits: int = 0) -> str:
+    return "n/a" if value is None else f"{value:,.{digits}f}"
+
+
+def _row(scenario: Scenario, variant: Variant) -> str:
+    if not variant.available or not variant.samples:
+        cells = [scenario.name, variant.name, variant.description, f"{variant.records:,}"]
+        return "| " + " | ".join(cells + ["n/a"] * 6 + [variant.note or "not run"]) + " |"
+    low, high = variant.wall_range or (0.0, 0.0)
+    cells = [
+        scenario.name,
+        variant.name,
+        variant.description,
+        f"{variant.records:,}",
+        _fmt(variant.wall_s, 2),
+        f"{low:.2f}-{high:.2f}",
+        _fmt(variant.rows_per_s) if variant.has_rate else "-",
+        _fmt(variant.peak_rss_mb),
+        _fmt(variant.requests),
+        _fmt(variant.max_in_flight),
+        variant.note,
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def results_table(scenarios: dict[str, Scenario]) -> str:
+    rows = [_row(s, v) for s in scenarios.values() for v in s.variants.values()]
+    return "\n".join([HEADER, RULE, *rows])
+
+
+def ratios_table(scenarios: dict[str, Scenario]) -> str:
+    rows = [
+        f"| {s.name} | {name} | {_fmt(value, 2)} |"
+        for s in scenarios.values()
+        for name, value in s.ratios.items()
+    ]
+    return "\n".join(["| scenario | ratio | value |", "| --- | --- | --- |", *rows])
+
+
+def targets_table(targets: list[Target]) -> str:
+    rows = [f"| {t.name} | {t.measured} | {t.bar} | **{t.status}** |" for t in targets]
+    return "\n".join(["| target | measured | bar | result |", "| --- | --- | --- | --- |", *rows])
+
+
+def console_report(scenarios: dict[str, Scenario], targets: list[Target]) -> str:
+    """What the harness prints: the three tables."""
+    parts = [
+        "## Results",
+        results_table(scenarios),
+        "## Ratios",
+        ratios_table(scenarios),
+        "## Targets",
+        targets_table(targets),
+    ]
+    return "\n\n".join(parts) + "\n"
+
+
+def markdown_document(
+    scenarios: dict[str, Scenario],
+    targets: list[Target],
+    run: dict[str, Any],
+    machine: dict[str, Any],
+) -> str:
+    """results.md: the tables plus when, how and where they were measured."""
+    packages = ", ".join(f"{name} {version}" for name, version in machine["packages"].items())
+    memory = machine["memory_gib"]
+    lines = [
+        "# Benchmark results",
+        "",
+        *(["**Quick smoke run: not benchmark numbers.**", ""] if run["quick"] else []),
+        f"- date: {run['date']}",
+        f"- command: `{run['command']}` (from the project root)",
+        f"- repeats: {run['repeats']} (median reported)",
+        f"- duration of the whole run: {run['duration_s']:.0f} s",
+        "",
+        "## Machine",
+        "",
+        f"- platform: {machine['platform']}",
+        f"- CPU: {machine['cpu_model']}, nproc {machine['nproc']}",
+        f"- memory: {'unknown' if memory is None else f'{memory:.1f} GiB'}",
+        f"- Python {machine['python']} ({machine['python_executable']})",
+        f"- packages: {packages}",
+        "",
+        console_report(scenarios, targets),
+        "## Scenarios",
+        "",
+        *[f"- **{s.title}**" + "".join(f"\n  - {n}" for n in s.notes) for s in scenarios.values()],
+        "",
+        "## Method",
+        "",
+        METHOD,
+    ]
+    return "\n".join(lines)
+
+
+def json_document(
+    scenarios: dict[str, Scenario],
+    targets: list[Target],
+    run: dict[str, Any],
+    machine: dict[str, Any],
+) -> str:
+    """results.json: every sample, the medians, the ratios and the targets."""
+    document = {
+        "run": run,
+        "machine": machine,
+        "scenarios": {name: s.to_json() for name, s in scenarios.items()},
+        "targets": [t.to_json() for t in targets],
+    }
+    return json.dumps(document, indent=2, default=str) + "\n"
+
+
+def write_documents(
+    out_dir: Path,
+    stem: str,
+    scenarios: dict[str, Scenario],
+    targets: list[Target],
+    run: dict[str, Any],
+    machine: dict[str, Any],
+) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    md = out_dir / f"{stem}.md"
+    js = out_dir / f"{stem}.json"
+    md.write_text(markdown_document(scenarios, targets, run, machine))
+    js.write_text(json_document(scenarios, targets, run, machine))
+    return [md, js]

@@ -1,0 +1,291 @@
+"""The four scenarios: cpu, backfill, cli-empty, memory.
+
+Each starts its own simulator(s), then runs its variants interleaved (a, b, c,
+a, b, c, ...) so that machine noise hits every variant alike, and reports the
+median of the repeats.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from benchmarks.results import Sample, Scenario, Variant, ratio
+from benchmarks.runner import Runner
+from benchmarks.server import CountingSimulator, serve, window_total
+from benchmarks.settings import (
+    BACKFILL_DAYS,
+    BACKFILL_LATENCY_MS,
+    DAY,
+    EMPTY_DAY,
+    START,
+    Options,
+    backfill_range,
+    day_window,
+)
+from benchmarks.warehouse import CorrectnessError
+
+Measure = Callable[[str], Sample]  # label -> one verified sample
+
+
+@dataclass
+class Bench:
+    """What every scenario needs: the options, the runner and the shared API key."""
+
+    options: Options
+    runner: Runner
+    api_key: str
+    _probe: dict[str, Any] | None = field(default=None)
+
+    def log(self, message: str) -> None:
+        sys.stderr.write(f"[bench] {message}\n")
+        sys.stderr.flush()
+
+    def probe(self) -> dict[str, Any]:
+        if self._probe is None:
+            self._probe = self.runner.probe()
+        return self._probe
+
+    def serve(self, rows: int, days: int, latency_ms: float = 0.0) -> Any:
+        self.log(f"starting the simulator: {rows:,} records over {days} day(s)")
+        return serve(rows, days, START, self.api_key, latency_ms)
+
+    def expected(self, simulator: CountingSimulator, window: tuple[str, str], rows: int) -> int:
+        """The API's count for the window; it must be the whole data set where it covers it."""
+        total = window_total(simulator, self.api_key, window)
+        if total != rows:
+            raise CorrectnessError(f"the simulator serves {total} records, expected {rows}")
+        return total
+
+    def interleave(self, scenario: str, plan: dict[Variant, Measure]) -> None:
+        """Run the plan's measurements round-robin, `repeats` times."""
+        for repeat in range(1, self.options.repeats + 1):
+            for variant, measure in plan.items():
+                label = f"{scenario}/{variant.name} #{repeat}"
+                sample = measure(label)
+                variant.samples.append(sample)
+                self.log(f"{label}: {_summary(sample)}")
+
+
+def _summary(sample: Sample) -> str:
+    rss = f", peak RSS {sample.peak_rss_mb:.0f} MB" if sample.peak_rss_mb else ""
+    return f"{sample.wall_s:.2f} s, {sample.rows:,} rows{rss}"
+
+
+def cpu(bench: Bench) -> Scenario:
+    """One day of records without latency: what the client costs per record."""
+    rows = bench.options.sizes.cpu
+    window = day_window(DAY)
+    variants = {
+        "raw": Variant("raw", "requests.Session loop, JSON decoded, nothing written", rows),
+        "plain-dlt": Variant("plain-dlt", "rest_api_source, dlt defaults, DuckDB", rows),
+        "project": Variant("project", "materialize() in process", rows),
+        "project-cli": Variant("project-cli", "dagster asset materialize (whole process)", rows),
+    }
+    with bench.serve(rows, 1) as sim:
+        expected = bench.expected(sim, window, rows)
+        run = bench.runner
+        bench.interleave(
+            "cpu",
+            {
+                variants["raw"]: lambda label: run.child(
+                    label, "raw", sim, {"window": window}, expected
+                ),
+                variants["plain-dlt"]: lambda label: run.child(
+                    label, "plain-dlt", sim, {"window": window}, expected
+                ),
+                variants["project"]: lambda label: run.child(
+                    label, "project", sim, {"window": window, "partition": DAY}, expected
+                ),
+                variants["project-cli"]: lambda label: run.cli(
+                    label, sim, ["--partition", DAY], expected
+                ),
+            },
+        )
+    project = variants["project"].rows_per_s
+    return Scenario(
+        name="cpu",
+        title=f"cpu: {rows:,} records in one day ({DAY}), no latency",
+        variants=variants,
+        ratios={
+            "project/raw (rows/s)": ratio(project, variants["raw"].rows_per_s),
+            "project/plain-dlt (rows/s)": ratio(project, variants["plain-dlt"].rows_per_s),
+        },
+        notes=[
+            "wall = the timed work in a warm interpreter (imports excluded); project-cli = the"
+            " whole `dagster asset materialize` process, start-up and asset checks included.",
+        ],
+    )
+
+
+def backfill(bench: Bench) -> Scenario:
+    """30 daily partitions in one run behind 20 ms of latency: what concurrency buys."""
+    rows = bench.options.sizes.backfill
+    first, last = backfill_range()
+    window = day_window(first, last)
+    probe = bench.probe()
+    has_field = bool(probe.get("has_max_concurrency"))
+    default = probe.get("max_concurrency")
+    sequential = Variant("sequential", "one window, max_concurrency=1", rows)
+    project = Variant("project", f"default max_concurrency ({default})", rows)
+    if not has_field:
+        sequential.description = "one window (the resource has no max_concurrency yet)"
+        project.available = False
+        project.description = "default max_concurrency"
+        project.note = "not available: InventoryApiResource has no max_concurrency field"
+    spec = {"window": window, "partition_range": [first, last]}
+    with bench.serve(rows, BACKFILL_DAYS, BACKFILL_LATENCY_MS) as sim:
+        expected = bench.expected(sim, window, rows)
+        run = bench.runner
+        plan: dict[Variant, Measure] = {
+            sequential: lambda label: run.child(
+                label,
+                "project",
+                sim,
+                {**spec, "max_concurrency": 1 if has_field else None},
+                expected,
+            )
+        }
+        if project.available:
+            plan[project] = lambda label: run.child(label, "project", sim, spec, expected)
+        bench.interleave("backfill", plan)
+    return Scenario(
+        name="backfill",
+        title=(
+            f"backfill: {rows:,} records over {BACKFILL_DAYS} daily partitions"
+            f" ({first}...{last}) in one run, {BACKFILL_LATENCY_MS:.0f} ms latency per request"
+        ),
+        variants={"sequential": sequential, "project": project},
+        ratios={"project/sequential (wall)": ratio(project.wall_s, sequential.wall_s)},
+        notes=_backfill_notes(last),
+        facts={"has_max_concurrency": has_field, "max_concurrency_default": default},
+    )
+
+
+def _backfill_notes(last: str) -> list[str]:
+    """Say so when the range reaches past today's last partition (the clock decides that)."""
+    notes = [
+        "A range in one run: materialize() with the tags dagster/asset_partition_range_start"
+        " and _end (the asset's single-run backfill policy), no partition_key."
+    ]
+    last_partition = dt.datetime.now(dt.UTC).date()  # daily partitions with end_offset=1
+    if dt.date.fromisoformat(last) > last_partition:
+        notes.append(
+            f"The range ends after today's partition ({last_partition}): Dagster records"
+            " materializations only for partitions that exist, but the run still loads the"
+            " whole window (verified by the row count)."
+        )
+    return notes
+
+
+def cli_empty(bench: Bench) -> Scenario:
+    """The fixed cost of a CLI run: an empty partition next to the bare imports."""
+    rows = bench.options.sizes.cpu
+    window = day_window(EMPTY_DAY)
+    variants = {
+        "cli-empty": Variant(
+            "cli-empty", f"dagster asset materialize --partition {EMPTY_DAY}", 0, has_rate=False
+        ),
+        "import-dagster": Variant(
+            "import-dagster", 'python -c "import dagster"', 0, has_rate=False
+        ),
+        "import-definitions": Variant(
+            "import-definitions",
+            'python -c "import inventory_assets.definitions"',
+            0,
+            has_rate=False,
+        ),
+    }
+    with bench.serve(rows, 1) as sim:
+        expected = bench.expected(sim, window, 0)
+        run = bench.runner
+        bench.interleave(
+            "cli-empty",
+            {
+                variants["cli-empty"]: lambda label: run.cli(
+                    label, sim, ["--partition", EMPTY_DAY], expected
+                ),
+                variants["import-dagster"]: lambda label: run.command(label, "import dagster"),
+                variants["import-definitions"]: lambda label: run.command(
+                    label, "import inventory_assets.definitions"
+                ),
+            },
+        )
+    cli = variants["cli-empty"].wall_s
+    return Scenario(
+        name="cli-empty",
+        title=f"cli-empty: one empty partition ({EMPTY_DAY}) through the CLI, and the imports",
+        variants=variants,
+        ratios={
+            "cli-empty/import-dagster (wall)": ratio(cli, variants["import-dagster"].wall_s),
+            "cli-empty/import-definitions (wall)": ratio(
+                cli, variants["import-definitions"].wall_s
+            ),
+        },
+        notes=["All three are whole processes; peak RSS is the process tree's (wait4)."],
+    )
+
+
+def memory(bench: Bench) -> Scenario:
+    """Peak RSS of the project at the small size and, opt-in, ten times more records."""
+    sizes = bench.options.sizes
+    window = day_window(DAY)
+    small = Variant(
+        f"project@{_short(sizes.memory_small)}", "materialize() in process", sizes.memory_small
+    )
+    variants = {"small": small}
+    if bench.options.with_1m:
+        variants["large"] = Variant(
+            f"project@{_short(sizes.memory_large)}",
+            "materialize() in process",
+            sizes.memory_large,
+        )
+    with contextlib.ExitStack() as stack:
+        plan: dict[Variant, Measure] = {}
+        for variant in variants.values():
+            sim = stack.enter_context(bench.serve(variant.records, 1))
+            expected = bench.expected(sim, window, variant.records)
+            plan[variant] = _project_day(bench.runner, sim, window, expected)
+        bench.interleave("memory", plan)
+    large = variants.get("large")
+    large_rss = large.peak_rss_mb if large else None
+    return Scenario(
+        name="memory",
+        title="memory: peak RSS of the project by data set size (one day, no latency)",
+        variants=variants,
+        ratios={"large/small (peak RSS)": ratio(large_rss, small.peak_rss_mb)},
+        notes=[
+            f"small = {small.name}; "
+            + (f"large = {large.name}." if large else "the large size runs only with --with-1m.")
+        ],
+    )
+
+
+def _project_day(
+    runner: Runner, sim: CountingSimulator, window: tuple[str, str], expected: int
+) -> Measure:
+    """A measurement of the project loading the day (a function, to bind `sim` per size)."""
+    return lambda label: runner.child(
+        label, "project", sim, {"window": window, "partition": DAY}, expected
+    )
+
+
+def _short(rows: int) -> str:
+    """100000 -> 100k, 1000000 -> 1M."""
+    if rows >= 1_000_000 and rows % 1_000_000 == 0:
+        return f"{rows // 1_000_000}M"
+    if rows >= 1_000 and rows % 1_000 == 0:
+        return f"{rows // 1_000}k"
+    return str(rows)
+
+
+SCENARIO_FUNCTIONS: dict[str, Callable[[Bench], Scenario]] = {
+    "cpu": cpu,
+    "backfill": backfill,
+    "cli-empty": cli_empty,
+    "memory": memory,
+}

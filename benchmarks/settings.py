@@ -1,0 +1,73 @@
+"""What the scenarios run against: data sizes, days, latency, and the options of one run.
+
+Kept apart from the code so the numbers in the report can be traced to one place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+BENCH_DIR = PROJECT_ROOT / "benchmarks"
+
+SCENARIOS = ("cpu", "backfill", "cli-empty", "memory")
+
+START = dt.date(2026, 11, 1)
+DAY = "2026-11-01"  # the cpu and memory partition: every record of the one-day data set
+EMPTY_DAY = "2026-10-01"  # before the data set starts: a partition with nothing in it
+BACKFILL_DAYS = 30
+BACKFILL_LATENCY_MS = 20.0
+SEED = 42
+PAGE_SIZE = 100
+
+CHILD_TIMEOUT_SECONDS = 1800.0  # a hung child must not hang the harness
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Record counts of each scenario's simulator."""
+
+    cpu: int
+    backfill: int
+    memory_small: int
+    memory_large: int
+
+
+FULL_SIZES = Sizes(cpu=100_000, backfill=30_000, memory_small=100_000, memory_large=1_000_000)
+QUICK_SIZES = Sizes(cpu=10_000, backfill=10_000, memory_small=10_000, memory_large=100_000)
+
+
+@dataclass(frozen=True)
+class Options:
+    """One invocation of the harness, as parsed from the command line."""
+
+    scenarios: tuple[str, ...]
+    repeats: int
+    quick: bool
+    with_1m: bool
+    out_dir: Path
+    keep_workdir: bool
+    command: str
+
+    @property
+    def sizes(self) -> Sizes:
+        return QUICK_SIZES if self.quick else FULL_SIZES
+
+    @property
+    def results_stem(self) -> str:
+        """Smoke runs get their own files, so they never overwrite real results."""
+        return "results-quick" if self.quick else "results"
+
+
+def backfill_range() -> tuple[str, str]:
+    """First and last daily partition of the backfill, inclusive."""
+    last = START + dt.timedelta(days=BACKFILL_DAYS - 1)
+    return START.isoformat(), last.isoformat()
+
+
+def day_window(first: str, last: str | None = None) -> tuple[str, str]:
+    """The API window `[first 00:00Z, last + 1 day 00:00Z)` of daily partitions."""
+    end = dt.date.fromisoformat(last or first) + dt.timedelta(days=1)
+    return f"{first}T00:00:00Z", f"{end.isoformat()}T00:00:00Z"

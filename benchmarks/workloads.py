@@ -1,0 +1,163 @@
+"""What a measured child process runs: one variant, timed without its imports.
+
+Each function imports its own dependencies, so the raw loop's process never
+loads dlt or Dagster, and returns a dict for the child's result line. The
+timed span is the work in a warm interpreter; the harness separately measures
+whole processes (the CLI variants and the import times).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+API_KEY_ENV = "INVENTORY_API_KEY"  # the key comes through the environment, never argv
+TABLE = "inventory_data"
+DATASET = "inventory"
+
+
+def _api_key() -> str:
+    return os.environ[API_KEY_ENV]
+
+
+def raw(spec: dict[str, Any]) -> dict[str, Any]:
+    """The lower bound: one keep-alive session paging the window, decoding JSON, writing nothing."""
+    import requests
+
+    start, end = spec["window"]
+    limit = spec["page_size"]
+    url = f"{spec['url']}/v1/resource"
+    params = {"api_key": _api_key(), "limit": limit, "updated_since": start, "updated_before": end}
+    rows = offset = 0
+    started = time.perf_counter()
+    with requests.Session() as session:
+        while True:
+            response = session.get(url, params={**params, "offset": offset}, timeout=30)
+            response.raise_for_status()
+            page = response.json()
+            received = len(page["data"])
+            rows += received
+            offset += received
+            if received < limit or offset >= page["total"]:
+                break
+    return {"wall_s": time.perf_counter() - started, "rows": rows}
+
+
+def plain_dlt(spec: dict[str, Any]) -> dict[str, Any]:
+    """What a user writes by hand: `rest_api_source` with dlt's defaults into a DuckDB file."""
+    import dlt
+    from dlt.sources.rest_api import rest_api_source
+
+    start, end = spec["window"]
+    config: Any = {
+        "client": {
+            "base_url": spec["url"],
+            "auth": {
+                "type": "api_key",
+                "name": "api_key",
+                "api_key": _api_key(),
+                "location": "query",
+            },
+        },
+        "resource_defaults": {"primary_key": "id", "write_disposition": "merge"},
+        "resources": [
+            {
+                "name": TABLE,
+                "endpoint": {
+                    "path": "/v1/resource",
+                    "data_selector": "data",
+                    "params": {"updated_since": start, "updated_before": end},
+                    "paginator": {
+                        "type": "offset",
+                        "limit": spec["page_size"],
+                        "total_path": "total",
+                    },
+                },
+            }
+        ],
+    }
+    workdir = Path(spec["workdir"])
+    started = time.perf_counter()
+    pipeline = dlt.pipeline(
+        pipeline_name="plain_inventory",
+        pipelines_dir=str(workdir / "dlt_pipelines"),
+        destination=dlt.destinations.duckdb(credentials=spec["duckdb_path"]),
+        dataset_name=DATASET,
+    )
+    pipeline.run(rest_api_source(config))
+    wall = time.perf_counter() - started
+    normalized = pipeline.last_trace.last_normalize_info
+    rows = normalized.row_counts.get(TABLE, 0) if normalized else 0
+    return {"wall_s": wall, "rows_loaded": rows}
+
+
+def project(spec: dict[str, Any]) -> dict[str, Any]:
+    """`materialize()` of `inventory/inventory_data` in process, as the tests do."""
+    from dagster import DagsterInstance, materialize
+
+    from inventory_assets.defs.ingest import inventory_api_assets
+
+    resources = _project_resources(spec)
+    if spec.get("partition"):
+        selection: dict[str, Any] = {"partition_key": spec["partition"]}
+    else:
+        first, last = spec["partition_range"]
+        selection = {
+            "tags": {
+                "dagster/asset_partition_range_start": first,
+                "dagster/asset_partition_range_end": last,
+            }
+        }
+    with DagsterInstance.ephemeral() as instance:
+        started = time.perf_counter()
+        result = materialize(
+            [inventory_api_assets], resources=resources, instance=instance, **selection
+        )
+        wall = time.perf_counter() - started
+    if not result.success:
+        raise RuntimeError("the project's materialization failed")
+    return {"wall_s": wall, **_materialization_metadata(result)}
+
+
+def _project_resources(spec: dict[str, Any]) -> dict[str, Any]:
+    """Built like inventory_assets_tests/conftest.py::make_resources, with production retries."""
+    from inventory_assets.defs.resources import (
+        DltPipelineResource,
+        DuckDBDestinationResource,
+        InventoryApiResource,
+    )
+
+    api_fields: dict[str, Any] = {"base_url": spec["url"], "api_key": _api_key()}
+    if spec.get("max_concurrency") is not None:
+        api_fields["max_concurrency"] = spec["max_concurrency"]
+    return {
+        "inventory_api": InventoryApiResource(**api_fields),
+        "destination": DuckDBDestinationResource(path=spec["duckdb_path"]),
+        "dlt_pipeline": DltPipelineResource(working_dir=str(Path(spec["workdir"]) / "dlt")),
+    }
+
+
+def _materialization_metadata(result: Any) -> dict[str, Any]:
+    """rows_loaded, requests, pages and retries as the asset reported them (first event)."""
+    events = result.get_asset_materialization_events()
+    if not events:
+        return {}
+    metadata = events[0].materialization.metadata
+    wanted = {"rows_loaded": "rows_loaded", "requests": "client_requests", "pages_fetched": "pages"}
+    found = {name: metadata[key].value for key, name in wanted.items() if key in metadata}
+    found["retries"] = metadata["retries"].value if "retries" in metadata else None
+    return found
+
+
+def probe(spec: dict[str, Any]) -> dict[str, Any]:
+    """Whether `InventoryApiResource` has `max_concurrency` yet, and its default."""
+    from inventory_assets.defs.resources import InventoryApiResource
+
+    field = InventoryApiResource.model_fields.get("max_concurrency")
+    default = None if field is None else field.get_default(call_default_factory=True)
+    return {"wall_s": 0.0, "has_max_concurrency": field is not None, "max_concurrency": default}
+
+
+WORKLOADS = {"raw": raw, "plain-dlt": plain_dlt, "project": project, "probe": probe}
