@@ -217,7 +217,8 @@ def _raw(record_id, **fields) -> dict:
     [
         ({k: v for k, v in _raw(None).items() if k != "id"}, "id: expected integer, got null"),
         (_raw(90001, quantity="abc"), "quantity: expected integer, got str 'abc'"),
-        (_raw(90002, unit_price="n/a"), "unit_price: expected a decimal, got str 'n/a'"),
+        (_raw(90002, unit_price="n/a"), "unit_price: expected a decimal of at most 4 places"),
+        (_raw(90005, unit_price="1.23456"), "places, got str '1.23456'"),
         (_raw(90003, updated_at="yesterday"), "updated_at: expected an ISO 8601 timestamp"),
         (_raw(90004, product_name="nul\x00inside"), "product_name: contains a NUL character"),
     ],

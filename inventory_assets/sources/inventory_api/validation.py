@@ -5,7 +5,8 @@ and hold at most `limit` records; anything else raises with the endpoint and
 the offset (a malformed page is retried, an oversized one is not).
 
 Records: each must match the contract's types (`id` an integer, `quantity` an
-integer, `updated_at` a timestamp, `unit_price` a decimal or null, ...) and hold
+integer, `updated_at` a timestamp, `unit_price` a decimal that fits the declared
+scale without rounding, or null, ...) and hold
 no text the warehouse would alter (a NUL character). A
 record that does not is rejected: kept out of the table, counted, and handed
 to the caller with the reason, never silently dropped. Values that are the
@@ -102,7 +103,10 @@ def _problem(record: Any) -> str | None:
         return f"updated_at: expected an ISO 8601 timestamp, got {record.get('updated_at')!r:.40}"
     price = record.get("unit_price")
     if price is not None and not _is_decimal(price):
-        return f"unit_price: expected a decimal, got {_type_name(price)} {price!r:.40}"
+        return (
+            f"unit_price: expected a decimal of at most {settings.COLUMNS['unit_price']['scale']}"
+            f" places, got {_type_name(price)} {price!r:.40}"
+        )
     for name in OPTIONAL_TEXT:
         if record.get(name) is not None and not isinstance(record[name], str):
             return f"{name}: expected text or null, got {_type_name(record[name])}"
@@ -114,12 +118,20 @@ def _problem(record: Any) -> str | None:
 
 
 def _is_decimal(value: Any) -> bool:
+    """A finite decimal that fits the declared precision and scale without rounding."""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return False
     try:
-        return Decimal(str(value)).is_finite()
+        number = Decimal(str(value))
     except InvalidOperation:
         return False
+    if not number.is_finite():
+        return False
+    hint = settings.COLUMNS["unit_price"]
+    _, digits, exponent = number.as_tuple()
+    scale = max(0, -int(exponent))
+    integer_digits = max(0, len(digits) + int(exponent))
+    return scale <= hint["scale"] and integer_digits <= hint["precision"] - hint["scale"]
 
 
 @dataclass
