@@ -24,3 +24,8 @@ test: $(STAMP)
 
 dev: $(STAMP)
 	$(VENV)/bin/dagster dev -w workspace.yaml
+
+# Benchmarks (benchmarks/README.md): `make bench BENCH_ARGS='--quick'` for a smoke test.
+.PHONY: bench
+bench: $(STAMP)
+	$(VENV)/bin/python -m benchmarks $(BENCH_ARGS)

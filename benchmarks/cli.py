@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import secrets
 import shlex
 import shutil
@@ -81,6 +82,7 @@ def run_scenarios(bench: Bench) -> dict[str, Scenario]:
 
 def main(argv: list[str] | None = None) -> None:
     options = parse_options(sys.argv[1:] if argv is None else argv)
+    load_before = list(os.getloadavg())
     started = time.monotonic()
     date = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     workdir = Path(tempfile.mkdtemp(prefix="inventory-bench-"))
@@ -95,7 +97,7 @@ def main(argv: list[str] | None = None) -> None:
         bench.log(f"work dir kept: {workdir}")
     else:
         shutil.rmtree(workdir, ignore_errors=True)
-    targets = evaluate(scenarios)
+    targets = evaluate(scenarios, options.sizes)
     sys.stdout.write(console_report(scenarios, targets))
     run = {
         "date": date,
@@ -105,6 +107,8 @@ def main(argv: list[str] | None = None) -> None:
         "scenarios": list(options.scenarios),
         "with_1m": options.with_1m,
         "duration_s": time.monotonic() - started,
+        "load_before": load_before,
+        "load_after": list(os.getloadavg()),
     }
     described = machine.describe()
     paths = write_documents(

@@ -11,19 +11,27 @@ from benchmarks.targets import Target
 
 METHOD = """\
 - Each measurement runs in a fresh child process with a fresh DuckDB file, dlt
-  working dir and DAGSTER_HOME; the API simulator runs in the harness process
-  (a thread), so its CPU and memory are never charged to the measured client.
+  working dir and DAGSTER_HOME (its storage initialized beforehand, as a user's
+  instance is); the API simulator runs in the harness process (a thread), so its
+  CPU and memory are never charged to the measured client.
 - Variants of a scenario run interleaved (a, b, c, a, b, c, ...); the table shows
   the median of the repeats (max in flight: the highest of the repeats).
 - wall: for raw, plain-dlt and project, the timed work in a warm interpreter
   (imports excluded); for project-cli, cli-empty and the imports, the whole process.
 - peak RSS: `ru_maxrss` of the child itself, read at its end; for whole processes
-  (CLI, imports) the `wait4` rusage of the process tree (largest process).
+  (CLI, imports) `RUSAGE_CHILDREN` of a launcher, i.e. the largest process of the
+  tree. Every measured process is started by a small launcher
+  (benchmarks/launch.py), because Linux carries the spawning process's peak RSS
+  into a child's `ru_maxrss` across fork + exec: spawned straight from the harness,
+  which holds the simulator's data, every child would report at least the
+  harness's peak. The kernel's VmHWM of each child is kept in results.json as a check.
 - requests / max in flight: counted by the server (a wrapper around the simulator's
-  `respond`), per measurement.
+  `respond`, which includes the simulated latency), per measurement.
 - Correctness: the rows in `inventory.inventory_data` (rows and distinct ids) are
   counted after every dlt/project run and must equal the API's count for the window;
   the raw loop must receive exactly that many records.
+- The machine is not isolated: the load average before and after the run is
+  recorded above; a load near nproc at the start means other work competed.
 """
 
 HEADER = (
@@ -31,6 +39,10 @@ HEADER = (
     " | peak RSS MB | requests | max in flight | note |"
 )
 RULE = "|" + " --- |" * 11
+
+
+def _load(load: list[float] | None) -> str:
+    return "n/a" if not load else ", ".join(f"{value:.2f}" for value in load)
 
 
 def _fmt(value: float | None, digits: int = 0) -> str:
@@ -107,6 +119,8 @@ def markdown_document(
         f"- command: `{run['command']}` (from the project root)",
         f"- repeats: {run['repeats']} (median reported)",
         f"- duration of the whole run: {run['duration_s']:.0f} s",
+        f"- load average (1, 5, 15 min) at start: {_load(run['load_before'])},"
+        f" at end: {_load(run['load_after'])}",
         "",
         "## Machine",
         "",

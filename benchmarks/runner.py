@@ -138,6 +138,9 @@ class Runner:
         outcome = run_measured(
             argv, env=env or self._env(workdir), cwd=PROJECT_ROOT, timeout_s=CHILD_TIMEOUT_SECONDS
         )
+        # Kept with the measurement's files, for `--keep-workdir` and failed runs.
+        (workdir / "stdout.log").write_text(outcome.stdout)
+        (workdir / "stderr.log").write_text(outcome.stderr)
         if outcome.returncode != 0 or outcome.timed_out:
             why = "timed out" if outcome.timed_out else f"exited with {outcome.returncode}"
             raise MeasurementError(f"{label}: the measured process {why}:\n{outcome.tail()}")

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from benchmarks.results import Scenario, Variant
+from benchmarks.settings import Sizes
 
 RSS_LIMIT_MB = 400.0
 
@@ -41,11 +42,11 @@ def _variant(scenarios: dict[str, Scenario], scenario: str, name: str) -> Varian
     return variant if variant is not None and variant.available and variant.samples else None
 
 
-def evaluate(scenarios: dict[str, Scenario]) -> list[Target]:
+def evaluate(scenarios: dict[str, Scenario], sizes: Sizes) -> list[Target]:
     """Every target, n/a where its scenario did not run or its variant is not available."""
     return [
         *_cpu_targets(scenarios),
-        *_memory_targets(scenarios),
+        *_memory_targets(scenarios, sizes),
         *_backfill_targets(scenarios),
     ]
 
@@ -73,14 +74,14 @@ def _cpu_targets(scenarios: dict[str, Scenario]) -> list[Target]:
     ]
 
 
-def _memory_targets(scenarios: dict[str, Scenario]) -> list[Target]:
-    """The 100k RSS comes from the memory scenario, else from cpu's project run."""
+def _memory_targets(scenarios: dict[str, Scenario], sizes: Sizes) -> list[Target]:
+    """The small size's RSS comes from the memory scenario, else from cpu's project run."""
     small = _variant(scenarios, "memory", "small") or _variant(scenarios, "cpu", "project")
     large = _variant(scenarios, "memory", "large")
     small_rss = small.peak_rss_mb if small else None
     large_rss = large.peak_rss_mb if large else None
-    small_name = f"{small.records:,} records" if small else "small"
-    large_name = f"{large.records:,} records" if large else "large"
+    small_name = f"{small.records if small else sizes.memory_small:,} records"
+    large_name = f"{sizes.memory_large:,} records"
     return [
         Target(
             f"memory: peak RSS at {small_name} < {RSS_LIMIT_MB:.0f} MB",
@@ -90,7 +91,7 @@ def _memory_targets(scenarios: dict[str, Scenario]) -> list[Target]:
         ),
         Target(
             f"memory: RSS at {large_name} <= 1.5 x RSS at {small_name}",
-            _number(large_rss, " MB"),
+            _number(large_rss, " MB") if large else "not run (--with-1m)",
             f"<= {_number(small_rss * 1.5 if small_rss else None, ' MB')}",
             _status(
                 None if large_rss is None or small_rss is None else large_rss <= 1.5 * small_rss

@@ -77,7 +77,7 @@ def inventory_source(
     """Build the REST API source for one window (or the whole data set without one).
 
     With `split_daily`, a window of several days becomes one resource per day,
-    all writing the `inventory_data` table and marked `parallelized`, so dlt's
+    all writing the `inventory_data` table, in a `parallelized` source, so dlt's
     extract workers fetch that many days at once (a backfill is latency-bound).
     `stats`, if given, is filled while the source is extracted: requests, pages,
     retries, the announced total, and the records rejected by validation.
@@ -96,7 +96,13 @@ def inventory_source(
         )
         for part in windows
     ]
-    return rest_api_source(_config(base_url, api_key, session, resources), name="inventory_api")
+    return rest_api_source(
+        _config(base_url, api_key, session, resources),
+        name="inventory_api",
+        # Each resource's pages are fetched in dlt's extract thread pool, so the
+        # days of a range are in flight at once (as many as the extract workers).
+        parallelized=len(resources) > 1,
+    )
 
 
 def _resource_name(window: Window | None, alone: bool) -> str:
@@ -150,8 +156,6 @@ def _config(base_url: str, api_key: str, session: Any, resources: list[dict[str,
             "write_disposition": "merge",
             # Vendor fields that arrive nested are kept as JSON, not exploded into tables.
             "max_table_nesting": 0,
-            # Run in dlt's extract thread pool when there are several (daily) resources.
-            "parallelized": True,
         },
         "resources": resources,
     }
