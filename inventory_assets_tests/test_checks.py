@@ -6,10 +6,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
-from dagster import AssetCheckSeverity, AssetSelection, DagsterInstance, materialize
+from dagster import (
+    AssetCheckKey,
+    AssetCheckSeverity,
+    AssetSelection,
+    DagsterInstance,
+    materialize,
+)
 
-from inventory_assets.defs.checks import quality_checks, updated_at_in_window
-from inventory_assets.defs.ingest import inventory_api_assets
+from inventory_assets.defs.checks import quality_checks
+from inventory_assets.defs.ingest import INVENTORY_DATA_KEY, inventory_api_assets
 from inventory_assets.defs.marts import low_stock_items, stock_levels
 from inventory_assets_tests.conftest import day_window, expected_records
 
@@ -116,10 +122,10 @@ def test_rows_outside_the_loaded_window_warn(
         )
 
     result = materialize(
-        [inventory_api_assets, updated_at_in_window],
+        [inventory_api_assets, *quality_checks],
         resources=resources,
         instance=instance,
-        selection=AssetSelection.checks(updated_at_in_window),
+        selection=AssetSelection.checks(AssetCheckKey(INVENTORY_DATA_KEY, "updated_at_in_window")),
     )
 
     check = _checks(result)["updated_at_in_window"]

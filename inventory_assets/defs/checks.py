@@ -9,7 +9,7 @@ efficiency, not correctness: rows still merge on `id`) and
 is sound). All of them gate the automated downstream refresh (see `marts.py`).
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,9 +19,10 @@ from dagster import (
     AssetCheckResult,
     AssetChecksDefinition,
     AssetCheckSeverity,
+    AssetCheckSpec,
     AssetRecordsFilter,
     MetadataValue,
-    asset_check,
+    multi_asset_check,
 )
 
 from inventory_assets.defs.ingest import (
@@ -100,27 +101,26 @@ def _check_table(
     return _result(offenders, what, severity)
 
 
-@asset_check(asset=INVENTORY_DATA_KEY, blocking=True, description="Every `id` appears once.")
-def id_is_unique(destination: DuckDBDestinationResource) -> AssetCheckResult:
+def id_is_unique(
+    context: AssetCheckExecutionContext, destination: DuckDBDestinationResource
+) -> AssetCheckResult:
     return _check_table(
         destination, "a duplicate id", "select id from {table} group by id having count(*) > 1"
     )
 
 
-@asset_check(
-    asset=INVENTORY_DATA_KEY,
-    blocking=True,
-    description=f"{', '.join(REQUIRED_COLUMNS)} are never null.",
-)
-def required_columns_not_null(destination: DuckDBDestinationResource) -> AssetCheckResult:
+def required_columns_not_null(
+    context: AssetCheckExecutionContext, destination: DuckDBDestinationResource
+) -> AssetCheckResult:
     any_null = " or ".join(f"{column} is null" for column in REQUIRED_COLUMNS)
     return _check_table(
         destination, "a null required value", f"select id from {{table}} where {any_null}"
     )
 
 
-@asset_check(asset=INVENTORY_DATA_KEY, blocking=True, description="`quantity` is never negative.")
-def quantity_not_negative(destination: DuckDBDestinationResource) -> AssetCheckResult:
+def quantity_not_negative(
+    context: AssetCheckExecutionContext, destination: DuckDBDestinationResource
+) -> AssetCheckResult:
     return _check_table(
         destination, "a negative quantity", "select id from {table} where quantity < 0"
     )
@@ -159,11 +159,6 @@ def _latest_load(context: AssetCheckExecutionContext) -> LoadWindow | None:
     )
 
 
-@asset_check(
-    asset=INVENTORY_DATA_KEY,
-    blocking=False,
-    description="Rows of the latest load have `updated_at` inside the window it asked for.",
-)
 def updated_at_in_window(
     context: AssetCheckExecutionContext, destination: DuckDBDestinationResource
 ) -> AssetCheckResult:
@@ -181,12 +176,9 @@ def updated_at_in_window(
     )
 
 
-@asset_check(
-    asset=INVENTORY_DATA_KEY,
-    blocking=False,
-    description=f"The latest load rejected no record (rejects go to `{REJECTED_TABLE}`).",
-)
-def no_rejected_records(context: AssetCheckExecutionContext) -> AssetCheckResult:
+def no_rejected_records(
+    context: AssetCheckExecutionContext, destination: DuckDBDestinationResource
+) -> AssetCheckResult:
     metadata = _latest_metadata(context) or {}
     rejected = metadata.get(REJECTED_METADATA_KEY)
     count = int(rejected.value) if rejected is not None else 0  # type: ignore[arg-type]
@@ -206,10 +198,63 @@ def no_rejected_records(context: AssetCheckExecutionContext) -> AssetCheckResult
     )
 
 
-quality_checks: list[AssetChecksDefinition] = [
-    id_is_unique,
-    required_columns_not_null,
-    quantity_not_negative,
-    updated_at_in_window,
-    no_rejected_records,
+@dataclass(frozen=True)
+class QualityCheck:
+    """One check: its spec (name, blocking, description) and how it is evaluated."""
+
+    spec: AssetCheckSpec
+    evaluate: Callable[[AssetCheckExecutionContext, DuckDBDestinationResource], AssetCheckResult]
+
+
+def _spec(name: str, blocking: bool, description: str) -> AssetCheckSpec:
+    return AssetCheckSpec(
+        name, asset=INVENTORY_DATA_KEY, blocking=blocking, description=description
+    )
+
+
+QUALITY_CHECKS = [
+    QualityCheck(_spec("id_is_unique", True, "Every `id` appears once."), id_is_unique),
+    QualityCheck(
+        _spec("required_columns_not_null", True, f"{', '.join(REQUIRED_COLUMNS)} are never null."),
+        required_columns_not_null,
+    ),
+    QualityCheck(
+        _spec("quantity_not_negative", True, "`quantity` is never negative."),
+        quantity_not_negative,
+    ),
+    QualityCheck(
+        _spec(
+            "updated_at_in_window",
+            False,
+            "Rows of the latest load have `updated_at` inside the window it asked for.",
+        ),
+        updated_at_in_window,
+    ),
+    QualityCheck(
+        _spec(
+            "no_rejected_records",
+            False,
+            f"The latest load rejected no record (rejects go to `{REJECTED_TABLE}`).",
+        ),
+        no_rejected_records,
+    ),
 ]
+
+
+@multi_asset_check(
+    specs=[check.spec for check in QUALITY_CHECKS],
+    can_subset=True,
+    name="inventory_data_quality",
+)
+def inventory_data_quality(
+    context: AssetCheckExecutionContext, destination: DuckDBDestinationResource
+) -> Iterator[AssetCheckResult]:
+    """All quality checks in one step: a step is a process under Dagster's default
+    executor, and five processes cost more than the five queries."""
+    for check in QUALITY_CHECKS:
+        if check.spec.key in context.selected_asset_check_keys:
+            result = check.evaluate(context, destination)
+            yield result._replace(check_name=check.spec.name, asset_key=INVENTORY_DATA_KEY)
+
+
+quality_checks: list[AssetChecksDefinition] = [inventory_data_quality]
