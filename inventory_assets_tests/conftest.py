@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +121,26 @@ def expected_records(sim: InventoryApiSimulator, start: datetime, end: datetime)
         if start <= datetime.fromisoformat(record["updated_at"].replace("Z", "+00:00")) < end
     ]
     return sorted(in_window, key=lambda record: record["id"])
+
+
+CONTRACT_COLUMNS = (
+    "id, inventory_id, product_name, sku, quantity, unit_price, warehouse, updated_at"
+)
+
+
+def as_warehouse_row(record: dict) -> tuple:
+    """An API record as the warehouse holds it: the contract's columns, in declared types."""
+    price = record["unit_price"]
+    return (
+        record["id"],
+        record["inventory_id"],
+        record["product_name"],
+        record["sku"],
+        record["quantity"],
+        None if price is None else Decimal(price),
+        record["warehouse"],
+        datetime.fromisoformat(record["updated_at"].replace("Z", "+00:00")),
+    )
 
 
 def warehouse_rows(duckdb_path: Path, columns: str = "*") -> list[tuple]:

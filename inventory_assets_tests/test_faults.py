@@ -74,23 +74,28 @@ def _assert_no_key_anywhere(instance: DagsterInstance, tmp_path: Path, caplog) -
     assert_key_in_no_file(tmp_path)
 
 
-def _run_case(sim, api, instance, duckdb_path, tmp_path, caplog, inject, expect: str) -> None:
+@pytest.fixture
+def run_case(hostile, api, instance, duckdb_path, tmp_path, caplog):
     """Load DAY, change a record, break the API: the run fails clearly and changes
     nothing; the next run completes the window exactly; the key leaked nowhere."""
-    materialize_partition(api, DAY, instance)
-    before = warehouse_rows(duckdb_path)
-    changed = _served_ids(sim)[0]
-    sim.touch([changed], NOON, quantity=777)
 
-    inject()
-    failed = materialize_partition(api, DAY, instance, raise_on_error=False)
-    assert expect in _failure(failed)
-    assert warehouse_rows(duckdb_path) == before, "a failed run must change nothing"
+    def run(inject, expect: str) -> None:
+        materialize_partition(api, DAY, instance)
+        before = warehouse_rows(duckdb_path)
+        changed = _served_ids(hostile)[0]
+        hostile.touch([changed], NOON, quantity=777)
 
-    materialize_partition(api, DAY, instance)
-    assert _ids(duckdb_path) == _served_ids(sim)
-    assert (changed, 777) in warehouse_rows(duckdb_path, "id, quantity")
-    _assert_no_key_anywhere(instance, tmp_path, caplog)
+        inject()
+        failed = materialize_partition(api, DAY, instance, raise_on_error=False)
+        assert expect in _failure(failed)
+        assert warehouse_rows(duckdb_path) == before, "a failed run must change nothing"
+
+        materialize_partition(api, DAY, instance)
+        assert _ids(duckdb_path) == _served_ids(hostile)
+        assert (changed, 777) in warehouse_rows(duckdb_path, "id, quantity")
+        _assert_no_key_anywhere(instance, tmp_path, caplog)
+
+    return run
 
 
 @pytest.mark.parametrize(
@@ -104,30 +109,13 @@ def _run_case(sim, api, instance, duckdb_path, tmp_path, caplog, inject, expect:
     ],
 )
 def test_a_broken_page_fails_clearly_and_the_next_run_completes(
-    hostile, api, instance, duckdb_path, tmp_path, caplog, kind, options, expect
+    hostile, run_case, kind, options, expect
 ) -> None:
-    _run_case(
-        hostile,
-        api,
-        instance,
-        duckdb_path,
-        tmp_path,
-        caplog,
-        lambda: hostile.serve_next(kind, times=4, **options),
-        expect,
-    )
+    run_case(lambda: hostile.serve_next(kind, times=4, **options), expect)
 
 
-def test_a_huge_page_fails_at_once_and_the_next_run_completes(
-    hostile, api, instance, duckdb_path, tmp_path, caplog
-) -> None:
-    _run_case(
-        hostile,
-        api,
-        instance,
-        duckdb_path,
-        tmp_path,
-        caplog,
+def test_a_huge_page_fails_at_once_and_the_next_run_completes(hostile, run_case) -> None:
+    run_case(
         lambda: hostile.serve_next("huge", times=1, records=5000),
         "5000 records at /v1/resource (offset 0), more than the requested limit of 100",
     )
@@ -140,34 +128,20 @@ def test_one_broken_page_is_retried(hostile, api, instance, duckdb_path, kind) -
     result = materialize_partition(api, DAY, instance)
 
     assert _ids(duckdb_path) == _served_ids(hostile)
-    assert _metadata(result)["retries"].value >= 0
+    metadata = _metadata(result)
+    assert metadata["retries"].value == 1, "the broken page was retried once"
+    assert metadata["pages_fetched"].value == len(_served_ids(hostile)) // 100 + 1
 
 
-def test_server_errors_that_echo_the_url_do_not_leak_the_key(
-    hostile, api, instance, duckdb_path, tmp_path, caplog
-) -> None:
-    _run_case(
-        hostile,
-        api,
-        instance,
-        duckdb_path,
-        tmp_path,
-        caplog,
+def test_server_errors_that_echo_the_url_do_not_leak_the_key(hostile, run_case) -> None:
+    run_case(
         lambda: hostile.fail_next(500, times=4),
         "HTTP 500 at /v1/resource (offset 0) after 3 retries",
     )
 
 
-def test_an_empty_page_in_the_middle_fails_and_the_next_run_completes(
-    hostile, api, instance, duckdb_path, tmp_path, caplog
-) -> None:
-    _run_case(
-        hostile,
-        api,
-        instance,
-        duckdb_path,
-        tmp_path,
-        caplog,
+def test_an_empty_page_in_the_middle_fails_and_the_next_run_completes(hostile, run_case) -> None:
+    run_case(
         lambda: hostile.serve_next("empty", times=1),
         "empty page at offset 0 but more records after it",
     )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -18,7 +17,13 @@ from dagster import DagsterInstance
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inventory_assets_tests.conftest import make_resources, make_simulator, materialize_partition
+from inventory_assets_tests.conftest import (
+    CONTRACT_COLUMNS,
+    as_warehouse_row,
+    make_resources,
+    make_simulator,
+    materialize_partition,
+)
 
 DAY = "2026-11-03"
 DAY_START = datetime(2026, 11, 3, tzinfo=UTC)
@@ -72,20 +77,6 @@ def page_contents(draw) -> tuple[list[dict], list[dict]]:
     return valid, invalid
 
 
-def _expected_row(record: dict) -> tuple:
-    price = record["unit_price"]
-    return (
-        record["id"],
-        record["inventory_id"],
-        record["product_name"],
-        record["sku"],
-        record["quantity"],
-        None if price is None else Decimal(price),
-        record["warehouse"],
-        datetime.fromisoformat(record["updated_at"].replace("Z", "+00:00")),
-    )
-
-
 COUNTER = itertools.count()
 
 
@@ -110,13 +101,12 @@ def test_what_loads_is_exactly_the_valid_records(tmp_path: Path, contents) -> No
 
     with duckdb.connect(str(duckdb_path), read_only=True) as con:
         loaded = con.execute(
-            "select id, inventory_id, product_name, sku, quantity, unit_price, warehouse,"
-            " updated_at from inventory.inventory_data order by id"
+            f"select {CONTRACT_COLUMNS} from inventory.inventory_data order by id"
         ).fetchall()
         rejected = (
             con.execute("select count(*) from inventory.inventory_data_rejected").fetchone()[0]
             if invalid
             else 0
         )
-    assert loaded == [_expected_row(record) for record in valid]
+    assert loaded == [as_warehouse_row(record) for record in valid]
     assert rejected == len(invalid)

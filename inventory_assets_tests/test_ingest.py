@@ -6,7 +6,6 @@ import os
 import threading
 import time
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -16,7 +15,9 @@ from dagster import DagsterEventType, DagsterInstance, materialize
 from inventory_assets.defs.ingest import INVENTORY_DATA_KEY, inventory_api_assets
 from inventory_assets.defs.resources import InventoryApiResource
 from inventory_assets_tests.conftest import (
+    CONTRACT_COLUMNS,
     TEST_API_KEY,
+    as_warehouse_row,
     day_window,
     expected_records,
     make_resources,
@@ -25,24 +26,6 @@ from inventory_assets_tests.conftest import (
 )
 
 DAY = "2026-11-02"
-CONTRACT_COLUMNS = (
-    "id, inventory_id, product_name, sku, quantity, unit_price, warehouse, updated_at"
-)
-
-
-def _as_row(record: dict) -> tuple:
-    """A simulator record in the warehouse's declared types."""
-    price = record["unit_price"]
-    return (
-        record["id"],
-        record["inventory_id"],
-        record["product_name"],
-        record["sku"],
-        record["quantity"],
-        Decimal(price) if price is not None else None,
-        record["warehouse"],
-        datetime.fromisoformat(record["updated_at"].replace("Z", "+00:00")),
-    )
 
 
 def _materialization(result):
@@ -56,7 +39,7 @@ def test_partition_loads_exactly_its_window_with_declared_types(
 ) -> None:
     result = materialize_partition(resources, DAY, instance)
 
-    expected = [_as_row(r) for r in expected_records(simulator, *day_window(DAY))]
+    expected = [as_warehouse_row(r) for r in expected_records(simulator, *day_window(DAY))]
     assert len(expected) > 100, "the day should span several pages"
     assert warehouse_rows(duckdb_path, CONTRACT_COLUMNS) == expected
 

@@ -57,14 +57,15 @@ class RedactingAdapter(HTTPAdapter):
         """Send, then mask the key in the response URL or in the error raised."""
         try:
             response = super().send(request, **kwargs)
+            # Read the body now (it is read whole anyway) so no caller sees it unmasked,
+            # and so a connection broken mid-body is counted and masked like any other.
+            response._content = self._redact.bytes(response.content)
         except requests.RequestException as error:
             self._stats.record_attempt(None)
             failure = _redacted(error, self._redact)
         else:
             self._stats.record_attempt(response.status_code)
             response.url = self._redact(response.url)
-            # Read the body now (it is read whole anyway) so no caller sees it unmasked.
-            response._content = self._redact.bytes(response.content)
             return response
         # Raised outside the except block so the original, unmasked error is not
         # chained on as __context__.

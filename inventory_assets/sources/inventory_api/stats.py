@@ -41,14 +41,18 @@ class ExtractStats:
         """Count one HTTP attempt; `None` stands for a connection error or timeout."""
         with self._lock:
             self.requests += 1
-            if status is not None and 200 <= status < 300:
-                self.pages += 1
-            elif status is None or status in settings.RETRY_STATUSES:
+            if status is None or status in settings.RETRY_STATUSES:
                 self.retryable_failures += 1
+
+    def record_malformed_page(self) -> None:
+        """A 2xx page that broke the contract; it is retried like a transient fault."""
+        with self._lock:
+            self.retryable_failures += 1
 
     def record_page(self, offset: int, total: int, records: int) -> None:
         """Count a valid page; the first page's `total` is what the API announced."""
         with self._lock:
+            self.pages += 1
             if offset == 0:
                 self.total_announced = total
             self.records_received += records

@@ -45,36 +45,49 @@ def page_checker(stats: ExtractStats):
 
     def check_page(response: requests.Response, *args: Any, **kwargs: Any) -> None:
         try:
-            payload = response.json()
-        except ValueError:
-            kind = response.headers.get("Content-Type", "no content type")
-            raise MalformedPageError(
-                f"The inventory API returned a page that is not JSON ({kind}) at "
-                f"{where(response)}: {response.text[:120]!r}"
-            ) from None
-        data = payload.get(settings.DATA_SELECTOR) if isinstance(payload, dict) else None
-        if not isinstance(data, list):
-            raise MalformedPageError(
-                f"The inventory API returned a page without a `{settings.DATA_SELECTOR}` list "
-                f"at {where(response)} (got {type(data).__name__})."
-            )
-        total = payload.get(settings.TOTAL_PATH)
-        if not isinstance(total, int) or isinstance(total, bool) or total < 0:
-            raise MalformedPageError(
-                f"The inventory API returned a page without a valid `total` at "
-                f"{where(response)} (got {total!r})."
-            )
+            payload = _valid_payload(response)
+        except MalformedPageError:
+            stats.record_malformed_page()
+            raise
         limit = _requested(response, "limit", settings.PAGE_SIZE)
+        data = payload[settings.DATA_SELECTOR]
         if len(data) > limit:
             raise PageContractError(
                 f"The inventory API returned {len(data)} records at {where(response)}, more "
                 f"than the requested limit of {limit}; offsets would no longer be reliable."
             )
-        stats.record_page(_requested(response, "offset", 0), total, len(data))
+        stats.record_page(
+            _requested(response, "offset", 0), payload[settings.TOTAL_PATH], len(data)
+        )
         # dlt reads the page twice more (data and total): parse it only once.
         response.json = lambda **_: payload  # type: ignore[method-assign]
 
     return check_page
+
+
+def _valid_payload(response: requests.Response) -> dict[str, Any]:
+    """The page's JSON, if it has a `data` list and a valid `total`."""
+    try:
+        payload = response.json()
+    except ValueError:
+        kind = response.headers.get("Content-Type", "no content type")
+        raise MalformedPageError(
+            f"The inventory API returned a page that is not JSON ({kind}) at "
+            f"{where(response)}: {response.text[:120]!r}"
+        ) from None
+    data = payload.get(settings.DATA_SELECTOR) if isinstance(payload, dict) else None
+    if not isinstance(data, list):
+        raise MalformedPageError(
+            f"The inventory API returned a page without a `{settings.DATA_SELECTOR}` list "
+            f"at {where(response)} (got {type(data).__name__})."
+        )
+    total = payload.get(settings.TOTAL_PATH)
+    if not isinstance(total, int) or isinstance(total, bool) or total < 0:
+        raise MalformedPageError(
+            f"The inventory API returned a page without a valid `total` at "
+            f"{where(response)} (got {total!r})."
+        )
+    return payload
 
 
 def _type_name(value: Any) -> str:
