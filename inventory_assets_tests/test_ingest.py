@@ -305,7 +305,9 @@ def test_a_range_loads_in_one_run_with_bounded_concurrency(
         r["id"] for day in days for r in expected_records(simulator, *day_window(day))
     )
     assert [row[0] for row in warehouse_rows(duckdb_path, "id")] == expected
-    assert len(result.asset_materializations_for_node("inventory_api")) == len(days)
+    materializations = result.asset_materializations_for_node("inventory_api")
+    assert len(materializations) == len(days)
+    assert materializations[0].metadata["total_announced"].value == len(expected)
     windows = {(q["updated_since"], q["updated_before"]) for q in simulator.requests}
     if max_concurrency == 1:
         assert windows == {("2026-11-01T00:00:00Z", "2026-11-06T00:00:00Z")}

@@ -1,9 +1,11 @@
 """The inventory API as a dlt REST API source, usable without Dagster.
 
-`inventory_source` returns one resource, `inventory_data`, for one time window
-`[start, end)`. The window is sent to the API as two query parameters and the API
-filters on its side, so every window is a bounded, repeatable re-pull that merges
-on `id`; no dlt incremental state is kept between runs.
+`inventory_source` returns the resource `inventory_data` for one time window
+`[start, end)` (or, for a range of days fetched in parallel, one resource per
+day, all writing the `inventory_data` table). The window is sent to the API as
+two query parameters and the API filters on its side, so every window is a
+bounded, repeatable re-pull that merges on `id`; no dlt incremental state is
+kept between runs.
 """
 
 from __future__ import annotations
@@ -131,7 +133,7 @@ def _resource(
             "data_selector": settings.DATA_SELECTOR,
             "params": params,
             # Offset paging by `limit` 100 that does not trust `total` blindly.
-            "paginator": InventoryPaginator(stats, limit=settings.PAGE_SIZE),
+            "paginator": InventoryPaginator(limit=settings.PAGE_SIZE),
             "response_actions": [{"status_code": 200, "action": page_checker(stats)}],
         },
         "processing_steps": [{"filter": checker}],

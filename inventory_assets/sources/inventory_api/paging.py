@@ -16,13 +16,12 @@ from requests import Response
 
 from inventory_assets.sources.inventory_api import settings
 from inventory_assets.sources.inventory_api.errors import PageContractError, where
-from inventory_assets.sources.inventory_api.stats import ExtractStats
 
 
 class InventoryPaginator(OffsetPaginator):
     """Pages of `limit` records from offset 0; see the module docstring for when it stops."""
 
-    def __init__(self, stats: ExtractStats, limit: int = settings.PAGE_SIZE) -> None:
+    def __init__(self, limit: int = settings.PAGE_SIZE) -> None:
         super().__init__(
             limit=limit,
             offset_param="offset",
@@ -30,15 +29,13 @@ class InventoryPaginator(OffsetPaginator):
             total_path=None,
             stop_after_empty_page=True,
         )
-        self._stats = stats
         self._empty_at: int | None = None
 
     def update_state(self, response: Response, data: list[Any] | None = None) -> None:
         received = len(data or [])
-        total = int(response.json()[settings.TOTAL_PATH])
-        offset = self.current_value
         if received == 0:
-            self._after_empty_page(response, offset, total)
+            total = int(response.json()[settings.TOTAL_PATH])
+            self._after_empty_page(response, self.current_value, total)
             return
         if self._empty_at is not None:
             raise PageContractError(
@@ -47,7 +44,6 @@ class InventoryPaginator(OffsetPaginator):
             )
         if received < self.value_step:
             self._has_next_page = False
-            self._stats.total_overstated = offset + received < total
             return
         self.current_value += self.value_step
         if self.current_value >= settings.MAXIMUM_OFFSET:
@@ -59,7 +55,6 @@ class InventoryPaginator(OffsetPaginator):
     def _after_empty_page(self, response: Response, offset: int, total: int) -> None:
         if offset >= total or self._empty_at is not None:
             self._has_next_page = False
-            self._stats.total_overstated = offset < total
             return
         # Below `total`: look one page further to tell a lying total from a hole.
         self._empty_at = offset

@@ -28,7 +28,6 @@ class ExtractStats:
     total_announced: int | None = None
     records_received: int = 0
     duplicate_ids: int = 0
-    total_overstated: bool = False
     rejected: list[Rejection] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -36,6 +35,11 @@ class ExtractStats:
         # dlt deep-copies the source config (paginator included); the copies must
         # keep counting into this one object, which the caller reads afterwards.
         return self
+
+    @property
+    def total_overstated(self) -> bool:
+        """The API announced more records than its pages held (paging stopped short)."""
+        return self.total_announced is not None and self.total_announced > self.records_received
 
     def record_attempt(self, status: int | None) -> None:
         """Count one HTTP attempt; `None` stands for a connection error or timeout."""
@@ -50,11 +54,12 @@ class ExtractStats:
             self.retryable_failures += 1
 
     def record_page(self, offset: int, total: int, records: int) -> None:
-        """Count a valid page; the first page's `total` is what the API announced."""
+        """Count a valid page. A window's first page announces its `total`; a range
+        fetched as daily windows announces the sum of theirs."""
         with self._lock:
             self.pages += 1
             if offset == 0:
-                self.total_announced = total
+                self.total_announced = (self.total_announced or 0) + total
             self.records_received += records
 
     def record_rejection(self, rejection: Rejection) -> None:
