@@ -23,17 +23,18 @@ from inventory_assets_tests.conftest import TEST_API_KEY
 
 
 def _tick(simulator, cursor: str | None, api_key: str = TEST_API_KEY):
+    """One evaluation of the change sensor against the simulator, from `cursor`."""
     api = InventoryApiResource(base_url=simulator.url, api_key=api_key)
     with DagsterInstance.ephemeral() as instance:
         context = build_sensor_context(
             instance=instance, cursor=cursor, resources={"inventory_api": api}
         )
-        return inventory_change_sensor(context), context
+        return inventory_change_sensor(context)
 
 
 def _watching(simulator) -> str:
     """The cursor after the first tick, which starts watching at the newest change."""
-    result, _ = _tick(simulator, None)
+    result = _tick(simulator, None)
     assert isinstance(result, SensorResult)
     assert "Started watching" in str(result.skip_reason)
     return result.cursor
@@ -59,7 +60,7 @@ def test_nothing_changed_means_one_request_and_a_skip(simulator) -> None:
     cursor = _watching(simulator)
     simulator.reset_stats()
 
-    result, _ = _tick(simulator, cursor)
+    result = _tick(simulator, cursor)
 
     assert isinstance(result, SkipReason)
     assert "No changes since" in str(result.skip_message)
@@ -72,13 +73,13 @@ def test_changes_request_exactly_the_changed_partitions(simulator) -> None:
     simulator.touch(ids[:2], _at("2026-11-06T10:00:00"), quantity=1)
     simulator.touch(ids[2:], _at("2026-11-07T08:30:00"), quantity=2)
 
-    result, _ = _tick(simulator, cursor)
+    result = _tick(simulator, cursor)
 
     assert _partitions(result) == ["2026-11-06", "2026-11-07"]
     advanced = ChangeCursor.parse(result.cursor)
     assert advanced.since == "2026-11-07T08:30:00Z"
     assert advanced.seen_ids == [ids[2]]
-    again, _ = _tick(simulator, result.cursor)
+    again = _tick(simulator, result.cursor)
     assert isinstance(again, SkipReason), "the cursor moved past what was requested"
 
 
@@ -87,12 +88,12 @@ def test_run_keys_are_idempotent_but_a_later_change_refreshes_the_day(simulator)
     first_id, second_id = (r["id"] for r in simulator.records[:2])
     simulator.touch([first_id], _at("2026-11-06T10:00:00"))
 
-    first, _ = _tick(simulator, cursor)
-    repeated, _ = _tick(simulator, cursor)
+    first = _tick(simulator, cursor)
+    repeated = _tick(simulator, cursor)
     assert [r.run_key for r in first.run_requests] == [r.run_key for r in repeated.run_requests]
 
     simulator.touch([second_id], _at("2026-11-06T11:00:00"))
-    later, _ = _tick(simulator, first.cursor)
+    later = _tick(simulator, first.cursor)
 
     assert _partitions(later) == ["2026-11-06"]
     assert later.run_requests[0].run_key != first.run_requests[0].run_key
@@ -102,10 +103,10 @@ def test_a_seen_record_that_changes_again_is_noticed(simulator) -> None:
     cursor = _watching(simulator)
     changed = simulator.records[0]["id"]
     simulator.touch([changed], _at("2026-11-06T10:00:00"))
-    first, _ = _tick(simulator, cursor)
+    first = _tick(simulator, cursor)
 
     simulator.touch([changed], _at("2026-11-07T09:00:00"))
-    second, _ = _tick(simulator, first.cursor)
+    second = _tick(simulator, first.cursor)
 
     assert _partitions(second) == ["2026-11-07"]
 
@@ -116,7 +117,7 @@ def test_changes_dated_after_the_last_partition_wait(simulator) -> None:
     simulator.touch(ids[:1], _at("2026-11-06T10:00:00"))
     simulator.touch(ids[1:], _at("2099-01-01T00:00:00"))
 
-    result, _ = _tick(simulator, cursor)
+    result = _tick(simulator, cursor)
 
     assert _partitions(result) == ["2026-11-06"]
     assert ChangeCursor.parse(result.cursor).since == "2026-11-06T10:00:00Z"
@@ -130,7 +131,7 @@ def test_the_control_endpoint_drives_the_sensor(simulator) -> None:
         f"{simulator.url}/_control/touch", params={"count": 4, "day": "2026-11-08"}, timeout=5
     ).json()["touched"]
 
-    result, _ = _tick(simulator, cursor)
+    result = _tick(simulator, cursor)
 
     assert len(touched) == 4
     assert _partitions(result) == ["2026-11-08"]
@@ -151,7 +152,7 @@ def test_api_errors_skip_with_a_clear_message(
     if fault:
         simulator.fail_next(fault, times=2)
 
-    result, _ = _tick(simulator, cursor, api_key=api_key)
+    result = _tick(simulator, cursor, api_key=api_key)
 
     assert isinstance(result, SkipReason)
     assert message in str(result.skip_message)
