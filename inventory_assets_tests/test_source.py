@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
+import pyarrow as pa
 import pytest
 
 from inventory_assets.simulator import InventoryApiSimulator
@@ -16,8 +17,12 @@ WINDOW = Window(*day_window("2026-11-03"))
 
 
 def _extract(sim: InventoryApiSimulator, **kwargs) -> list[dict]:
+    """The records the source yields; contract-shaped ones come in Arrow batches."""
     kwargs.setdefault("backoff_factor", 0.01)
-    return list(inventory_source(sim.url, TEST_API_KEY, WINDOW, **kwargs))
+    records: list[dict] = []
+    for item in inventory_source(sim.url, TEST_API_KEY, WINDOW, **kwargs):
+        records.extend(item.to_pylist() if isinstance(item, pa.Table) else [item])
+    return records
 
 
 def _failure(sim: InventoryApiSimulator, **kwargs) -> Exception:

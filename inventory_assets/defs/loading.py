@@ -19,6 +19,24 @@ from inventory_assets.sources.inventory_api import settings as api_settings
 TABLE = api_settings.RESOURCE_NAME
 REJECTED_TABLE = f"{TABLE}_rejected"
 
+# The source yields typed Arrow batches (batching.py); dlt adds its row and load
+# ids to those only when asked, and the checks select a load's rows by load id.
+ARROW_ROW_COLUMNS = {
+    "normalize.parquet_normalizer.add_dlt_load_id": True,
+    "normalize.parquet_normalizer.add_dlt_id": True,
+}
+
+
+def _add_dlt_ids_to_arrow_rows() -> None:
+    """Ask dlt for `_dlt_load_id` and `_dlt_id` on Arrow rows, as on JSON rows.
+
+    dlt reads these settings from its config providers only, process-wide, so
+    they are set and never unset: a scoped override would be lifted under a
+    load still running in another thread.
+    """
+    for key, value in ARROW_ROW_COLUMNS.items():
+        dlt.config[key] = value
+
 
 @dataclass(frozen=True)
 class LoadOutcome:
@@ -47,6 +65,7 @@ def load_window(
     at once, i.e. the most requests in flight.
     """
     source.resources.add(declared_table())
+    _add_dlt_ids_to_arrow_rows()
     # Parquet, not dlt's default INSERT statements: DuckDB reads it in bulk,
     # which makes the load step ~40x faster on 100k rows (see benchmarks/).
     pipeline.extract(source, workers=workers, loader_file_format="parquet")

@@ -15,6 +15,7 @@ from dlt.sources.helpers.rest_client.paginators import OffsetPaginator
 from requests import Response
 
 from inventory_assets.sources.inventory_api import settings
+from inventory_assets.sources.inventory_api.batching import LAST_PAGE_FLAG
 from inventory_assets.sources.inventory_api.errors import PageContractError, where
 
 
@@ -32,6 +33,12 @@ class InventoryPaginator(OffsetPaginator):
         self._empty_at: int | None = None
 
     def update_state(self, response: Response, data: list[Any] | None = None) -> None:
+        self._advance(response, data)
+        if not self.has_next_page:
+            # Tells the page batcher to flush: this object may be on the next page by then.
+            setattr(response, LAST_PAGE_FLAG, True)
+
+    def _advance(self, response: Response, data: list[Any] | None) -> None:
         received = len(data or [])
         if received == 0:
             total = int(response.json()[settings.TOTAL_PATH])

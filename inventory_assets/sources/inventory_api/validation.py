@@ -6,18 +6,18 @@ the offset (a malformed page is retried, an oversized one is not).
 
 Records: each must match the contract's types (`id` an integer, `quantity` an
 integer, `updated_at` a timestamp, `unit_price` a decimal that fits the declared
-scale without rounding, or null, ...) and hold
-no text the warehouse would alter (a NUL character). A
-record that does not is rejected: kept out of the table, counted, and handed
-to the caller with the reason, never silently dropped. Values that are the
-right type but implausible (a negative quantity) load and are flagged by the
-asset checks instead.
+scale without rounding, or null, ...) and hold no text the warehouse would
+alter (a NUL character). A record that does not is rejected: kept out of the
+table, counted, and handed to the caller with the reason, never silently
+dropped. A record that does leaves with its timestamp and price parsed. Values
+that are the right type but implausible (a negative quantity) load and are
+flagged by the asset checks instead.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -94,62 +94,88 @@ def _type_name(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+class ContractViolation(ValueError):
+    """A record that breaks the contract; the message is the reason kept with it."""
 
 
-def _problem(record: Any) -> str | None:
-    """What makes `record` break the contract, or None."""
-    if not isinstance(record, dict):
-        return f"record: expected an object, got {_type_name(record)}"
+def _checked(record: Any) -> dict[str, Any]:
+    """`record`, with `updated_at` parsed to a UTC datetime and `unit_price` to a Decimal.
+
+    Parsing here, once, is what the check needs anyway, and spares the Arrow
+    conversion a second pass. `type(...) is` rather than `isinstance`: JSON
+    gives exact types, and a bool must not pass for an int. Nothing is changed
+    unless every check passes, so a rejected record is kept as it arrived.
+    """
+    if type(record) is not dict:
+        raise ContractViolation(f"record: expected an object, got {_type_name(record)}")
     for name in ("id", "quantity"):
         value = record.get(name)
-        if not _is_int(value):
-            return f"{name}: expected integer, got {_type_name(value)} {value!r:.40}"
-    if not isinstance(record.get("inventory_id"), str) or not record["inventory_id"]:
-        return (
-            f"inventory_id: expected non-empty text, got {_type_name(record.get('inventory_id'))}"
+        if type(value) is not int:
+            raise ContractViolation(
+                f"{name}: expected integer, got {_type_name(value)} {value!r:.40}"
+            )
+    inventory_id = record.get("inventory_id")
+    if type(inventory_id) is not str or not inventory_id:
+        raise ContractViolation(
+            f"inventory_id: expected non-empty text, got {_type_name(inventory_id)}"
         )
-    try:
-        datetime.fromisoformat(str(record.get("updated_at")).replace("Z", "+00:00"))
-    except ValueError:
-        return f"updated_at: expected an ISO 8601 timestamp, got {record.get('updated_at')!r:.40}"
+    moment = _timestamp(record.get("updated_at"))
     price = record.get("unit_price")
-    if price is not None and not _is_decimal(price):
-        return (
-            f"unit_price: expected a decimal of at most {settings.COLUMNS['unit_price']['scale']}"
-            f" places, got {_type_name(price)} {price!r:.40}"
-        )
+    price = None if price is None else _decimal(price)
     for name in OPTIONAL_TEXT:
-        if record.get(name) is not None and not isinstance(record[name], str):
-            return f"{name}: expected text or null, got {_type_name(record[name])}"
+        value = record.get(name)
+        if value is not None and type(value) is not str:
+            raise ContractViolation(f"{name}: expected text or null, got {_type_name(value)}")
     for name, value in record.items():
-        if isinstance(value, str) and "\x00" in value:
+        if type(value) is str and "\x00" in value:
             # DuckDB and PostgreSQL text cannot hold NUL: it would be dropped silently.
-            return f"{name}: contains a NUL character, which the warehouse cannot store"
-    return None
+            raise ContractViolation(
+                f"{name}: contains a NUL character, which the warehouse cannot store"
+            )
+    record["updated_at"], record["unit_price"] = moment, price
+    return record
 
 
-def _is_decimal(value: Any) -> bool:
-    """A finite decimal that fits the declared precision and scale without rounding."""
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        return False
+def _timestamp(value: Any) -> datetime:
+    """An ISO 8601 timestamp in UTC; one without an offset is taken as UTC, as dlt does."""
     try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        return False
-    if not number.is_finite():
-        return False
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise ContractViolation(
+            f"updated_at: expected an ISO 8601 timestamp, got {value!r:.40}"
+        ) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _decimal(value: Any) -> Decimal:
+    """A finite decimal that fits the declared precision and scale without rounding."""
     hint = settings.COLUMNS["unit_price"]
-    _, digits, exponent = number.as_tuple()
-    scale = max(0, -int(exponent))
-    integer_digits = max(0, len(digits) + int(exponent))
-    return scale <= hint["scale"] and integer_digits <= hint["precision"] - hint["scale"]
+    number = _parse_decimal(value)
+    if number is not None and number.is_finite():
+        _, digits, exponent = number.as_tuple()
+        scale = max(0, -int(exponent))
+        integer_digits = max(0, len(digits) + int(exponent))
+        if scale <= hint["scale"] and integer_digits <= hint["precision"] - hint["scale"]:
+            return number
+    raise ContractViolation(
+        f"unit_price: expected a decimal of at most {hint['scale']}"
+        f" places, got {_type_name(value)} {value!r:.40}"
+    )
+
+
+def _parse_decimal(value: Any) -> Decimal | None:
+    """JSON text or a number as a Decimal (through its text, so 0.1 stays 0.1)."""
+    if type(value) not in (str, int, float):
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
 
 
 @dataclass
 class RecordChecker:
-    """A dlt filter step: passes valid records, collects the rest, counts duplicate ids.
+    """Passes valid records (typed), collects the rest, counts duplicate ids.
 
     One checker serves one resource (one window), so its id set sees exactly
     that window; the counts go to the shared, locked `stats`.
@@ -159,10 +185,12 @@ class RecordChecker:
     _seen: set[int] = field(default_factory=set)
 
     def __call__(self, record: Any) -> bool:
-        problem = _problem(record)
-        if problem is not None:
+        """Whether `record` keeps the contract; if it does, it leaves typed (`_checked`)."""
+        try:
+            _checked(record)
+        except ContractViolation as violation:
             record_id = record.get("id") if isinstance(record, dict) else None
-            self.stats.record_rejection(Rejection(record_id, problem, record))
+            self.stats.record_rejection(Rejection(record_id, str(violation), record))
             return False
         if record["id"] in self._seen:
             self.stats.record_duplicate()

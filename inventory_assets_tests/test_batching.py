@@ -1,0 +1,118 @@
+"""The page batcher: checked records become typed Arrow batches, nothing is lost."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any
+
+import pyarrow as pa
+
+from inventory_assets.sources.inventory_api import ExtractStats, Window, inventory_source
+from inventory_assets.sources.inventory_api.batching import (
+    ARROW_SCHEMA,
+    LAST_PAGE_FLAG,
+    PageBatcher,
+    to_arrow,
+)
+from inventory_assets.sources.inventory_api.validation import RecordChecker
+from inventory_assets_tests.conftest import TEST_API_KEY, day_window, expected_records
+
+
+class Page(list):
+    """A page as dlt's REST client hands it on: a list with the response attached."""
+
+    def __init__(self, records: list[dict[str, Any]], last: bool = False) -> None:
+        super().__init__(records)
+        self.response = SimpleNamespace(**({LAST_PAGE_FLAG: True} if last else {}))
+
+
+def _record(record_id: int, **fields: Any) -> dict[str, Any]:
+    return {
+        "id": record_id,
+        "inventory_id": f"INV-{record_id}",
+        "quantity": 3,
+        "unit_price": "12.3400",
+        "updated_at": "2026-11-03T10:00:00Z",
+        **fields,
+    }
+
+
+def _run(batcher: PageBatcher, *pages: Page) -> list[Any]:
+    return [item for page in pages for item in batcher(page)]
+
+
+def test_checked_records_convert_to_the_contract_types_exactly() -> None:
+    records = [
+        _record(1, unit_price="0.0001", product_name="Ünïcode ✓"),
+        _record(2, unit_price=7, updated_at="2026-11-03T10:00:00.123456+02:00"),
+        _record(3, unit_price=None, updated_at="2026-11-03T10:00:00"),
+    ]
+    checker = RecordChecker(ExtractStats())
+    assert all(checker(record) for record in records)
+
+    table = to_arrow(records)
+
+    assert table.schema == ARROW_SCHEMA
+    rows = table.to_pylist()
+    assert [row["unit_price"] for row in rows] == [Decimal("0.0001"), Decimal("7"), None]
+    assert [row["updated_at"] for row in rows] == [
+        datetime(2026, 11, 3, 10, tzinfo=UTC),
+        datetime(2026, 11, 3, 8, 0, 0, 123456, tzinfo=UTC),
+        datetime(2026, 11, 3, 10, tzinfo=UTC),  # a naive timestamp is taken as UTC
+    ]
+    assert rows[0]["product_name"] == "Ünïcode ✓"
+    assert rows[1]["sku"] is None, "a missing optional field is null"
+
+
+def test_batches_flush_when_full_and_at_the_last_page() -> None:
+    batcher = PageBatcher(RecordChecker(ExtractStats()), batch_rows=150)
+
+    items = _run(
+        batcher,
+        Page([_record(i) for i in range(100)]),
+        Page([_record(i) for i in range(100, 200)]),
+        Page([_record(i) for i in range(200, 230)], last=True),
+    )
+
+    assert [item.num_rows for item in items] == [200, 30]
+    assert [row["id"] for item in items for row in item.to_pylist()] == list(range(230))
+
+
+def test_an_empty_last_page_flushes_what_is_buffered() -> None:
+    batcher = PageBatcher(RecordChecker(ExtractStats()))
+
+    items = _run(batcher, Page([_record(1), _record(2)]), Page([], last=True))
+
+    assert [item.num_rows for item in items] == [2]
+
+
+def test_undeclared_fields_and_invalid_records_never_reach_the_arrow_batch() -> None:
+    stats = ExtractStats()
+    batcher = PageBatcher(RecordChecker(stats))
+
+    items = _run(
+        batcher,
+        Page([_record(1), _record(2, color="red"), _record(3, quantity="many")], last=True),
+    )
+
+    untyped, typed = items
+    assert [(r["id"], r["color"]) for r in untyped] == [(2, "red")], "dlt infers new columns"
+    assert isinstance(typed, pa.Table) and typed.column("id").to_pylist() == [1]
+    assert [(r.id, r.reason) for r in stats.rejected] == [
+        (3, "quantity: expected integer, got str 'many'")
+    ]
+
+
+def test_a_parallel_range_yields_every_record_once(simulator) -> None:
+    """Daily windows extracted in parallel: each flushes its own batch at its last page."""
+    window = Window(day_window("2026-11-02")[0], day_window("2026-11-04")[1])
+    source = inventory_source(simulator.url, TEST_API_KEY, window, split_daily=True)
+
+    items = list(source)
+
+    tables = [item for item in items if isinstance(item, pa.Table)]
+    ids = sorted(row_id for table in tables for row_id in table.column("id").to_pylist())
+    assert ids == [record["id"] for record in expected_records(simulator, window.start, window.end)]
+    assert len(tables) == 3, "one batch per day: pages are batched, not yielded one by one"
