@@ -72,6 +72,7 @@ def test_partition_loads_exactly_its_window_with_declared_types(
     assert metadata["dagster/row_count"].value == len(expected)
     assert metadata["window_start"].value == "2026-11-02T00:00:00+00:00"
     assert metadata["window_end"].value == "2026-11-03T00:00:00+00:00"
+    assert all(metadata[f"seconds_{step}"].value > 0 for step in ("extract", "normalize", "load"))
     columns = {c.name: c for c in metadata["dagster/column_schema"].schema.columns}
     assert columns["id"].constraints.nullable is False
     assert columns["unit_price"].type == "decimal(18,4)"

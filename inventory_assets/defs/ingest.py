@@ -167,4 +167,8 @@ def _metadata(outcome: LoadOutcome) -> dict:
         "window_end": MetadataValue.text(window.end.isoformat()),
         # The `_dlt_load_id` of the rows this run wrote: checks use it to find them.
         LOAD_IDS_METADATA_KEY: MetadataValue.text(",".join(outcome.load_ids)),
+        **{
+            f"seconds_{step}": MetadataValue.float(seconds)
+            for step, seconds in outcome.seconds.items()
+        },
     }

@@ -6,6 +6,9 @@ API sent is silently dropped.
 """
 
 import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -25,6 +28,21 @@ ARROW_ROW_COLUMNS = {
     "normalize.parquet_normalizer.add_dlt_load_id": True,
     "normalize.parquet_normalizer.add_dlt_id": True,
 }
+
+
+class StepTimer:
+    """Wall seconds per step, so each run's metadata shows where its time went."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, step: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[step] = round(time.perf_counter() - started, 3)
 
 
 def _add_dlt_ids_to_arrow_rows() -> None:
@@ -48,6 +66,7 @@ class LoadOutcome:
     table_rows: int
     columns: TableSchema
     load_ids: tuple[str, ...]
+    seconds: dict[str, float]
 
 
 def load_window(
@@ -66,11 +85,14 @@ def load_window(
     """
     source.resources.add(declared_table())
     _add_dlt_ids_to_arrow_rows()
-    # Parquet, not dlt's default INSERT statements: DuckDB reads it in bulk,
-    # which makes the load step ~40x faster on 100k rows (see benchmarks/).
-    pipeline.extract(source, workers=workers, loader_file_format="parquet")
-    normalize_info = pipeline.normalize()
-    with destination.write_lock():
+    timer = StepTimer()
+    with timer("extract"):
+        # Parquet, not dlt's default INSERT statements: DuckDB reads it in bulk,
+        # which makes the load step ~40x faster on 100k rows (see benchmarks/).
+        pipeline.extract(source, workers=workers, loader_file_format="parquet")
+    with timer("normalize"):
+        normalize_info = pipeline.normalize()
+    with destination.write_lock(), timer("load"):
         load_info = pipeline.load()
         load_info.raise_on_failed_jobs()
         if stats.rejected:
@@ -83,6 +105,7 @@ def load_window(
         table_rows=table_rows,
         columns=_column_schema(pipeline, TABLE),
         load_ids=tuple(load_info.loads_ids),
+        seconds=timer.seconds,
     )
 
 

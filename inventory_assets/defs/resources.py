@@ -30,7 +30,7 @@ from inventory_assets.sources.inventory_api.changes import ChangeFeed
 # named like the `inventory` schema makes every `inventory.<table>` ambiguous.
 DEFAULT_DUCKDB_PATH = "data/warehouse.duckdb"
 DATASET_NAME = "inventory"
-DEFAULT_MAX_CONCURRENCY = 4
+DEFAULT_MAX_CONCURRENCY = 8
 PIPELINE_NAME = "inventory"
 RUN_DIR_PREFIX = "inventory-dlt-"
 ABANDONED_AFTER_SECONDS = 24 * 3600
