@@ -19,6 +19,7 @@ import dlt
 import duckdb
 from dagster import ConfigurableResource
 from dlt.common.destination import Destination
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.sources import DltSource
 from pydantic import Field
 
@@ -94,6 +95,13 @@ class DuckDBDestinationResource(ConfigurableResource):
 
     path: str = Field(default=DEFAULT_DUCKDB_PATH, description="Path of the DuckDB file")
     dataset_name: str = Field(default=DATASET_NAME, description="Schema that holds the tables")
+    load_memory_limit: str = Field(
+        default="128MB",
+        description=(
+            "DuckDB's memory limit while loading: a large merge spills to disk instead of"
+            " growing the run's process (DuckDB's own default is 80% of RAM)."
+        ),
+    )
 
     @property
     def database_path(self) -> Path:
@@ -110,7 +118,15 @@ class DuckDBDestinationResource(ConfigurableResource):
 
     def dlt_destination(self) -> Destination:
         self.database_path.parent.mkdir(parents=True, exist_ok=True)
-        return dlt.destinations.duckdb(credentials=str(self.database_path))
+        credentials = DuckDbCredentials(
+            str(self.database_path),
+            global_config={
+                "memory_limit": self.load_memory_limit,
+                # Merging needs no row order, and keeping it costs memory on big loads.
+                "preserve_insertion_order": False,
+            },
+        )
+        return dlt.destinations.duckdb(credentials=credentials)
 
     @contextmanager
     def write_lock(self) -> Iterator[None]:

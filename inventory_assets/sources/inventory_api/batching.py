@@ -27,7 +27,7 @@ from dlt.extract.items_transform import ItemTransform
 from inventory_assets.sources.inventory_api import settings
 from inventory_assets.sources.inventory_api.validation import RecordChecker
 
-BATCH_ROWS = 20_000
+BATCH_ROWS = 5_000
 LAST_PAGE_FLAG = "inventory_last_page"
 
 _ARROW_TYPES = {
