@@ -453,3 +453,25 @@ def test_touch_sequences_are_deterministic_over_http_and_in_process(make_sim) ->
     assert over_http == in_process
     assert over_http[0] != sequence(make_sim(seed=7).touch_random)[0]
     assert make_sim(rows=0).state() == {"rows": 0, "newest_updated_at": None}
+
+
+def test_control_endpoints_add_and_retype_fields(make_sim) -> None:
+    """What the drift tests and the demo use from another process."""
+    sim = make_sim()
+    added = requests.post(f"{sim.url}/_control/add_field?name=color&value=%22red%22", timeout=10)
+    retyped = requests.post(f"{sim.url}/_control/retype?field=quantity&to=text", timeout=10)
+    missing = requests.post(f"{sim.url}/_control/retype?field=quantity", timeout=10)
+
+    assert added.json() == {"added": "color"}
+    assert retyped.json() == {"retyped": "quantity", "to": "text"}
+    assert missing.status_code == 400 and "to is required" in missing.text
+    assert all(r["color"] == "red" and isinstance(r["quantity"], str) for r in sim.records)
+
+
+def test_a_short_page_keeps_its_true_total(make_sim) -> None:
+    sim = make_sim()
+    sim.serve_next("short")
+    page = requests.get(f"{sim.url}/v1/resource", params={"limit": 100}, timeout=10).json()
+
+    assert len(page["data"]) == 50
+    assert page["total"] == len(sim.records)

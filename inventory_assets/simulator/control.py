@@ -7,6 +7,8 @@ they answer loopback clients only, need no api key and are not counted as API
 requests. This module only parses and routes; the simulator does the work.
 
     POST /_control/touch?count=N[&day=YYYY-MM-DD][&at=ISO8601][&quantity=Q]
+    POST /_control/add_field?name=NAME&value=JSON   (a value that is not JSON is text)
+    POST /_control/retype?field=NAME&to=text|number
     GET  /_control/state
 """
 
@@ -37,6 +39,10 @@ class ControlTarget(Protocol):
         day: Any = None,
         quantity: int | None = None,
     ) -> list[dict]: ...
+
+    def add_field(self, name: str, value: Any) -> None: ...
+
+    def retype_field(self, name: str, to: str) -> None: ...
 
     def state(self) -> dict[str, Any]: ...
 
@@ -70,6 +76,31 @@ def _touch(simulator: ControlTarget, params: dict[str, str]) -> Response:
     return _ok({"touched": touched})
 
 
+def _required(params: dict[str, str], name: str) -> str:
+    if not params.get(name):
+        raise ValueError(f"{name} is required")
+    return params[name]
+
+
+def _json_or_text(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _add_field(simulator: ControlTarget, params: dict[str, str]) -> Response:
+    name = _required(params, "name")
+    simulator.add_field(name, _json_or_text(params.get("value", "null")))
+    return _ok({"added": name})
+
+
+def _retype(simulator: ControlTarget, params: dict[str, str]) -> Response:
+    field = _required(params, "field")
+    simulator.retype_field(field, _required(params, "to"))
+    return _ok({"retyped": field, "to": params["to"]})
+
+
 def _state(simulator: ControlTarget, params: dict[str, str]) -> Response:
     return _ok(simulator.state())
 
@@ -78,6 +109,8 @@ _Action = Callable[[ControlTarget, dict[str, str]], Response]
 # path -> (method, accepted parameters, action)
 _ROUTES: dict[str, tuple[str, frozenset[str], _Action]] = {
     CONTROL_PREFIX + "touch": ("POST", frozenset({"count", "day", "at", "quantity"}), _touch),
+    CONTROL_PREFIX + "add_field": ("POST", frozenset({"name", "value"}), _add_field),
+    CONTROL_PREFIX + "retype": ("POST", frozenset({"field", "to"}), _retype),
     CONTROL_PREFIX + "state": ("GET", frozenset(), _state),
 }
 

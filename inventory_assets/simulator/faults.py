@@ -19,7 +19,7 @@ from inventory_assets.simulator.responses import HTML, Response, error, phrase
 __all__ = ["FAULT_STATUSES", "HOSTILE_KINDS", "FaultScript", "Hostile", "StatusFault"]
 
 FAULT_STATUSES = (429, 500, 502, 503, 504)
-HOSTILE_KINDS = ("html", "no_data", "data_not_list", "empty", "stall", "reset", "huge")
+HOSTILE_KINDS = ("html", "no_data", "data_not_list", "empty", "stall", "reset", "huge", "short")
 _OPTION_OF = {"stall": "seconds", "huge": "records"}  # the one option a kind takes
 _HTML_PAGE = (
     b"<html><body><h1>502 Bad Gateway</h1>"
@@ -88,6 +88,9 @@ class Hostile:
                 return Response(200, page.encode(b"[]"))
             case "huge":
                 return Response(200, page.encode(json_list(page.repeated(self.records))))
+            case "short":  # a page that silently lost its second half; `total` stays true
+                records = page.records()
+                return Response(200, page.encode(json_list(records[: len(records) // 2])))
         body = page.body()
         if self.kind == "reset":  # headers announce the whole body; half of it is sent
             return Response(200, body, abort_after=len(body) // 2)

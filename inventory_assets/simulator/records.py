@@ -8,6 +8,7 @@ import contextlib
 import itertools
 import json
 from bisect import bisect_left
+from collections.abc import Callable
 from typing import Any
 
 from inventory_assets.simulator.pages import Page
@@ -117,7 +118,14 @@ class RecordIndex:
 
     def add_field(self, name: str, value: Any) -> None:
         """Set a field on every record, raw ones included."""
-        self.bodies = [encode({**json.loads(body), name: value}) for body in self.bodies]
+        self.map_field(name, lambda _: value)
+
+    def map_field(self, name: str, change: Callable[[Any], Any]) -> None:
+        """Replace a field on every record (raw ones included) by `change` of its value."""
+        self.bodies = [
+            encode({**record, name: change(record.get(name))})
+            for record in map(json.loads, self.bodies)
+        ]
 
     def in_id_order(self) -> list[bytes]:
         """Every body by id (invalid ids as 0); on a tie the data set's, then raw in order put."""

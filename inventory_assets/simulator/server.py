@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from inventory_assets.simulator.config import SimulatorConfig
 from inventory_assets.simulator.control import handle as handle_control
 from inventory_assets.simulator.data import generate_records
+from inventory_assets.simulator.drift import RETYPES
 from inventory_assets.simulator.faults import FaultScript, Hostile, StatusFault
 from inventory_assets.simulator.params import BadRequest, first_values, int_param, time_param
 from inventory_assets.simulator.records import RecordIndex
@@ -128,7 +129,8 @@ class InventoryApiSimulator:
         "data_not_list" ("data" is an object), "empty" ("data": [] with the true
         total), "stall" (sleep `seconds`, default 5, then answer normally),
         "reset" (headers for the whole page, half the body, then a TCP reset),
-        "huge" (`records` records, default 20000, whatever the limit). Scripted
+        "huge" (`records` records, default 20000, whatever the limit), "short"
+        (the page without its second half, status 200, true total). Scripted
         answers, from here and from fail_next, are used in the order scripted.
         """
         hostile = Hostile.of(kind, options)
@@ -219,6 +221,20 @@ class InventoryApiSimulator:
             raise ValueError(f"{name} cannot be replaced")
         with self._lock:
             self._index.add_field(name, value)
+
+    def retype_field(self, name: str, to: str) -> None:
+        """Send a field of every record as another JSON type, as a vendor may do.
+
+        `to` is "text" (12 becomes "12") or "number" ("12.5" becomes 12.5);
+        nulls stay null and values that do not convert are kept.
+        """
+        if name == "id":
+            raise ValueError("id cannot be retyped")
+        change = RETYPES.get(to)
+        if change is None:
+            raise ValueError(f"to must be one of {', '.join(RETYPES)}")
+        with self._lock:
+            self._index.map_field(name, change)
 
     def _update(self, changes_by_id: dict[int, dict[str, Any]]) -> None:
         """Apply per-record changes and re-sort them in the index; caller holds the lock."""
