@@ -79,7 +79,7 @@ def run_case(hostile, api, instance, duckdb_path, tmp_path, caplog):
     """Load DAY, change a record, break the API: the run fails clearly and changes
     nothing; the next run completes the window exactly; the key leaked nowhere."""
 
-    def run(inject, expect: str) -> None:
+    def run(inject, expect: str, after=lambda: None) -> None:
         materialize_partition(api, DAY, instance)
         before = warehouse_rows(duckdb_path)
         changed = _served_ids(hostile)[0]
@@ -89,6 +89,7 @@ def run_case(hostile, api, instance, duckdb_path, tmp_path, caplog):
         failed = materialize_partition(api, DAY, instance, raise_on_error=False)
         assert expect in _failure(failed)
         assert warehouse_rows(duckdb_path) == before, "a failed run must change nothing"
+        after()
 
         materialize_partition(api, DAY, instance)
         assert _ids(duckdb_path) == _served_ids(hostile)
@@ -147,19 +148,20 @@ def test_an_empty_page_in_the_middle_fails_and_the_next_run_completes(hostile, r
     )
 
 
-def test_a_total_larger_than_the_records_does_not_page_forever(
-    hostile, api, instance, duckdb_path, tmp_path, caplog
-) -> None:
-    hostile.set_total_delta(+250)
+def test_a_total_larger_than_the_records_fails_as_incomplete(hostile, run_case) -> None:
+    """Paging stops at the short last page; the shortfall fails the run, loading nothing."""
+    run_case(
+        lambda: hostile.set_total_delta(+250),
+        "250 records were skipped",
+        after=lambda: hostile.set_total_delta(0),
+    )
+    assert hostile.request_count <= 3 * (len(_served_ids(hostile)) // 100 + 3), "no paging on"
 
-    result = materialize_partition(api, DAY, instance)
 
-    assert _ids(duckdb_path) == _served_ids(hostile)
-    metadata = _metadata(result)
-    assert metadata["total_announced"].value == len(_served_ids(hostile)) + 250
-    assert metadata["records_received"].value == len(_served_ids(hostile))
-    assert hostile.request_count <= len(_served_ids(hostile)) // 100 + 3
-    _assert_no_key_anywhere(instance, tmp_path, caplog)
+def test_a_short_page_served_without_error_fails_as_incomplete(hostile, run_case) -> None:
+    """The first page comes with 50 of its 100 records, so paging stops there."""
+    skipped = len(_served_ids(hostile)) - 50
+    run_case(lambda: hostile.serve_next("short", times=1), f"{skipped} records were skipped")
 
 
 def test_a_total_smaller_than_the_records_drops_nothing(
@@ -227,15 +229,14 @@ def test_a_negative_quantity_loads_and_is_flagged(hostile, api, instance, duckdb
     assert (90010, -4) in warehouse_rows(duckdb_path, "id, quantity")
 
 
-def test_a_duplicate_id_in_one_window_keeps_the_latest_state(
+def test_an_id_served_twice_in_one_window_fails_as_incomplete(
     hostile, api, instance, duckdb_path
 ) -> None:
+    """`id` is the contract's primary key: two records with one id leave one record unserved."""
     hostile.put_raw(_raw(90020, quantity=1, updated_at="2026-11-03T01:00:00Z"))
     hostile.put_raw(_raw(90020, quantity=2, updated_at="2026-11-03T02:00:00Z"))
 
-    result = materialize_partition(api, DAY, instance)
+    failed = materialize_partition(api, DAY, instance, raise_on_error=False)
 
-    assert [row for row in warehouse_rows(duckdb_path, "id, quantity") if row[0] == 90020] == [
-        (90020, 2)
-    ]
-    assert _metadata(result)["duplicate_ids"].value == 1
+    assert "ids served twice: [90020]" in _failure(failed)
+    assert not duckdb_path.exists(), "nothing of an incomplete window is loaded"

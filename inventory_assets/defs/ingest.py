@@ -135,12 +135,6 @@ def _warnings(stats: ExtractStats) -> list[str]:
             f"{len(stats.rejected)} records broke the contract and went to "
             f"{DATASET_NAME}.{REJECTED_TABLE} instead; first: {stats.rejected[0].reason}"
         )
-    if stats.duplicate_ids:
-        warnings.append(f"{stats.duplicate_ids} duplicate ids in the window; kept the latest")
-    if stats.total_overstated:
-        warnings.append(
-            f"The API announced {stats.total_announced} records but served {stats.records_received}"
-        )
     return warnings
 
 

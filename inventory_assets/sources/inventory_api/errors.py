@@ -27,6 +27,10 @@ class PageContractError(InventoryApiError):
     """A page or paging sequence that breaks the contract in a way retrying cannot fix."""
 
 
+class IncompleteWindowError(InventoryApiError):
+    """The pages held fewer distinct records than the API's `total`; nothing was loaded."""
+
+
 def where(response: requests.Response | None) -> str:
     """Endpoint path and offset of a request, never its query string."""
     if response is None or not response.url:

@@ -8,6 +8,8 @@ from typing import Any
 
 from inventory_assets.sources.inventory_api import settings
 
+REPEATED_SAMPLE = 10
+
 
 @dataclass(frozen=True)
 class Rejection:
@@ -28,6 +30,7 @@ class ExtractStats:
     total_announced: int | None = None
     records_received: int = 0
     duplicate_ids: int = 0
+    repeated_ids: list[int] = field(default_factory=list)  # the first few, for messages
     rejected: list[Rejection] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -37,9 +40,19 @@ class ExtractStats:
         return self
 
     @property
-    def total_overstated(self) -> bool:
-        """The API announced more records than its pages held (paging stopped short)."""
-        return self.total_announced is not None and self.total_announced > self.records_received
+    def distinct_received(self) -> int:
+        """Records the pages held, each id counted once."""
+        return self.records_received - self.duplicate_ids
+
+    @property
+    def missing(self) -> int:
+        """How many of the records the API announced (`total`) no page delivered.
+
+        `id` is the contract's primary key, so fewer distinct ids than `total`
+        means records were skipped: moved by a change while the window was
+        paged, or lost by the API (a short page, a repeated id).
+        """
+        return max(0, (self.total_announced or 0) - self.distinct_received)
 
     def record_attempt(self, status: int | None) -> None:
         """Count one HTTP attempt; `None` stands for a connection error or timeout."""
@@ -66,6 +79,8 @@ class ExtractStats:
         with self._lock:
             self.rejected.append(rejection)
 
-    def record_duplicate(self) -> None:
+    def record_duplicate(self, record_id: int) -> None:
         with self._lock:
             self.duplicate_ids += 1
+            if len(self.repeated_ids) < REPEATED_SAMPLE:
+                self.repeated_ids.append(record_id)

@@ -193,6 +193,6 @@ class RecordChecker:
             self.stats.record_rejection(Rejection(record_id, str(violation), record))
             return False
         if record["id"] in self._seen:
-            self.stats.record_duplicate()
+            self.stats.record_duplicate(record["id"])
         self._seen.add(record["id"])
         return True
