@@ -9,7 +9,11 @@ from inventory_assets.defs.freshness import (
     partition_freshness_checks,
 )
 from inventory_assets.defs.ingest import inventory_api_assets
-from inventory_assets.defs.jobs import inventory_ingest_job, inventory_refresh_job
+from inventory_assets.defs.jobs import (
+    inventory_ingest_job,
+    inventory_reconcile_job,
+    inventory_refresh_job,
+)
 from inventory_assets.defs.marts import low_stock_items, stock_levels
 from inventory_assets.defs.resources import (
     DEFAULT_DUCKDB_PATH,
@@ -32,7 +36,7 @@ defs = Definitions(
         low_stock_items,
     ],
     asset_checks=[*quality_checks, *partition_freshness_checks],
-    jobs=[inventory_ingest_job, inventory_refresh_job],
+    jobs=[inventory_ingest_job, inventory_refresh_job, inventory_reconcile_job],
     sensors=[inventory_change_sensor, inventory_freshness_sensor, inventory_automation_sensor],
     schedules=[inventory_daily_schedule],
     resources={

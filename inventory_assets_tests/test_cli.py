@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -36,6 +37,7 @@ def test_one_partition_loads_exactly_that_day_and_reruns_add_nothing(
 ) -> None:
     output = finish(materialize(cli_env, "--partition", "2026-11-02"))
     assert "RUN_SUCCESS" in output
+    assert "Asset check 'rows_match_api' on 'inventory/inventory_data' passed" in output
     first = warehouse_rows(duckdb_path)
     assert [row[0] for row in first] == _ids_for(simulator, "2026-11-02")
 
@@ -43,6 +45,27 @@ def test_one_partition_loads_exactly_that_day_and_reruns_add_nothing(
 
     assert [row[0] for row in warehouse_rows(duckdb_path)] == [row[0] for row in first]
     assert_key_in_no_file(tmp_path)
+
+
+def test_a_vendor_change_shows_in_the_reconciliation_and_names_the_day_to_load(
+    simulator, cli_env: dict[str, str]
+) -> None:
+    finish(materialize(cli_env, "--partition", "2026-11-02"))
+    moved = _ids_for(simulator, "2026-11-02")[:2]
+    simulator.touch(moved, datetime(2026, 11, 4, 8, tzinfo=UTC))
+
+    reloaded = finish(materialize(cli_env, "--partition", "2026-11-02"))
+    checked = finish(
+        dagster(
+            cli_env,
+            *("job", "execute", "-m", "inventory_assets.definitions"),
+            *("-j", "inventory_reconcile_job", "--tags", '{"dagster/partition": "2026-11-02"}'),
+        )
+    )
+
+    for output in (reloaded, checked):
+        assert "Asset check 'rows_match_api' on 'inventory/inventory_data' did not pass" in output
+        assert "load partitions 2026-11-04" in output
 
 
 def test_a_partition_range_loads_in_one_run(

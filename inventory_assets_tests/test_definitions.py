@@ -63,8 +63,13 @@ def test_downstream_and_checks_snapshot() -> None:
         "quantity_not_negative",
         "updated_at_in_window",
         "no_rejected_records",
+        "rows_match_api",
         "freshness_check",
     }
+    assert (
+        graph.get(checks["rows_match_api"]).partitions_def
+        == graph.get(INVENTORY_DATA).partitions_def
+    )
     assert all(key.asset_key == INVENTORY_DATA for key in checks.values())
     blocking = {name for name, key in checks.items() if graph.get(key).blocking}
     assert blocking == {"id_is_unique", "required_columns_not_null", "quantity_not_negative"}

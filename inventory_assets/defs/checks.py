@@ -31,6 +31,7 @@ from inventory_assets.defs.ingest import (
     REJECTED_METADATA_KEY,
 )
 from inventory_assets.defs.loading import REJECTED_TABLE
+from inventory_assets.defs.reconciliation import rows_match_api
 from inventory_assets.defs.resources import DuckDBDestinationResource
 from inventory_assets.sources.inventory_api import settings as api_settings
 
@@ -257,4 +258,5 @@ def inventory_data_quality(
             yield result._replace(check_name=check.spec.name, asset_key=INVENTORY_DATA_KEY)
 
 
-quality_checks: list[AssetChecksDefinition] = [inventory_data_quality]
+# With the reconciliation against the API (reconciliation.py), partitioned like the asset.
+quality_checks: list[AssetChecksDefinition] = [inventory_data_quality, rows_match_api]

@@ -82,8 +82,13 @@ class InventoryApiResource(ConfigurableResource):
         )
 
     def change_feed(self) -> ChangeFeed:
-        """The light-weight client the change sensor polls with."""
-        return ChangeFeed(self.base_url, self.api_key, window_start_param=self.window_start_param)
+        """The light-weight client the change sensor and the reconciliation check read with."""
+        return ChangeFeed(
+            self.base_url,
+            self.api_key,
+            window_start_param=self.window_start_param,
+            window_end_param=self.window_end_param,
+        )
 
 
 class DuckDBDestinationResource(ConfigurableResource):

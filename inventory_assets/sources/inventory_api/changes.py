@@ -2,7 +2,9 @@
 
 The API orders records by `(updated_at, id)` and filters with an inclusive
 `updated_since`, so "everything changed since T" is a stable, pageable slice.
-The change sensor asks for it with a handful of small requests per tick.
+The change sensor asks for it with a handful of small requests per tick; the
+reconciliation check uses the same reads, bounded by `updated_before`, to count
+and list a window.
 """
 
 from __future__ import annotations
@@ -41,10 +43,10 @@ class Page:
 
 
 class ChangeFeed:
-    """Small, quickly failing reads of the resource endpoint for the change sensor.
+    """Small, quickly failing reads of the resource endpoint: ids and timestamps only.
 
-    A sensor tick must finish well inside Dagster's evaluation timeout, so this
-    retries once with a short backoff instead of the ingestion's full schedule.
+    A sensor tick or a check must finish well inside Dagster's evaluation timeout, so
+    this retries once with a short backoff instead of the ingestion's full schedule.
     """
 
     def __init__(
@@ -53,12 +55,14 @@ class ChangeFeed:
         api_key: str,
         *,
         window_start_param: str = settings.WINDOW_START_PARAM,
+        window_end_param: str = settings.WINDOW_END_PARAM,
         request_timeout: float = 10.0,
         max_retries: int = 1,
     ) -> None:
         self._url = base_url.rstrip("/") + settings.ENDPOINT_PATH
         self._api_key = api_key
         self._since_param = window_start_param
+        self._before_param = window_end_param
         self._session = build_session(
             api_key,
             ExtractStats(),
@@ -67,12 +71,20 @@ class ChangeFeed:
             max_retries=max_retries,
         )
 
-    def page(self, since: str | None, offset: int = 0, limit: int = settings.PAGE_SIZE) -> Page:
-        """One page of records with `updated_at >= since`, oldest first."""
+    def page(
+        self,
+        since: str | None,
+        offset: int = 0,
+        limit: int = settings.PAGE_SIZE,
+        before: str | None = None,
+    ) -> Page:
+        """One page of records with `since <= updated_at < before`, oldest first."""
         params: dict[str, Any] = {settings.API_KEY_PARAM: self._api_key, "offset": offset}
         params["limit"] = limit
         if since is not None:
             params[self._since_param] = since
+        if before is not None:
+            params[self._before_param] = before
         response = self._session.get(self._url, params=params)
         response.raise_for_status()
         body = response.json()
@@ -88,11 +100,11 @@ class ChangeFeed:
             return None
         return self.page(None, offset=total - 1, limit=1).changes[0]
 
-    def changes_since(self, since: str, max_pages: int) -> list[Change]:
-        """Up to `max_pages` pages of the change set, oldest first."""
+    def changes_since(self, since: str, max_pages: int, before: str | None = None) -> list[Change]:
+        """Up to `max_pages` pages of the change set (before `before`), oldest first."""
         changes: list[Change] = []
         for number in range(max_pages):
-            page = self.page(since, offset=number * settings.PAGE_SIZE)
+            page = self.page(since, offset=number * settings.PAGE_SIZE, before=before)
             changes.extend(page.changes)
             if not page.changes or len(changes) >= page.total:
                 break
