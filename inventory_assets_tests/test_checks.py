@@ -55,6 +55,7 @@ def test_all_checks_pass_on_good_data_and_downstream_runs(
         "quantity_not_negative": True,
         "updated_at_in_window": True,
         "no_rejected_records": True,
+        "schema_drift": True,
         "rows_match_api": True,
     }
     assert _materialized(result) == {"inventory/inventory_data", *DOWNSTREAM}

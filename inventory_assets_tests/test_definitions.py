@@ -63,6 +63,7 @@ def test_downstream_and_checks_snapshot() -> None:
         "quantity_not_negative",
         "updated_at_in_window",
         "no_rejected_records",
+        "schema_drift",
         "rows_match_api",
         "freshness_check",
     }

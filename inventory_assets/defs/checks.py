@@ -2,13 +2,17 @@
 
 Three are blocking (severity ERROR): a duplicate `id`, a missing required value
 or a negative quantity would make every downstream sum wrong, so a run that
-loads such data stops before its downstream assets. Two only warn:
+loads such data stops before its downstream assets. Three only warn:
 `updated_at_in_window` (the API ignored the window parameters, which costs
-efficiency, not correctness: rows still merge on `id`) and
-`no_rejected_records` (records that broke the contract were set aside; the rest
-is sound). All of them gate the automated downstream refresh (see `marts.py`).
+efficiency, not correctness: rows still merge on `id`), `no_rejected_records`
+(records that broke the contract were set aside; the rest is sound) and
+`schema_drift` (the vendor added fields, or sent a declared column as another
+type). The reconciliation with the API, `rows_match_api`, lives in
+`reconciliation.py`. All of them gate the automated downstream refresh (see
+`marts.py`).
 """
 
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,9 +30,11 @@ from dagster import (
 )
 
 from inventory_assets.defs.ingest import (
+    COLUMNS_ADDED_METADATA_KEY,
     INVENTORY_DATA_KEY,
     LOAD_IDS_METADATA_KEY,
     REJECTED_METADATA_KEY,
+    TYPE_CHANGES_METADATA_KEY,
 )
 from inventory_assets.defs.loading import REJECTED_TABLE
 from inventory_assets.defs.reconciliation import rows_match_api
@@ -199,6 +205,61 @@ def no_rejected_records(
     )
 
 
+# dlt's name for the column that takes the values of another type: `<column>__v_<type>`.
+VARIANT = re.compile(r"^(?P<column>.+)__v_(?P<type>\w+)$")
+
+
+def _added_description(added: dict[str, str]) -> list[str]:
+    """New vendor columns, and undeclared fields whose type changed (dlt's variant columns)."""
+    variants = {name: VARIANT.match(name) for name in added}
+    parts = []
+    new = ", ".join(f"{name} ({kind})" for name, kind in added.items() if not variants[name])
+    if new:
+        parts.append(
+            f"The vendor added fields, now columns: {new}. Declare them in the source's"
+            " column hints to fix their types."
+        )
+    for name, found in variants.items():
+        if found:
+            parts.append(
+                f"Vendor field `{found['column']}` now also arrives as {found['type']}; those"
+                f" values went to the new column `{name}`."
+            )
+    return parts
+
+
+def _drift_description(added: dict[str, str], changes: list[dict]) -> str:
+    if not added and not changes:
+        return "The latest load saw the columns and types it saw before."
+    parts = _added_description(added)
+    for change in changes:
+        parts.append(
+            f"`{change['column']}` arrived as {change['seen']} instead of {change['expected']} "
+            f"in {change['records']} records (first ids {change['ids']}); they were set aside"
+            f" in {REJECTED_TABLE}, not loaded as a new column."
+        )
+    return " ".join(parts)
+
+
+def schema_drift(
+    context: AssetCheckExecutionContext, destination: DuckDBDestinationResource
+) -> AssetCheckResult:
+    metadata = _latest_metadata(context) or {}
+    added = metadata.get(COLUMNS_ADDED_METADATA_KEY)
+    changes = metadata.get(TYPE_CHANGES_METADATA_KEY)
+    added_value = dict(added.value) if added else {}  # type: ignore[call-overload]
+    changes_value = list(changes.value) if changes else []  # type: ignore[call-overload]
+    return AssetCheckResult(
+        passed=not added_value and not changes_value,
+        severity=AssetCheckSeverity.WARN,
+        description=_drift_description(added_value, changes_value),
+        metadata={
+            "columns_added": MetadataValue.json(added_value),
+            "type_changes": MetadataValue.json(changes_value),
+        },
+    )
+
+
 @dataclass(frozen=True)
 class QualityCheck:
     """One check: its spec (name, blocking, description) and how it is evaluated."""
@@ -238,6 +299,14 @@ QUALITY_CHECKS = [
             f"The latest load rejected no record (rejects go to `{REJECTED_TABLE}`).",
         ),
         no_rejected_records,
+    ),
+    QualityCheck(
+        _spec(
+            "schema_drift",
+            False,
+            "The latest load added no vendor column and no declared column changed its type.",
+        ),
+        schema_drift,
     ),
 ]
 

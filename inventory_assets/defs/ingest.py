@@ -42,6 +42,8 @@ from inventory_assets.sources.inventory_api.errors import explain
 INVENTORY_DATA_KEY = AssetKey(["inventory", api_settings.RESOURCE_NAME])
 LOAD_IDS_METADATA_KEY = "dlt_load_ids"
 REJECTED_METADATA_KEY = "rows_rejected"
+COLUMNS_ADDED_METADATA_KEY = "columns_added"
+TYPE_CHANGES_METADATA_KEY = "type_changes"
 REJECTED_SAMPLE = 10
 
 
@@ -161,6 +163,9 @@ def _metadata(outcome: LoadOutcome) -> dict:
         "window_end": MetadataValue.text(window.end.isoformat()),
         # The `_dlt_load_id` of the rows this run wrote: checks use it to find them.
         LOAD_IDS_METADATA_KEY: MetadataValue.text(",".join(outcome.load_ids)),
+        # Schema drift: vendor fields that became columns, declared columns of another type.
+        COLUMNS_ADDED_METADATA_KEY: MetadataValue.json(outcome.columns_added),
+        TYPE_CHANGES_METADATA_KEY: MetadataValue.json(outcome.stats.type_changes()),
         **{
             f"seconds_{step}": MetadataValue.float(seconds)
             for step, seconds in outcome.seconds.items()

@@ -68,6 +68,7 @@ class LoadOutcome:
     columns: TableSchema
     load_ids: tuple[str, ...]
     seconds: dict[str, float]
+    columns_added: dict[str, str]  # name -> type, for columns this load created
 
 
 def load_window(
@@ -87,6 +88,11 @@ def load_window(
     source.resources.add(declared_table())
     _add_dlt_ids_to_arrow_rows()
     timer = StepTimer()
+    with destination.write_lock(), timer("sync"):
+        # The run's pipeline directory is new: fetch the stored schema, so dlt knows
+        # the types of the vendor columns it inferred before. Without it, a field that
+        # changed type fails in the warehouse instead of going to a variant column.
+        pipeline.sync_destination()
     with timer("extract"):
         # Parquet, not dlt's default INSERT statements: DuckDB reads it in bulk,
         # which makes the load step ~40x faster on 100k rows (see benchmarks/).
@@ -94,12 +100,15 @@ def load_window(
     _require_complete(stats, window)
     with timer("normalize"):
         normalize_info = pipeline.normalize()
+    _require_every_record_normalized(stats, normalize_info.row_counts.get(TABLE, 0))
     with destination.write_lock(), timer("load"):
+        columns_before = _table_columns(pipeline, TABLE)
         load_info = pipeline.load()
         load_info.raise_on_failed_jobs()
         if stats.rejected:
             _load_rejections(pipeline, stats, window, run_id)
         table_rows = _table_row_count(pipeline, TABLE)
+        columns_added = _columns_added(pipeline, columns_before)
     return LoadOutcome(
         window=window,
         rows_loaded=normalize_info.row_counts.get(TABLE, 0),
@@ -108,6 +117,7 @@ def load_window(
         columns=_column_schema(pipeline, TABLE),
         load_ids=tuple(load_info.loads_ids),
         seconds=timer.seconds,
+        columns_added=columns_added,
     )
 
 
@@ -123,6 +133,16 @@ def _require_complete(stats: ExtractStats, window: Window) -> None:
         "skipped, by changes made while the window was paged or by a short page. Nothing "
         "was loaded; re-run the partition. If it fails again, the API's paging is broken."
     )
+
+
+def _require_every_record_normalized(stats: ExtractStats, rows: int) -> None:
+    """Every valid record the pages held must reach the load: nothing lost in between."""
+    expected = stats.records_received - len(stats.rejected)
+    if rows != expected:
+        raise IncompleteWindowError(
+            f"The pages held {expected} valid records but {rows} rows reached the load; "
+            "nothing was loaded. This is a bug in the pipeline: please report it."
+        )
 
 
 def _load_rejections(
@@ -158,6 +178,34 @@ def _table_row_count(pipeline: dlt.Pipeline, table: str) -> int:
     with pipeline.sql_client() as client:
         rows = client.execute_sql(f"select count(*) from {client.make_qualified_table_name(table)}")
         return int(rows[0][0]) if rows else 0
+
+
+def _table_columns(pipeline: dlt.Pipeline, table: str) -> set[str]:
+    """The table's columns in the destination now (none before its first load)."""
+    with pipeline.sql_client() as client:
+        rows = client.execute_sql(
+            "select column_name from information_schema.columns"
+            " where table_schema = %s and table_name = %s",
+            client.dataset_name,
+            table,
+        )
+    return {row[0] for row in rows or []}
+
+
+def _columns_added(pipeline: dlt.Pipeline, before: set[str]) -> dict[str, str]:
+    """Vendor columns this load added to an existing table: schema drift to surface.
+
+    dlt evolves the table for a new field; this names what it added. A first
+    load creates every column, which is not drift.
+    """
+    if not before:
+        return {}
+    columns = pipeline.default_schema.get_table_columns(TABLE)
+    return {
+        name: _column_type(columns[name])
+        for name in sorted(_table_columns(pipeline, TABLE) - before)
+        if name in columns and not name.startswith("_dlt")
+    }
 
 
 def _column_schema(pipeline: dlt.Pipeline, table: str) -> TableSchema:

@@ -66,7 +66,14 @@ class PageBatcher(ItemTransform[Any, dict[str, Any]]):
         self.batch_rows = batch_rows
         self._typed: list[dict[str, Any]] = []
 
-    def __call__(self, item: Any, meta: Any = None) -> Iterator[Any]:
+    def __call__(self, item: Any, meta: Any = None) -> Iterator[Any] | None:
+        """Buffer the page's records now; hand on what is ready as an iterator.
+
+        The work is done eagerly, not in a generator: dlt consumes a returned
+        iterator later, possibly after the next pages' iterators, and records
+        buffered that late would miss the window's final flush.
+        """
+        ready: list[Any] = []
         untyped = []
         for record in item:
             if not self.checker(record):
@@ -76,13 +83,15 @@ class PageBatcher(ItemTransform[Any, dict[str, Any]]):
             else:
                 untyped.append(record)
         if untyped:
-            yield untyped
+            ready.append(untyped)
         response = getattr(item, "response", None)
         if len(self._typed) >= self.batch_rows or getattr(response, LAST_PAGE_FLAG, False):
-            yield from self.flush()
+            ready.extend(self.flush())
+        return iter(ready) if ready else None
 
-    def flush(self) -> Iterator[pa.Table]:
+    def flush(self) -> list[pa.Table]:
         """The buffered records as one table (nothing when the buffer is empty)."""
-        if self._typed:
-            table, self._typed = to_arrow(self._typed), []
-            yield table
+        if not self._typed:
+            return []
+        table, self._typed = to_arrow(self._typed), []
+        return [table]

@@ -18,6 +18,14 @@ class Rejection:
     id: Any
     reason: str
     record: Any
+    column: str | None = None  # for a field of the wrong JSON type: which,
+    expected: str | None = None  # the type the contract declares,
+    seen: str | None = None  # and the type that arrived
+
+    @property
+    def type_changed(self) -> bool:
+        """A declared column arrived as another JSON type (not null, not a bad value)."""
+        return self.seen not in (None, "null", self.expected)
 
 
 @dataclass
@@ -53,6 +61,21 @@ class ExtractStats:
         paged, or lost by the API (a short page, a repeated id).
         """
         return max(0, (self.total_announced or 0) - self.distinct_received)
+
+    def type_changes(self) -> list[dict[str, Any]]:
+        """Declared columns that arrived as another JSON type: which, how often, first ids."""
+        changes: dict[tuple, dict[str, Any]] = {}
+        for rejection in self.rejected:
+            if rejection.type_changed:
+                key = (rejection.column, rejection.expected, rejection.seen)
+                change = changes.setdefault(
+                    key,
+                    {"column": key[0], "expected": key[1], "seen": key[2], "records": 0, "ids": []},
+                )
+                change["records"] += 1
+                if len(change["ids"]) < REPEATED_SAMPLE:
+                    change["ids"].append(rejection.id)
+        return list(changes.values())
 
     def record_attempt(self, status: int | None) -> None:
         """Count one HTTP attempt; `None` stands for a connection error or timeout."""

@@ -95,7 +95,32 @@ def _type_name(value: Any) -> str:
 
 
 class ContractViolation(ValueError):
-    """A record that breaks the contract; the message is the reason kept with it."""
+    """A record that breaks the contract; the message is the reason kept with it.
+
+    A field of the wrong JSON type also says which (`column`, `expected`,
+    `seen`): that is what schema drift of a declared column looks like.
+    """
+
+    def __init__(
+        self, reason: str, column: str | None = None, expected: str | None = None, seen: Any = None
+    ) -> None:
+        super().__init__(reason)
+        self.column, self.expected = column, expected
+        self.seen = None if column is None else json_type(seen)
+
+
+JSON_TYPES = {str: "text", int: "integer", float: "number", bool: "boolean", dict: "object"}
+
+
+def json_type(value: Any) -> str:
+    """The JSON type of a decoded value, in the contract's words."""
+    return "null" if value is None else JSON_TYPES.get(type(value), "array")
+
+
+def _wrong_type(name: str, expected: str, value: Any) -> ContractViolation:
+    return ContractViolation(
+        f"{name}: expected {expected}, got {_type_name(value)} {value!r:.40}", name, expected, value
+    )
 
 
 def _checked(record: Any) -> dict[str, Any]:
@@ -111,13 +136,14 @@ def _checked(record: Any) -> dict[str, Any]:
     for name in ("id", "quantity"):
         value = record.get(name)
         if type(value) is not int:
-            raise ContractViolation(
-                f"{name}: expected integer, got {_type_name(value)} {value!r:.40}"
-            )
+            raise _wrong_type(name, "integer", value)
     inventory_id = record.get("inventory_id")
     if type(inventory_id) is not str or not inventory_id:
         raise ContractViolation(
-            f"inventory_id: expected non-empty text, got {_type_name(inventory_id)}"
+            f"inventory_id: expected non-empty text, got {_type_name(inventory_id)}",
+            "inventory_id",
+            "text",
+            inventory_id,
         )
     moment = _timestamp(record.get("updated_at"))
     price = record.get("unit_price")
@@ -125,7 +151,9 @@ def _checked(record: Any) -> dict[str, Any]:
     for name in OPTIONAL_TEXT:
         value = record.get(name)
         if value is not None and type(value) is not str:
-            raise ContractViolation(f"{name}: expected text or null, got {_type_name(value)}")
+            raise ContractViolation(
+                f"{name}: expected text or null, got {_type_name(value)}", name, "text", value
+            )
     for name, value in record.items():
         if type(value) is str and "\x00" in value:
             # DuckDB and PostgreSQL text cannot hold NUL: it would be dropped silently.
@@ -142,7 +170,10 @@ def _timestamp(value: Any) -> datetime:
         moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         raise ContractViolation(
-            f"updated_at: expected an ISO 8601 timestamp, got {value!r:.40}"
+            f"updated_at: expected an ISO 8601 timestamp, got {value!r:.40}",
+            "updated_at",
+            "text",
+            value,
         ) from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
@@ -159,7 +190,10 @@ def _decimal(value: Any) -> Decimal:
             return number
     raise ContractViolation(
         f"unit_price: expected a decimal of at most {hint['scale']}"
-        f" places, got {_type_name(value)} {value!r:.40}"
+        f" places, got {_type_name(value)} {value!r:.40}",
+        "unit_price",
+        "text",
+        value,
     )
 
 
@@ -190,7 +224,8 @@ class RecordChecker:
             _checked(record)
         except ContractViolation as violation:
             record_id = record.get("id") if isinstance(record, dict) else None
-            self.stats.record_rejection(Rejection(record_id, str(violation), record))
+            drift = (violation.column, violation.expected, violation.seen)
+            self.stats.record_rejection(Rejection(record_id, str(violation), record, *drift))
             return False
         if record["id"] in self._seen:
             self.stats.record_duplicate(record["id"])

@@ -1,0 +1,102 @@
+"""Schema drift: new vendor fields are loaded and reported; type changes never hide."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+from dagster import AssetCheckSeverity, materialize
+
+from inventory_assets.defs.checks import quality_checks
+from inventory_assets.defs.ingest import inventory_api_assets
+from inventory_assets_tests.conftest import day_window, expected_records
+
+DAY = "2026-11-02"
+
+
+def _load(resources: dict, instance, raise_on_error: bool = True):
+    return materialize(
+        [inventory_api_assets, *quality_checks],
+        resources=resources,
+        partition_key=DAY,
+        instance=instance,
+        raise_on_error=raise_on_error,
+    )
+
+
+def _drift(result):
+    (evaluation,) = [
+        e for e in result.get_asset_check_evaluations() if e.check_name == "schema_drift"
+    ]
+    return evaluation
+
+
+def _metadata(result) -> dict:
+    (event,) = result.asset_materializations_for_node("inventory_api")
+    return {name: value.value for name, value in event.metadata.items()}
+
+
+def _columns(duckdb_path: Path) -> dict[str, str]:
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+        rows = con.execute(
+            "select column_name, data_type from information_schema.columns"
+            " where table_schema = 'inventory' and table_name = 'inventory_data'"
+        ).fetchall()
+    return dict(rows)
+
+
+def test_no_drift_on_a_first_and_a_repeated_load(simulator, resources, instance) -> None:
+    assert _drift(_load(resources, instance)).passed, "a first load creates columns, not drift"
+    assert _drift(_load(resources, instance)).passed
+
+
+def test_a_new_vendor_field_loads_and_is_reported(
+    simulator, resources, instance, duckdb_path: Path
+) -> None:
+    _load(resources, instance)
+    simulator.add_field("color", "red")
+
+    result = _load(resources, instance)
+
+    assert _metadata(result)["columns_added"] == {"color": "text"}
+    drift = _drift(result)
+    assert not drift.passed and drift.severity == AssetCheckSeverity.WARN
+    assert "color (text)" in drift.description
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+        colors = con.execute("select distinct color from inventory.inventory_data").fetchall()
+    assert colors == [("red",)]
+
+
+def test_a_declared_column_of_another_type_is_named_not_loaded_as_a_variant(
+    simulator, resources, instance, duckdb_path: Path
+) -> None:
+    _load(resources, instance)
+    simulator.retype_field("quantity", "text")
+    in_page_order = sorted(
+        expected_records(simulator, *day_window(DAY)), key=lambda r: (r["updated_at"], r["id"])
+    )
+
+    result = _load(resources, instance)
+
+    (change,) = _metadata(result)["type_changes"]
+    assert (change["column"], change["expected"], change["seen"]) == ("quantity", "integer", "text")
+    assert change["records"] == len(in_page_order)
+    assert change["ids"] == [r["id"] for r in in_page_order[:10]]
+    drift = _drift(result)
+    assert not drift.passed
+    assert "`quantity` arrived as text instead of integer" in drift.description
+    assert not [c for c in _columns(duckdb_path) if c.startswith("quantity__")], "no variant"
+
+
+def test_an_undeclared_field_that_changes_type_is_loaded_and_named(
+    simulator, resources, instance, duckdb_path: Path
+) -> None:
+    simulator.add_field("pack_size", 12)
+    _load(resources, instance)
+    simulator.add_field("pack_size", "a dozen")  # text that no bigint column can hold
+
+    result = _load(resources, instance)
+
+    assert _metadata(result)["columns_added"] == {"pack_size__v_text": "text"}
+    assert "`pack_size` now also arrives as text" in _drift(result).description
+    assert _columns(duckdb_path)["pack_size"] == "BIGINT"
