@@ -47,17 +47,11 @@ def chromium() -> Iterator[Browser]:
 
 @contextmanager
 def new_page(browser: Browser, base_url: str) -> Iterator[Page]:
-    """A fresh browser profile on the Dagster UI.
-
-    The UI greets a new instance with a "Join the Dagster community" dialog over
-    the page; whenever it shows up, it is skipped before the next action.
-    """
+    """A page in a fresh browser profile, with paths relative to `base_url`."""
     context = browser.new_context(base_url=base_url, viewport=VIEWPORT)  # type: ignore[arg-type]
     context.set_default_timeout(ACTION_TIMEOUT_MS)
     try:
-        page = context.new_page()
-        page.add_locator_handler(page.get_by_role("button", name="Skip"), lambda skip: skip.click())
-        yield page
+        yield context.new_page()
     finally:
         context.close()
 

@@ -137,10 +137,33 @@ def browser() -> Iterator[Browser]:
         yield launched
 
 
+def _community_dialog_pending(dev: DagsterDev) -> bool:
+    return dev.graphql("{ shouldShowNux }")["shouldShowNux"]
+
+
+def _skip_community_dialog(page: Page, dev: DagsterDev) -> None:
+    """Skip the "Join the Dagster community" dialog first, as a new user does.
+
+    The UI shows it once per instance, over whatever is open, when its query
+    returns: late, while runs keep both cores busy, so it could pop up over the
+    Materialize dialog. The server remembers the Skip, so it comes up only once.
+    """
+    if not _community_dialog_pending(dev):
+        return
+    page.goto("/")
+    page.get_by_role("button", name="Skip", exact=True).click()
+    dev.wait_until(
+        lambda: None if _community_dialog_pending(dev) else True,
+        TICK_TIMEOUT_SECONDS,
+        lambda: "the UI did not store that the community dialog was skipped",
+    )
+
+
 @pytest.fixture
 def browser_page(browser: Browser, deployment: Deployment) -> Iterator[Page]:
     """A fresh page on the UI; conftest screenshots it when the test fails."""
     with new_page(browser, deployment.dev.url) as page:
+        _skip_community_dialog(page, deployment.dev)
         yield page
 
 
