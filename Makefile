@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint dev
+.PHONY: install demo test lint dev screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ test: $(STAMP)
 
 dev: $(STAMP)
 	$(VENV)/bin/dagster dev -w workspace.yaml
+
+# The README's screenshots, taken by the end-to-end UI tests (needs Chromium).
+screenshots: $(STAMP)
+	INVENTORY_E2E_SCREENSHOTS=docs/images $(VENV)/bin/pytest inventory_assets_tests/test_e2e.py
 
 # Benchmarks (benchmarks/README.md): `make bench BENCH_ARGS='--quick'` for a smoke test.
 .PHONY: bench

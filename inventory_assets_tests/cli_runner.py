@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
+from typing import IO
 
 from dagster import DagsterInstance
 from dagster._core.instance.ref import InstanceRef
@@ -14,6 +16,7 @@ from inventory_assets_tests.conftest import TEST_API_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
 DAGSTER = str(Path(sys.executable).parent / "dagster")
+INVENTORY_DATA = "inventory/inventory_data"
 
 
 def cli_env(base_url: str, duckdb_path: Path, dagster_home: Path) -> dict[str, str]:
@@ -35,27 +38,51 @@ def cli_env(base_url: str, duckdb_path: Path, dagster_home: Path) -> dict[str, s
     }
 
 
-def dagster(env: dict[str, str], *args: str) -> subprocess.Popen:
-    """`dagster ARGS` from the project root, in its own process group (to kill it whole)."""
+def dagster(
+    env: dict[str, str], *args: str, output: IO[str] | int = subprocess.PIPE
+) -> subprocess.Popen:
+    """`dagster ARGS` from the project root, in its own process group (to kill it whole).
+
+    Output goes to a pipe for commands that finish; a long-running one (`dagster
+    dev`) writes to a file instead, so an unread pipe can never block it.
+    """
     return subprocess.Popen(
         [DAGSTER, *args],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=output,
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
     )
 
 
-def materialize(
-    env: dict[str, str], *partition_args: str, select: str = "inventory/inventory_data"
-) -> subprocess.Popen:
-    return dagster(
-        env,
+def materialize_args(*partition_args: str, select: str = INVENTORY_DATA) -> tuple[str, ...]:
+    """The arguments of the README's `dagster asset materialize` commands."""
+    return (
         *("asset", "materialize", "-m", "inventory_assets.definitions", "--select", select),
         *partition_args,
     )
+
+
+def materialize(
+    env: dict[str, str], *partition_args: str, select: str = INVENTORY_DATA
+) -> subprocess.Popen:
+    return dagster(env, *materialize_args(*partition_args, select=select))
+
+
+def readme_commands(prefix: str) -> set[tuple[str, ...]]:
+    """The README's commands that start with `prefix`, split as the shell would.
+
+    Continuation lines are joined and comments dropped, so a test can check that
+    the command it runs is, argument for argument, the one users are shown.
+    """
+    text = (ROOT / "README.md").read_text().replace("\\\n", " ")
+    return {
+        tuple(shlex.split(line, comments=True))
+        for line in text.splitlines()
+        if line.strip().startswith(prefix)
+    }
 
 
 def finish(process: subprocess.Popen) -> str:

@@ -6,7 +6,7 @@ mutate data and inject faults without seeing each other.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -27,6 +27,20 @@ from inventory_assets.simulator import InventoryApiSimulator, SimulatorConfig
 TEST_API_KEY = "test-key-Zq7!x/9+s3cr3t"
 SIM_START = date(2026, 11, 1)
 SIM_DAYS = 5
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A failed UI test's report says where the screenshot of its page went."""
+    report = yield
+    page = getattr(item, "funcargs", {}).get("browser_page")
+    if report.when == "call" and report.failed and page is not None:
+        from inventory_assets_tests.browser import save_failure_screenshot
+
+        report.sections.append(("screenshot", save_failure_screenshot(page, item.name)))
+    return report
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,13 @@ import duckdb
 import pytest
 
 from inventory_assets_tests import cli_runner
-from inventory_assets_tests.cli_runner import dagster, finish, materialize
+from inventory_assets_tests.cli_runner import (
+    dagster,
+    finish,
+    materialize,
+    materialize_args,
+    readme_commands,
+)
 from inventory_assets_tests.conftest import (
     assert_key_in_no_file,
     day_window,
@@ -19,6 +25,11 @@ from inventory_assets_tests.conftest import (
 )
 
 pytestmark = pytest.mark.e2e
+
+# The README's examples; test_the_readme_shows_the_commands_tested_here keeps them the same.
+ONE_PARTITION = ("--partition", "2026-11-02")
+RANGE = ("--partition-range", "2026-11-02...2026-11-04")
+WITH_DOWNSTREAM = "inventory/inventory_data*"
 
 
 @pytest.fixture
@@ -35,13 +46,13 @@ def _ids_for(simulator, *days: str) -> list[int]:
 def test_one_partition_loads_exactly_that_day_and_reruns_add_nothing(
     simulator, cli_env: dict[str, str], duckdb_path: Path, tmp_path: Path
 ) -> None:
-    output = finish(materialize(cli_env, "--partition", "2026-11-02"))
+    output = finish(materialize(cli_env, *ONE_PARTITION))
     assert "RUN_SUCCESS" in output
     assert "Asset check 'rows_match_api' on 'inventory/inventory_data' passed" in output
     first = warehouse_rows(duckdb_path)
-    assert [row[0] for row in first] == _ids_for(simulator, "2026-11-02")
+    assert [row[0] for row in first] == _ids_for(simulator, ONE_PARTITION[1])
 
-    finish(materialize(cli_env, "--partition", "2026-11-02"))
+    finish(materialize(cli_env, *ONE_PARTITION))
 
     assert [row[0] for row in warehouse_rows(duckdb_path)] == [row[0] for row in first]
     assert_key_in_no_file(tmp_path)
@@ -71,7 +82,7 @@ def test_a_vendor_change_shows_in_the_reconciliation_and_names_the_day_to_load(
 def test_a_partition_range_loads_in_one_run(
     simulator, cli_env: dict[str, str], duckdb_path: Path
 ) -> None:
-    output = finish(materialize(cli_env, "--partition-range", "2026-11-02...2026-11-04"))
+    output = finish(materialize(cli_env, *RANGE))
 
     assert output.count("RUN_START") == 1
     days = ("2026-11-02", "2026-11-03", "2026-11-04")
@@ -104,9 +115,7 @@ def test_a_missing_key_says_which_variable_to_set(cli_env: dict[str, str]) -> No
 def test_downstream_and_checks_run_with_the_partition(
     simulator, cli_env: dict[str, str], duckdb_path: Path
 ) -> None:
-    output = finish(
-        materialize(cli_env, "--partition", "2026-11-02", select="inventory/inventory_data*")
-    )
+    output = finish(materialize(cli_env, *ONE_PARTITION, select=WITH_DOWNSTREAM))
 
     for check in ("id_is_unique", "required_columns_not_null", "quantity_not_negative"):
         assert f"Asset check '{check}' on 'inventory/inventory_data' passed" in output
@@ -136,3 +145,13 @@ def test_sensor_preview_lists_the_changed_partitions(simulator, cli_env: dict[st
 
     # The CLI prints how many runs (one per changed day), not their partition keys.
     assert "Sensor returning run requests for 2 run(s)" in output, output
+
+
+def test_the_readme_shows_the_commands_tested_here() -> None:
+    tested = {
+        ("dagster", *materialize_args(*ONE_PARTITION)),
+        ("dagster", *materialize_args(*RANGE)),
+        ("dagster", *materialize_args(*ONE_PARTITION, select=WITH_DOWNSTREAM)),
+    }
+
+    assert tested <= readme_commands("dagster asset materialize")

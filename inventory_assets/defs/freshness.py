@@ -39,7 +39,6 @@ from inventory_assets.defs.ingest import INVENTORY_DATA_KEY
 
 DEFAULT_DEADLINE_CRON = "0 2 * * *"
 DEFAULT_MAX_HOURS_SINCE_UPDATE = 26.0
-SENSOR_INTERVAL_SECONDS = 60
 # The evaluation metadata key under which Dagster's time-partition check says until when it holds.
 FRESH_UNTIL_METADATA_KEY = "dagster/fresh_until_timestamp"
 
@@ -49,6 +48,7 @@ def _setting(name: str, default: str) -> str:
 
 
 deadline_cron = _setting("INVENTORY_FRESHNESS_DEADLINE_CRON", DEFAULT_DEADLINE_CRON)
+sensor_interval_seconds = int(_setting("INVENTORY_FRESHNESS_SENSOR_INTERVAL_SECONDS", "60"))
 max_hours_since_update = float(
     _setting("INVENTORY_FRESHNESS_MAX_HOURS", str(DEFAULT_MAX_HOURS_SINCE_UPDATE))
 )
@@ -91,7 +91,7 @@ def evaluation_due(instance: DagsterInstance, now: float) -> str | None:
 
 @sensor(
     name="inventory_freshness_sensor",
-    minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
+    minimum_interval_seconds=sensor_interval_seconds,
     asset_selection=AssetSelection.checks(*partition_freshness_checks),
     default_status=DefaultSensorStatus.RUNNING,
     description="Evaluates the partition freshness check after each load and at each deadline.",

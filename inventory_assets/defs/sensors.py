@@ -36,8 +36,16 @@ from inventory_assets.sources.inventory_api.changes import Change, ChangeFeed, p
 from inventory_assets.sources.inventory_api.errors import explain
 
 MAX_PAGES_PER_TICK = 20
-CHANGE_SENSOR_INTERVAL_SECONDS = int(
-    EnvVar("INVENTORY_CHANGE_SENSOR_INTERVAL_SECONDS").get_value("60") or 60
+
+
+def _interval_seconds(name: str, default: int) -> int:
+    """A sensor's minimum interval from the environment (short ones make end-to-end tests fast)."""
+    return int(EnvVar(name).get_value(str(default)) or default)
+
+
+CHANGE_SENSOR_INTERVAL_SECONDS = _interval_seconds("INVENTORY_CHANGE_SENSOR_INTERVAL_SECONDS", 60)
+AUTOMATION_SENSOR_INTERVAL_SECONDS = _interval_seconds(
+    "INVENTORY_AUTOMATION_SENSOR_INTERVAL_SECONDS", 30
 )
 
 
@@ -189,6 +197,6 @@ inventory_automation_sensor = AutomationConditionSensorDefinition(
     name="inventory_automation_sensor",
     target=AssetSelection.groups("inventory"),
     default_status=DefaultSensorStatus.RUNNING,
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=AUTOMATION_SENSOR_INTERVAL_SECONDS,
     description="Refreshes the downstream assets once inventory_data updated and its checks pass.",
 )
