@@ -43,6 +43,10 @@ INVENTORY_DATA_KEY = AssetKey(["inventory", api_settings.RESOURCE_NAME])
 LOAD_IDS_METADATA_KEY = "dlt_load_ids"
 REJECTED_METADATA_KEY = "rows_rejected"
 REJECTED_SAMPLE = 10
+# The concurrency pool of every step that calls the vendor's API. Its limit is set
+# in the instance (`concurrency: pools:` in deploy/dagster.yaml), so it holds across
+# all runs: a burst of sensor requests or a backfill never exceeds it.
+INVENTORY_API_POOL = "inventory_api"
 
 
 class InventoryTranslator(DagsterDltTranslator):
@@ -86,6 +90,7 @@ def _spec_pipeline() -> dlt.Pipeline:
     name="inventory_api",
     partitions_def=daily_partitions,
     dagster_dlt_translator=InventoryTranslator(),
+    pool=INVENTORY_API_POOL,
 )
 def inventory_api_assets(
     context: AssetExecutionContext,
