@@ -77,7 +77,6 @@ KNOWN_CHART_KEYS = frozenset(
         "dagster-user-deployments.deployments[].envSecrets[].name",
         "dagster-user-deployments.deployments[].includeConfigInLaunchedRuns.enabled",
         "runLauncher.type",
-        "runLauncher.config.k8sRunLauncher.envSecrets[].name",
         "postgresql.enabled",
         "postgresql.postgresqlHost",
         "postgresql.postgresqlUsername",
