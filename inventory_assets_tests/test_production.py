@@ -15,6 +15,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -212,6 +213,12 @@ def production_env(production_home: Path, duckdb_path: Path) -> Callable[[str], 
     return make
 
 
+@pytest.fixture
+def redis_url() -> str:
+    """A Redis database of the test's own, as the Celery broker."""
+    return redis_database_url()
+
+
 def _instance(home: Path) -> DagsterInstance:
     return DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
 
@@ -272,10 +279,12 @@ def test_a_backfill_through_the_daemon_never_exceeds_the_pool_limit(
     a Python start per step; the pool is claimed from the instance either way.
     Pages are slow (0.7 s) so that steps of different runs overlap.
     """
-    simulator = make_simulator(rows=3000, days=len(BACKFILL_DAYS), latency_ms=700)
-    env = {**production_env(simulator.url), "INVENTORY_EXECUTOR": executor.IN_PROCESS}
-    daemon = service(env, tmp_path / "daemon.log", "dagster-daemon", "run", "-w", "workspace.yaml")
-    try:
+    with ExitStack() as running:
+        simulator = make_simulator(rows=3000, days=len(BACKFILL_DAYS), latency_ms=700)
+        running.callback(simulator.stop)
+        env = {**production_env(simulator.url), "INVENTORY_EXECUTOR": executor.IN_PROCESS}
+        log = tmp_path / "daemon.log"
+        running.callback(stop, service(env, log, "dagster-daemon", "run", "-w", "workspace.yaml"))
         output = finish(
             dagster(
                 env,
@@ -289,9 +298,6 @@ def test_a_backfill_through_the_daemon_never_exceeds_the_pool_limit(
             runs = _wait_for_runs(instance, {BACKFILL_ID_TAG: backfill[1]}, len(BACKFILL_DAYS))
             most = _most_steps_in_progress(instance, [run.run_id for run in runs])
             pool = instance.event_log_storage.get_concurrency_info(INVENTORY_API_POOL)
-    finally:
-        stop(daemon)
-        simulator.stop()
 
     assert [run.status for run in runs] == [DagsterRunStatus.SUCCESS] * len(runs)
     assert pool.slot_count == POOL_LIMIT
@@ -312,31 +318,36 @@ def _wait_for_worker(log: Path, worker: subprocess.Popen) -> None:
 
 @pytest.mark.e2e
 def test_a_run_executes_its_steps_on_a_celery_worker(
+    redis_url: str,
     production_env: Callable[[str], dict[str, str]],
     production_home: Path,
     duckdb_path: Path,
     tmp_path: Path,
 ) -> None:
+    """The README's worker command, and a run with INVENTORY_EXECUTOR=celery.
+
+    The steps must execute in the worker (not in the run's process) and report to
+    the shared Postgres-backed instance.
+    """
     day = "2026-11-03"
-    simulator = make_simulator()
-    env = {
-        **production_env(simulator.url),
-        "INVENTORY_EXECUTOR": executor.CELERY,
-        executor.CELERY_BROKER_ENV: redis_database_url(),
-    }
-    log = tmp_path / "worker.log"
-    worker = service(
-        env,
-        log,
-        *("dagster-celery", "worker", "start", "-A", "dagster_celery.app"),
-        *("-y", str(DEPLOY / "celery_worker.yaml"), "-n", f"inventory-test-{uuid.uuid4().hex[:8]}"),
-    )
-    try:
+    with ExitStack() as running:
+        simulator = make_simulator()
+        running.callback(simulator.stop)
+        env = {
+            **production_env(simulator.url),
+            "INVENTORY_EXECUTOR": executor.CELERY,
+            executor.CELERY_BROKER_ENV: redis_url,
+        }
+        log = tmp_path / "worker.log"
+        worker = service(
+            env,
+            log,
+            *("dagster-celery", "worker", "start", "-A", "dagster_celery.app", "-y"),
+            *(str(DEPLOY / "celery_worker.yaml"), "-n", f"inventory-test-{uuid.uuid4().hex[:8]}"),
+        )
+        running.callback(stop, worker)
         _wait_for_worker(log, worker)
         output = finish(materialize(env, "--partition", day))
-    finally:
-        stop(worker)
-        simulator.stop()
 
     assert 'Submitting celery task for step "inventory_api"' in output
     with _instance(production_home) as instance:

@@ -46,7 +46,13 @@ def inventory_executor() -> ExecutorDefinition | None:
         return in_process_executor
     if choice == CELERY:
         # Imported here: only the `production` extra installs dagster-celery.
-        from dagster_celery import celery_executor
+        try:
+            from dagster_celery import celery_executor
+        except ImportError as error:
+            raise ImportError(
+                f"{EXECUTOR_ENV}={CELERY} needs dagster-celery: "
+                "pip install 'inventory_assets[production]'"
+            ) from error
 
         return celery_executor.configured(CELERY_EXECUTOR_CONFIG)
     raise ValueError(
