@@ -1,5 +1,6 @@
 # The README's commands. Each target sets up what it needs, so a fresh clone
-# needs only `make demo` or `make test`.
+# needs only `make demo` or `make test`. The `production` extra is installed too:
+# the tests of the production profile (deploy/) use its PostgreSQL and Celery.
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
@@ -9,7 +10,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	$(VENV)/bin/pip install --quiet -e '.[dev,production]'
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -3,6 +3,7 @@
 from dagster import Definitions, EnvVar
 
 from inventory_assets.defs.checks import quality_checks
+from inventory_assets.defs.executor import inventory_executor
 from inventory_assets.defs.freshness import (
     inventory_data_freshness_policy,
     inventory_freshness_sensor,
@@ -39,6 +40,7 @@ defs = Definitions(
     jobs=[inventory_ingest_job, inventory_refresh_job, inventory_reconcile_job],
     sensors=[inventory_change_sensor, inventory_freshness_sensor, inventory_automation_sensor],
     schedules=[inventory_daily_schedule],
+    executor=inventory_executor(),
     resources={
         "inventory_api": InventoryApiResource(
             base_url=EnvVar("INVENTORY_API_BASE_URL"),

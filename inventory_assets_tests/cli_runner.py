@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import IO
 
@@ -15,8 +18,10 @@ from dagster._core.instance.ref import InstanceRef
 from inventory_assets_tests.conftest import TEST_API_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
-DAGSTER = str(Path(sys.executable).parent / "dagster")
+BIN = Path(sys.executable).parent
+DAGSTER = str(BIN / "dagster")
 INVENTORY_DATA = "inventory/inventory_data"
+STOP_TIMEOUT_SECONDS = 30
 
 
 def cli_env(base_url: str, duckdb_path: Path, dagster_home: Path) -> dict[str, str]:
@@ -55,6 +60,41 @@ def dagster(
         text=True,
         start_new_session=True,
     )
+
+
+def service(env: dict[str, str], log: Path, program: str, *args: str) -> subprocess.Popen:
+    """A long-running console script of this environment (daemon, worker) logging to a file.
+
+    Not to a pipe: nobody reads it while the service runs, and a full pipe would
+    block it. Its own process group, so `stop` ends what it started too.
+    """
+    with log.open("w") as output:
+        return subprocess.Popen(
+            [str(BIN / program), *args],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM to the process group, and SIGKILL to whatever is left of it after a while."""
+    group = process.pid
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(group, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        process.poll()
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(group, signal.SIGKILL)
+    process.wait(timeout=STOP_TIMEOUT_SECONDS)
 
 
 def materialize_args(*partition_args: str, select: str = INVENTORY_DATA) -> tuple[str, ...]:

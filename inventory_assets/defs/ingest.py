@@ -45,6 +45,10 @@ REJECTED_METADATA_KEY = "rows_rejected"
 COLUMNS_ADDED_METADATA_KEY = "columns_added"
 TYPE_CHANGES_METADATA_KEY = "type_changes"
 REJECTED_SAMPLE = 10
+# The concurrency pool of every step that calls the vendor's API. Its limit is set
+# in the instance (`concurrency: pools:` in deploy/dagster.yaml), so it holds across
+# all runs: a burst of sensor requests or a backfill never exceeds it.
+INVENTORY_API_POOL = "inventory_api"
 
 
 class InventoryTranslator(DagsterDltTranslator):
@@ -88,6 +92,7 @@ def _spec_pipeline() -> dlt.Pipeline:
     name="inventory_api",
     partitions_def=daily_partitions,
     dagster_dlt_translator=InventoryTranslator(),
+    pool=INVENTORY_API_POOL,
 )
 def inventory_api_assets(
     context: AssetExecutionContext,

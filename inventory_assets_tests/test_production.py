@@ -1,0 +1,366 @@
+"""The production profile in deploy/: the instance, the pool limit, Celery, the image, Helm.
+
+The end-to-end tests run against this machine's PostgreSQL and Redis (skipping,
+with the reason, when they are unreachable): a scratch database per test holds
+the instance of deploy/dagster.yaml, and the daemon, the backfill and the Celery
+worker are the README's commands as subprocesses.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
+from dagster._core.instance.config import dagster_instance_config
+from dagster._core.instance.ref import InstanceRef
+from dagster._core.storage.tags import BACKFILL_ID_TAG
+
+from inventory_assets.defs import executor
+from inventory_assets.defs.ingest import INVENTORY_API_POOL, inventory_api_assets
+from inventory_assets_tests.cli_runner import (
+    BIN,
+    ROOT,
+    cli_env,
+    dagster,
+    finish,
+    materialize,
+    service,
+    stop,
+)
+from inventory_assets_tests.conftest import (
+    CONTRACT_COLUMNS,
+    as_warehouse_row,
+    day_window,
+    expected_records,
+    make_simulator,
+    warehouse_rows,
+)
+from inventory_assets_tests.services import redis_database_url, scratch_postgres_database
+
+DEPLOY = ROOT / "deploy"
+POOL_LIMIT = 2
+STEP_KEY = "inventory_api"  # the op of @dlt_assets(name="inventory_api")
+BACKFILL_DAYS = [f"2026-11-{day:02d}" for day in range(1, 11)]
+RUNS_TIMEOUT_SECONDS = 240
+WORKER_READY_TIMEOUT_SECONDS = 60
+STEP_EVENTS = {
+    DagsterEventType.STEP_START,
+    DagsterEventType.STEP_SUCCESS,
+    DagsterEventType.STEP_FAILURE,
+}
+
+# The keys deploy/helm/values.yaml may set: checked by hand against the `dagster`
+# chart's values.yaml and values.schema.json (dagster-io/dagster, helm/dagster,
+# 1.13 releases). `[]` stands for every item of a list.
+KNOWN_CHART_KEYS = frozenset(
+    {
+        "dagster-user-deployments.enabled",
+        "dagster-user-deployments.enableSubchart",
+        "dagster-user-deployments.deployments[].name",
+        "dagster-user-deployments.deployments[].image.repository",
+        "dagster-user-deployments.deployments[].image.tag",
+        "dagster-user-deployments.deployments[].image.pullPolicy",
+        "dagster-user-deployments.deployments[].dagsterApiGrpcArgs[]",
+        "dagster-user-deployments.deployments[].port",
+        "dagster-user-deployments.deployments[].env[].name",
+        "dagster-user-deployments.deployments[].env[].value",
+        "dagster-user-deployments.deployments[].envSecrets[].name",
+        "dagster-user-deployments.deployments[].includeConfigInLaunchedRuns.enabled",
+        "runLauncher.type",
+        "postgresql.enabled",
+        "postgresql.postgresqlHost",
+        "postgresql.postgresqlUsername",
+        "postgresql.postgresqlDatabase",
+        "postgresql.postgresqlScheme",
+        "postgresql.service.port",
+        "generatePostgresqlPasswordSecret",
+        "global.postgresqlSecretName",
+        "dagsterDaemon.enabled",
+        "dagsterDaemon.runCoordinator.enabled",
+        "dagsterDaemon.runCoordinator.type",
+        "concurrency.enabled",
+        "concurrency.runs.maxConcurrentRuns",
+        "concurrency.pools.defaultLimit",
+        "concurrency.pools.granularity",
+        "telemetry.enabled",
+    }
+)
+
+
+def _dagster_yaml() -> dict[str, Any]:
+    return yaml.safe_load((DEPLOY / "dagster.yaml").read_text())
+
+
+def _helm_values() -> dict[str, Any]:
+    return yaml.safe_load((DEPLOY / "helm" / "values.yaml").read_text())
+
+
+def _leaf_keys(value: Any, prefix: str = "") -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from _leaf_keys(child, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(value, list):
+        for child in value:
+            yield from _leaf_keys(child, f"{prefix}[]")
+    else:
+        yield prefix
+
+
+def test_dagster_yaml_is_valid_instance_config(tmp_path: Path) -> None:
+    shutil.copy(DEPLOY / "dagster.yaml", tmp_path / "dagster.yaml")
+
+    config, _ = dagster_instance_config(str(tmp_path))
+
+    assert config["storage"] == {"postgres": {"postgres_url": {"env": "DAGSTER_POSTGRES_URL"}}}
+    assert config["run_coordinator"]["class"] == "QueuedRunCoordinator"
+    assert config["concurrency"]["pools"]["default_limit"] == POOL_LIMIT
+    assert config["telemetry"] == {"enabled": False}
+
+
+def test_inventory_data_steps_are_in_the_limited_pool() -> None:
+    assert inventory_api_assets.op.pool == INVENTORY_API_POOL
+    assert _dagster_yaml()["concurrency"]["pools"]["default_limit"] == POOL_LIMIT
+    assert _helm_values()["concurrency"]["pools"]["defaultLimit"] == POOL_LIMIT
+
+
+def test_helm_values_set_only_keys_the_chart_has() -> None:
+    values = _helm_values()
+
+    assert set(_leaf_keys(values)) <= KNOWN_CHART_KEYS, set(_leaf_keys(values)) - KNOWN_CHART_KEYS
+    assert values["runLauncher"]["type"] == "K8sRunLauncher"
+    assert values["postgresql"]["enabled"] is False
+    assert values["dagsterDaemon"]["runCoordinator"]["type"] == "QueuedRunCoordinator"
+    (deployment,) = values["dagster-user-deployments"]["deployments"]
+    assert deployment["dagsterApiGrpcArgs"] == ["-m", "inventory_assets.definitions"]
+    exposed = re.search(r"^EXPOSE (\d+)", (DEPLOY / "Dockerfile").read_text(), re.MULTILINE)
+    assert exposed and int(exposed[1]) == deployment["port"]
+    # The chart renders the same instance as deploy/dagster.yaml.
+    instance = _dagster_yaml()["concurrency"]
+    chart = values["concurrency"]
+    assert chart["enabled"] is True
+    assert chart["runs"]["maxConcurrentRuns"] == instance["runs"]["max_concurrent_runs"]
+    assert chart["pools"]["granularity"] == instance["pools"]["granularity"]
+
+
+def test_the_executor_is_chosen_by_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("dagster_celery", reason="needs the `production` extra")
+    monkeypatch.delenv(executor.EXECUTOR_ENV, raising=False)
+    assert executor.inventory_executor() is None, "Dagster's default when unset"
+
+    monkeypatch.setenv(executor.EXECUTOR_ENV, "in_process")
+    assert executor.inventory_executor().name == "in_process"
+
+    monkeypatch.setenv(executor.EXECUTOR_ENV, "celery")
+    monkeypatch.setenv(executor.CELERY_BROKER_ENV, "redis://broker.invalid:6379/3")
+    celery = executor.inventory_executor()
+    assert celery.name == "celery"
+    config = celery.apply_config_mapping({}).value["config"]
+    assert config["broker"] == config["backend"] == "redis://broker.invalid:6379/3"
+
+    monkeypatch.setenv(executor.EXECUTOR_ENV, "kubernetes")
+    with pytest.raises(ValueError, match="INVENTORY_EXECUTOR='kubernetes'"):
+        executor.inventory_executor()
+
+
+def test_celery_workers_start_with_the_executors_config() -> None:
+    worker = yaml.safe_load((DEPLOY / "celery_worker.yaml").read_text())
+    assert worker["execution"]["config"] == executor.CELERY_EXECUTOR_CONFIG
+
+
+@pytest.mark.e2e
+def test_dockerfile_build_steps_run_and_its_cmd_serves() -> None:
+    result = subprocess.run(
+        [sys.executable, str(DEPLOY / "check_dockerfile.py")],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "all build steps passed" in result.stderr
+
+
+@pytest.fixture
+def production_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A DAGSTER_HOME holding deploy/dagster.yaml as is, on a scratch PostgreSQL database."""
+    with scratch_postgres_database() as url:
+        monkeypatch.setenv("DAGSTER_POSTGRES_URL", url)
+        home = tmp_path / "production_home"
+        home.mkdir()
+        shutil.copy(DEPLOY / "dagster.yaml", home / "dagster.yaml")
+        yield home
+
+
+@pytest.fixture
+def production_env(production_home: Path, duckdb_path: Path) -> Callable[[str], dict[str, str]]:
+    """The environment of every process of the deployment, for an API at the given URL."""
+
+    def make(base_url: str) -> dict[str, str]:
+        env = cli_env(base_url, duckdb_path, production_home)
+        # `dagster-celery worker start` runs `celery` from PATH.
+        return {**env, "PATH": f"{BIN}:{env.get('PATH', '')}"}
+
+    return make
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A Redis database of the test's own, as the Celery broker."""
+    return redis_database_url()
+
+
+def _instance(home: Path) -> DagsterInstance:
+    return DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
+
+
+def _wait_for_runs(instance: DagsterInstance, tags: dict[str, str], count: int) -> list:
+    deadline = time.monotonic() + RUNS_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        runs = instance.get_runs(RunsFilter(tags=tags))
+        if len(runs) == count and all(run.is_finished for run in runs):
+            return runs
+        time.sleep(1)
+    statuses = [run.status.value for run in instance.get_runs(RunsFilter(tags=tags))]
+    raise TimeoutError(f"runs {tags} not finished in {RUNS_TIMEOUT_SECONDS}s: {statuses}")
+
+
+def _most_steps_in_progress(instance: DagsterInstance, run_ids: Sequence[str]) -> int:
+    """The most `inventory_api` steps between STEP_START and their end at once, across runs.
+
+    Read from the event log in storage order (one sequence for the whole instance),
+    not from timestamps: a step starts only after it claimed a pool slot and frees
+    it only after its end is stored, so the count never exceeds what the pool allowed.
+    """
+    records = [
+        record
+        for run_id in run_ids
+        for record in instance.get_records_for_run(run_id, of_type=STEP_EVENTS).records
+        if record.event_log_entry.step_key == STEP_KEY
+    ]
+    in_progress = most = 0
+    for record in sorted(records, key=lambda record: record.storage_id):
+        started = record.event_log_entry.dagster_event_type == DagsterEventType.STEP_START
+        in_progress += 1 if started else -1
+        most = max(most, in_progress)
+    return most
+
+
+def _exact_rows(simulator, *days: str) -> list[tuple]:
+    return sorted(
+        (
+            as_warehouse_row(record)
+            for day in days
+            for record in expected_records(simulator, *day_window(day))
+        ),
+        key=lambda row: row[0],
+    )
+
+
+@pytest.mark.e2e
+def test_a_backfill_through_the_daemon_never_exceeds_the_pool_limit(
+    production_env: Callable[[str], dict[str, str]],
+    production_home: Path,
+    duckdb_path: Path,
+    tmp_path: Path,
+) -> None:
+    """Ten partition runs, queued by the backfill and launched by the daemon.
+
+    Steps run in the run's process (`INVENTORY_EXECUTOR=in_process`) to spare CI
+    a Python start per step; the pool is claimed from the instance either way.
+    Pages are slow (0.7 s) so that steps of different runs overlap.
+    """
+    with ExitStack() as running:
+        simulator = make_simulator(rows=3000, days=len(BACKFILL_DAYS), latency_ms=700)
+        running.callback(simulator.stop)
+        env = {**production_env(simulator.url), "INVENTORY_EXECUTOR": executor.IN_PROCESS}
+        log = tmp_path / "daemon.log"
+        running.callback(stop, service(env, log, "dagster-daemon", "run", "-w", "workspace.yaml"))
+        output = finish(
+            dagster(
+                env,
+                *("job", "backfill", "-w", "workspace.yaml", "-j", "inventory_ingest_job"),
+                *("--from", BACKFILL_DAYS[0], "--to", BACKFILL_DAYS[-1], "--noprompt"),
+            )
+        )
+        backfill = re.search(r"Launched backfill job `(\w+)`", output)
+        assert backfill, output[-2000:]
+        with _instance(production_home) as instance:
+            runs = _wait_for_runs(instance, {BACKFILL_ID_TAG: backfill[1]}, len(BACKFILL_DAYS))
+            most = _most_steps_in_progress(instance, [run.run_id for run in runs])
+            pool = instance.event_log_storage.get_concurrency_info(INVENTORY_API_POOL)
+
+    assert [run.status for run in runs] == [DagsterRunStatus.SUCCESS] * len(runs)
+    assert pool.slot_count == POOL_LIMIT
+    assert most == POOL_LIMIT, (
+        f"at most {POOL_LIMIT} steps of the pool at once, and the backfill reached it: {most}"
+    )
+    assert warehouse_rows(duckdb_path, CONTRACT_COLUMNS) == _exact_rows(simulator, *BACKFILL_DAYS)
+
+
+def _wait_for_worker(log: Path, worker: subprocess.Popen) -> None:
+    deadline = time.monotonic() + WORKER_READY_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if worker.poll() is not None or " ready." in log.read_text():
+            break
+        time.sleep(0.5)
+    assert " ready." in log.read_text(), log.read_text()[-3000:]
+
+
+@pytest.mark.e2e
+def test_a_run_executes_its_steps_on_a_celery_worker(
+    redis_url: str,
+    production_env: Callable[[str], dict[str, str]],
+    production_home: Path,
+    duckdb_path: Path,
+    tmp_path: Path,
+) -> None:
+    """The README's worker command, and a run with INVENTORY_EXECUTOR=celery.
+
+    The steps must execute in the worker (not in the run's process) and report to
+    the shared Postgres-backed instance.
+    """
+    day = "2026-11-03"
+    with ExitStack() as running:
+        simulator = make_simulator()
+        running.callback(simulator.stop)
+        env = {
+            **production_env(simulator.url),
+            "INVENTORY_EXECUTOR": executor.CELERY,
+            executor.CELERY_BROKER_ENV: redis_url,
+        }
+        log = tmp_path / "worker.log"
+        worker = service(
+            env,
+            log,
+            *("dagster-celery", "worker", "start", "-A", "dagster_celery.app", "-y"),
+            *(str(DEPLOY / "celery_worker.yaml"), "-n", f"inventory-test-{uuid.uuid4().hex[:8]}"),
+        )
+        running.callback(stop, worker)
+        _wait_for_worker(log, worker)
+        output = finish(materialize(env, "--partition", day))
+
+    assert 'Submitting celery task for step "inventory_api"' in output
+    with _instance(production_home) as instance:
+        (run,) = instance.get_runs()
+        events = [entry for entry in instance.all_logs(run.run_id) if entry.dagster_event]
+    assert run.status == DagsterRunStatus.SUCCESS
+    pids = {
+        kind: {e.dagster_event.pid for e in events if e.dagster_event_type == kind}
+        for kind in (DagsterEventType.RUN_START, DagsterEventType.STEP_START)
+    }
+    (run_pid,) = pids[DagsterEventType.RUN_START]
+    step_pids = pids[DagsterEventType.STEP_START]
+    assert step_pids and run_pid not in step_pids, "steps ran outside the run's process"
+    worker_log = log.read_text()
+    assert run.run_id in worker_log and "succeeded" in worker_log, "on the worker we started"
+    assert warehouse_rows(duckdb_path, CONTRACT_COLUMNS) == _exact_rows(simulator, day)
