@@ -156,10 +156,10 @@ def test_helm_values_set_only_keys_the_chart_has() -> None:
 def test_the_executor_is_chosen_by_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("dagster_celery", reason="needs the `production` extra")
     monkeypatch.delenv(executor.EXECUTOR_ENV, raising=False)
-    assert executor.inventory_executor() is None, "Dagster's default when unset"
+    assert executor.inventory_executor().name == "in_process", "the default when unset"
 
-    monkeypatch.setenv(executor.EXECUTOR_ENV, "in_process")
-    assert executor.inventory_executor().name == "in_process"
+    monkeypatch.setenv(executor.EXECUTOR_ENV, "multiprocess")
+    assert executor.inventory_executor().name == "multiprocess"
 
     monkeypatch.setenv(executor.EXECUTOR_ENV, "celery")
     monkeypatch.setenv(executor.CELERY_BROKER_ENV, "redis://broker.invalid:6379/3")
@@ -275,14 +275,13 @@ def test_a_backfill_through_the_daemon_never_exceeds_the_pool_limit(
 ) -> None:
     """Ten partition runs, queued by the backfill and launched by the daemon.
 
-    Steps run in the run's process (`INVENTORY_EXECUTOR=in_process`) to spare CI
-    a Python start per step; the pool is claimed from the instance either way.
-    Pages are slow (0.7 s) so that steps of different runs overlap.
+    Steps run in the run's process (the default executor); the pool is claimed
+    from the instance whichever executor runs them. Pages are slow (0.7 s) so that steps of different runs overlap.
     """
     with ExitStack() as running:
         simulator = make_simulator(rows=3000, days=len(BACKFILL_DAYS), latency_ms=700)
         running.callback(simulator.stop)
-        env = {**production_env(simulator.url), "INVENTORY_EXECUTOR": executor.IN_PROCESS}
+        env = production_env(simulator.url)
         log = tmp_path / "daemon.log"
         running.callback(stop, service(env, log, "dagster-daemon", "run", "-w", "workspace.yaml"))
         output = finish(
