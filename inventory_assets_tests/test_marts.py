@@ -83,6 +83,7 @@ def test_stock_levels_and_low_stock_items_are_exact(
     report = low_meta["report"].value
     assert "![Low-stock items by warehouse](data:image/png;base64,iVBORw0KGgo" in report
     assert f"**{len(expected_low)} items** at or below **{THRESHOLD}** units" in report
+    assert "`rows_match_api`" in report and "`schema_drift`" in report, "how to read the checks"
 
 
 def test_a_changed_record_moves_the_stock_levels(

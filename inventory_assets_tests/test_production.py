@@ -276,7 +276,8 @@ def test_a_backfill_through_the_daemon_never_exceeds_the_pool_limit(
     """Ten partition runs, queued by the backfill and launched by the daemon.
 
     Steps run in the run's process (the default executor); the pool is claimed
-    from the instance whichever executor runs them. Pages are slow (0.7 s) so that steps of different runs overlap.
+    from the instance whichever executor runs them. Pages are slow (0.7 s) so that
+    steps of different runs overlap.
     """
     with ExitStack() as running:
         simulator = make_simulator(rows=3000, days=len(BACKFILL_DAYS), latency_ms=700)

@@ -70,6 +70,15 @@ class LowStockConfig(Config):
     )
 
 
+# How to tell, in the UI, whether the numbers above can be trusted.
+TRUST_NOTE = """**Can these numbers be trusted?** Open `inventory/inventory_data` -> *Checks*.
+`rows_match_api` compares each loaded day with the API's count: *more in the warehouse*
+means records moved to later days (its metadata `later_days_to_load` names the partitions
+to load), *fewer* means missing rows (`missing_ids`, and the partition to re-run).
+`schema_drift` names vendor columns added (`columns_added`) or sent as another type
+(`type_changes`). This report is refreshed only while the blocking checks pass."""
+
+
 def _preview(con, table: str, order_by: str) -> tuple[int, str]:
     """Row count and a markdown preview of the first rows in `order_by` order."""
     row_count = con.execute(f"select count(*) from {table}").fetchone()[0]
@@ -140,7 +149,7 @@ def low_stock_items(
     report = (
         f"**{row_count} items** at or below **{config.reorder_threshold}** units.\n\n"
         f"{embedded_png(chart, 'Low-stock items by warehouse')}\n\n"
-        f"Worst {min(row_count, PREVIEW_ROWS)}:\n\n{worst}"
+        f"Worst {min(row_count, PREVIEW_ROWS)}:\n\n{worst}\n\n{TRUST_NOTE}"
     )
     context.log.info(f"low_stock_items: {row_count} items at or below {config.reorder_threshold}")
     return MaterializeResult(
