@@ -122,7 +122,7 @@ def cpu(bench: Bench) -> Scenario:
         notes=[
             "wall = the timed work in a warm interpreter (imports excluded); project-cli = the"
             " whole `dagster asset materialize` process, start-up and the asset's quality"
-            " checks included (Dagster's default executor).",
+            " checks included (the project's default, in-process executor).",
         ],
     )
 
@@ -233,7 +233,8 @@ def cli_empty(bench: Bench) -> Scenario:
         },
         notes=[
             "All three are whole processes; peak RSS is the largest process of the tree.",
-            "The CLI runs the asset and its quality checks with Dagster's default executor.",
+            "The CLI runs the asset and its quality checks with the project's default,"
+            " in-process executor.",
         ],
     )
 
