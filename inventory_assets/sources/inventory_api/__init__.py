@@ -161,6 +161,7 @@ def _config(base_url: str, api_key: str, session: Any, resources: list[dict[str,
             "write_disposition": "merge",
             # Vendor fields that arrive nested are kept as JSON, not exploded into tables.
             "max_table_nesting": 0,
+            "schema_contract": settings.SCHEMA_CONTRACT,
         },
         "resources": resources,
     }
@@ -182,4 +183,5 @@ def declared_table() -> DltResource:
         primary_key="id",
         write_disposition="merge",
         max_table_nesting=0,
+        schema_contract=settings.SCHEMA_CONTRACT,
     )

@@ -43,3 +43,10 @@ COLUMNS: TTableSchemaColumns = {
         "dedup_sort": "desc",
     },
 }
+
+# dlt's schema contract for the table, stated rather than left to defaults: new
+# vendor fields become columns (the contract allows fields at any time), and a
+# field that changes type goes to a variant column instead of failing the load.
+# Neither is silent: the `schema_drift` check names both. Declared columns never
+# change type: records that break their type are set aside before dlt sees them.
+SCHEMA_CONTRACT = {"tables": "evolve", "columns": "evolve", "data_type": "evolve"}
