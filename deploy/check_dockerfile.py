@@ -44,7 +44,8 @@ from packaging.specifiers import SpecifierSet
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = ROOT / "deploy" / "Dockerfile"
-HEALTH_TIMEOUT_SECONDS = 60
+HEALTH_TIMEOUT_SECONDS = 120
+STOP_TIMEOUT_SECONDS = 10
 CONSOLE_SCRIPT = """#!{python}
 import sys
 from importlib.metadata import EntryPoint
@@ -218,8 +219,21 @@ class ScratchImage:
                 time.sleep(1)
             raise TimeoutError(f"CMD did not pass its health check in {HEALTH_TIMEOUT_SECONDS}s")
         finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=30)
+            _stop(server)
+
+
+def _stop(server: subprocess.Popen) -> None:
+    """SIGTERM to the server's process group; SIGKILL if it has not gone in a while.
+
+    The gRPC server's graceful stop waits up to 60 s for calls in flight, and a
+    process left behind would keep this script's output pipes open.
+    """
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=STOP_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
 
 
 def _free_port() -> int:
