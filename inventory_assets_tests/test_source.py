@@ -11,6 +11,7 @@ import pytest
 from inventory_assets.simulator import InventoryApiSimulator
 from inventory_assets.sources.inventory_api import ExtractStats, Window, inventory_source
 from inventory_assets.sources.inventory_api.errors import explain
+from inventory_assets.sources.inventory_api.http import build_session
 from inventory_assets_tests.conftest import TEST_API_KEY, day_window, expected_records
 
 WINDOW = Window(*day_window("2026-11-03"))
@@ -129,3 +130,16 @@ def test_window_rejects_naive_or_inverted_bounds() -> None:
         Window(start.replace(tzinfo=None), start)
     with pytest.raises(ValueError, match="must be after"):
         Window(start, start)
+
+
+def test_proxy_settings_from_the_environment_are_read_once_and_kept(monkeypatch) -> None:
+    """requests' per-request environment scan is replaced by one lookup per session."""
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "internal.example")
+
+    public = build_session("https://api.example/v1", TEST_API_KEY, ExtractStats())
+    internal = build_session("https://internal.example", TEST_API_KEY, ExtractStats())
+
+    assert public.proxies.get("https") == "http://proxy.example:3128"
+    assert "https" not in internal.proxies, "NO_PROXY is honoured"
+    assert public.trust_env is False

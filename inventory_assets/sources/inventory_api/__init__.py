@@ -88,7 +88,7 @@ def inventory_source(
     """
     stats = stats if stats is not None else ExtractStats()
     session = build_session(
-        api_key, stats, backoff_factor=backoff_factor, request_timeout=request_timeout
+        base_url, api_key, stats, backoff_factor=backoff_factor, request_timeout=request_timeout
     )
     windows: list[Window | None] = list(window.days()) if (window and split_daily) else [window]
     resources = [

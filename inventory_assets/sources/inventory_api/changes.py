@@ -64,6 +64,7 @@ class ChangeFeed:
         self._since_param = window_start_param
         self._before_param = window_end_param
         self._session = build_session(
+            base_url,
             api_key,
             ExtractStats(),
             backoff_factor=0.5,

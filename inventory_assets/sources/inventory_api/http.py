@@ -87,7 +87,23 @@ def _is_malformed_page(response: requests.Response | None, error: BaseException 
     return isinstance(error, MalformedPageError)
 
 
+def _settle_environment(session: requests.Session, base_url: str) -> None:
+    """Take requests' settings from the environment (proxies, CA bundle) once.
+
+    With `trust_env`, requests scans the whole environment for proxy settings on
+    every request, about a tenth of a CPU second per 1,000 pages. The settings
+    are resolved once for the API's URL, the same way, and the scan is switched off.
+    """
+    found = session.merge_environment_settings(base_url, {}, None, None, None)
+    session.proxies.update(found["proxies"])
+    session.verify = found["verify"]
+    if found["cert"] is not None:
+        session.cert = found["cert"]
+    session.trust_env = False
+
+
 def build_session(
+    base_url: str,
     api_key: str,
     stats: ExtractStats,
     *,
@@ -113,6 +129,7 @@ def build_session(
         retry_condition=_is_malformed_page,
     )
     session = client.session
+    _settle_environment(session, base_url)
     adapter = RedactingAdapter(Redactor(api_key), stats)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
