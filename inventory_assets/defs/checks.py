@@ -67,14 +67,6 @@ def find_offenders(
     return Offenders(count=count, sample_ids=list(sample or []))
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    found = con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, table],
-    ).fetchone()
-    return bool(found and found[0])
-
-
 def _result(offenders: Offenders, what: str, severity: AssetCheckSeverity) -> AssetCheckResult:
     description = (
         f"No rows with {what}."
@@ -102,7 +94,7 @@ def _check_table(
     """Evaluate one rule; a table that no load has created yet has nothing wrong in it."""
     table = destination.table(api_settings.RESOURCE_NAME)
     with destination.connect() as con:
-        if not _table_exists(con, destination.dataset_name, api_settings.RESOURCE_NAME):
+        if not destination.has_table(con, api_settings.RESOURCE_NAME):
             return AssetCheckResult(passed=True, description="No rows loaded yet.")
         offenders = find_offenders(con, id_query.format(table=table), params)
     return _result(offenders, what, severity)

@@ -99,8 +99,8 @@ def load_window(
         pipeline.extract(source, workers=workers, loader_file_format="parquet")
     _require_complete(stats, window)
     with timer("normalize"):
-        normalize_info = pipeline.normalize()
-    _require_every_record_normalized(stats, normalize_info.row_counts.get(TABLE, 0))
+        rows_normalized = pipeline.normalize().row_counts.get(TABLE, 0)
+    _require_every_record_normalized(stats, rows_normalized)
     with destination.write_lock(), timer("load"):
         columns_before = _table_columns(pipeline, TABLE)
         load_info = pipeline.load()
@@ -111,7 +111,7 @@ def load_window(
         columns_added = _columns_added(pipeline, columns_before)
     return LoadOutcome(
         window=window,
-        rows_loaded=normalize_info.row_counts.get(TABLE, 0),
+        rows_loaded=rows_normalized,
         stats=stats,
         table_rows=table_rows,
         columns=_column_schema(pipeline, TABLE),

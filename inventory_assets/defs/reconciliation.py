@@ -61,12 +61,7 @@ class Reconciliation:
 def _warehouse_ids(destination: DuckDBDestinationResource, window: Window) -> set[int]:
     """Ids of the rows whose `updated_at` is in the window (none before the first load)."""
     with destination.connect() as con:
-        exists = con.execute(
-            "select count(*) from information_schema.tables"
-            " where table_schema = ? and table_name = ?",
-            [destination.dataset_name, api_settings.RESOURCE_NAME],
-        ).fetchone()
-        if not (exists and exists[0]):
+        if not destination.has_table(con, api_settings.RESOURCE_NAME):
             return set()
         rows = con.execute(
             f"select id from {destination.table(api_settings.RESOURCE_NAME)}"

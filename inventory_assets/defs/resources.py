@@ -159,6 +159,15 @@ class DuckDBDestinationResource(ConfigurableResource):
         """The qualified name of a table in the dataset."""
         return f"{self.dataset_name}.{name}"
 
+    def has_table(self, con: duckdb.DuckDBPyConnection, name: str) -> bool:
+        """Whether a load has created the table `name` in the dataset yet."""
+        found = con.execute(
+            "select count(*) from information_schema.tables"
+            " where table_schema = ? and table_name = ?",
+            [self.dataset_name, name],
+        ).fetchone()
+        return bool(found and found[0])
+
 
 class DltPipelineResource(ConfigurableResource):
     """Where dlt keeps its local working state during one run.

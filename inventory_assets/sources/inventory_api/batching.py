@@ -48,8 +48,8 @@ ARROW_SCHEMA = pa.schema(
 def to_arrow(records: list[dict[str, Any]]) -> pa.Table:
     """Records the checker passed (so already typed), as a table of the declared types."""
     columns = [
-        pa.array([record.get(name) for record in records], type=field.type)
-        for name, field in zip(ARROW_SCHEMA.names, ARROW_SCHEMA, strict=True)
+        pa.array([record.get(field.name) for record in records], type=field.type)
+        for field in ARROW_SCHEMA
     ]
     return pa.Table.from_arrays(columns, schema=ARROW_SCHEMA)
 
