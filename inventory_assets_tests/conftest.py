@@ -6,7 +6,7 @@ mutate data and inject faults without seeing each other.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -16,7 +16,8 @@ import duckdb
 import pytest
 from dagster import DagsterInstance, materialize
 
-from inventory_assets.defs.ingest import inventory_api_assets
+from inventory_assets.defs.checks import quality_checks
+from inventory_assets.defs.ingest import INVENTORY_DATA_KEY, inventory_api_assets
 from inventory_assets.defs.resources import (
     DltPipelineResource,
     DuckDBDestinationResource,
@@ -110,16 +111,34 @@ def instance() -> Iterator[DagsterInstance]:
 
 
 def materialize_partition(
-    resources: dict, partition_key: str, instance: DagsterInstance, raise_on_error: bool = True
+    resources: dict,
+    partition_key: str,
+    instance: DagsterInstance,
+    raise_on_error: bool = True,
+    with_checks: bool = False,
 ):
-    """Materialize one daily partition of `inventory/inventory_data` in process."""
+    """Materialize one daily partition of `inventory/inventory_data` in process,
+    with its quality checks (as the ingest job runs them) if asked."""
     return materialize(
-        [inventory_api_assets],
+        [inventory_api_assets, *(quality_checks if with_checks else [])],
         resources=resources,
         partition_key=partition_key,
         instance=instance,
         raise_on_error=raise_on_error,
     )
+
+
+def ingest_metadata(result) -> Mapping[str, Any]:
+    """The metadata of the run's one materialization of `inventory/inventory_data`."""
+    (event,) = result.asset_materializations_for_node("inventory_api")
+    assert event.asset_key == INVENTORY_DATA_KEY
+    return event.metadata
+
+
+def check_evaluation(result, name: str):
+    """The run's one evaluation of the check `name`."""
+    (evaluation,) = [e for e in result.get_asset_check_evaluations() if e.check_name == name]
+    return evaluation
 
 
 def day_window(day: str) -> tuple[datetime, datetime]:

@@ -14,25 +14,23 @@ from dagster import (
 from dagster._core.test_utils import freeze_time
 
 from inventory_assets.definitions import defs
-from inventory_assets.defs.checks import quality_checks
 from inventory_assets.defs.freshness import inventory_freshness_sensor, partition_freshness_checks
 from inventory_assets.defs.ingest import inventory_api_assets
 from inventory_assets.defs.marts import LOW_STOCK_ITEMS_KEY, STOCK_LEVELS_KEY
-from inventory_assets_tests.conftest import day_window, expected_records
+from inventory_assets_tests.conftest import (
+    check_evaluation,
+    day_window,
+    expected_records,
+    materialize_partition,
+)
 
 DAY = "2026-11-04"
 MORNING_OF_DAY = datetime(2026, 11, 4, 5, 0, tzinfo=UTC)  # past the 02:00 UTC deadline
 NEXT_MORNING = datetime(2026, 11, 5, 5, 0, tzinfo=UTC)
 
 
-def _load_with_quality_checks(resources: dict, instance: DagsterInstance, day: str = DAY):
-    return materialize(
-        [inventory_api_assets, *quality_checks],
-        resources=resources,
-        partition_key=day,
-        instance=instance,
-        raise_on_error=False,
-    )
+def _load_with_quality_checks(resources: dict, instance: DagsterInstance):
+    return materialize_partition(resources, DAY, instance, raise_on_error=False, with_checks=True)
 
 
 def _evaluate_freshness(instance: DagsterInstance, now: datetime, resources: dict) -> bool:
@@ -102,9 +100,7 @@ def test_a_failed_quality_check_blocks_the_refresh(
     simulator.touch([bad["id"]], datetime(2026, 11, 4, 9, tzinfo=UTC), quantity=-1)
 
     result = _load_with_quality_checks(resources, instance)
-    assert not {e.check_name: e.passed for e in result.get_asset_check_evaluations()}[
-        "quantity_not_negative"
-    ]
+    assert not check_evaluation(result, "quantity_not_negative").passed
     assert _evaluate_freshness(instance, MORNING_OF_DAY, resources)
 
     assert ticks.requested() == NOTHING
@@ -118,7 +114,7 @@ def test_a_stale_upstream_blocks_the_refresh_even_after_an_old_backfill(
     _load_with_quality_checks(resources, instance)
     assert not _evaluate_freshness(instance, NEXT_MORNING, resources)
 
-    _load_with_quality_checks(resources, instance, day="2026-11-02")
+    materialize_partition(resources, "2026-11-02", instance, raise_on_error=False, with_checks=True)
     assert not _evaluate_freshness(instance, NEXT_MORNING, resources), "an old partition is no fix"
 
     assert ticks.requested() == NOTHING

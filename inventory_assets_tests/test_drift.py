@@ -5,35 +5,29 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
-from dagster import AssetCheckSeverity, materialize
+from dagster import AssetCheckSeverity
 
-from inventory_assets.defs.checks import quality_checks
-from inventory_assets.defs.ingest import inventory_api_assets
-from inventory_assets_tests.conftest import day_window, expected_records
+from inventory_assets_tests.conftest import (
+    check_evaluation,
+    day_window,
+    expected_records,
+    ingest_metadata,
+    materialize_partition,
+)
 
 DAY = "2026-11-02"
 
 
-def _load(resources: dict, instance, raise_on_error: bool = True):
-    return materialize(
-        [inventory_api_assets, *quality_checks],
-        resources=resources,
-        partition_key=DAY,
-        instance=instance,
-        raise_on_error=raise_on_error,
-    )
+def _load(resources: dict, instance):
+    return materialize_partition(resources, DAY, instance, with_checks=True)
 
 
 def _drift(result):
-    (evaluation,) = [
-        e for e in result.get_asset_check_evaluations() if e.check_name == "schema_drift"
-    ]
-    return evaluation
+    return check_evaluation(result, "schema_drift")
 
 
 def _metadata(result) -> dict:
-    (event,) = result.asset_materializations_for_node("inventory_api")
-    return {name: value.value for name, value in event.metadata.items()}
+    return {name: value.value for name, value in ingest_metadata(result).items()}
 
 
 def _columns(duckdb_path: Path) -> dict[str, str]:

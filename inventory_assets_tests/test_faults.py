@@ -23,6 +23,7 @@ from inventory_assets_tests.conftest import (
     assert_key_in_no_file,
     day_window,
     expected_records,
+    ingest_metadata,
     make_resources,
     make_simulator,
     materialize_partition,
@@ -59,11 +60,6 @@ def _failure(result) -> str:
     assert not result.success
     events = [e for e in result.all_events if e.event_type == DagsterEventType.STEP_FAILURE]
     return events[0].step_failure_data.error.message
-
-
-def _metadata(result):
-    (event,) = result.asset_materializations_for_node("inventory_api")
-    return event.metadata
 
 
 def _assert_no_key_anywhere(instance: DagsterInstance, tmp_path: Path, caplog) -> None:
@@ -129,7 +125,7 @@ def test_one_broken_page_is_retried(hostile, api, instance, duckdb_path, kind) -
     result = materialize_partition(api, DAY, instance)
 
     assert _ids(duckdb_path) == _served_ids(hostile)
-    metadata = _metadata(result)
+    metadata = ingest_metadata(result)
     assert metadata["retries"].value == 1, "the broken page was retried once"
     assert metadata["pages_fetched"].value == len(_served_ids(hostile)) // 100 + 1
 
@@ -208,7 +204,7 @@ def test_a_record_that_breaks_the_contract_is_set_aside_and_reported(
     result = materialize_partition(api, DAY, instance)
 
     assert _ids(duckdb_path) == valid, "the valid records all load"
-    metadata = _metadata(result)
+    metadata = ingest_metadata(result)
     assert metadata["rows_rejected"].value == 1
     assert reason in metadata["rejected_sample"].value[0]["reason"]
     with duckdb.connect(str(duckdb_path), read_only=True) as con:

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 from dagster import DagsterEventType, DagsterInstance, materialize
 
-from inventory_assets.defs.ingest import INVENTORY_DATA_KEY, inventory_api_assets
+from inventory_assets.defs.ingest import inventory_api_assets
 from inventory_assets.defs.resources import InventoryApiResource
 from inventory_assets_tests.conftest import (
     CONTRACT_COLUMNS,
@@ -20,18 +20,13 @@ from inventory_assets_tests.conftest import (
     as_warehouse_row,
     day_window,
     expected_records,
+    ingest_metadata,
     make_resources,
     materialize_partition,
     warehouse_rows,
 )
 
 DAY = "2026-11-02"
-
-
-def _materialization(result):
-    (event,) = result.asset_materializations_for_node("inventory_api")
-    assert event.asset_key == INVENTORY_DATA_KEY
-    return event.metadata
 
 
 def test_partition_loads_exactly_its_window_with_declared_types(
@@ -64,7 +59,7 @@ def test_partition_loads_exactly_its_window_with_declared_types(
     assert types["product_name"] == "VARCHAR"
     assert {"id", "inventory_id", "quantity", "updated_at"} <= not_null
 
-    metadata = _materialization(result)
+    metadata = ingest_metadata(result)
     pages = len(expected) // 100 + 1
     assert metadata["rows_loaded"].value == len(expected)
     assert metadata["pages_fetched"].value == pages
@@ -117,7 +112,7 @@ def test_transient_errors_below_the_retry_limit_succeed(
 
     result = materialize_partition(resources, DAY, instance)
 
-    assert _materialization(result)["retries"].value == 3
+    assert ingest_metadata(result)["retries"].value == 3
     assert len(warehouse_rows(duckdb_path)) == len(expected_records(simulator, *day_window(DAY)))
 
 
@@ -159,7 +154,7 @@ def test_an_empty_window_succeeds_with_zero_rows(
 ) -> None:
     result = materialize_partition(resources, "2026-10-15", instance)
 
-    metadata = _materialization(result)
+    metadata = ingest_metadata(result)
     assert metadata["rows_loaded"].value == 0
     assert metadata["dagster/row_count"].value == 0
     assert warehouse_rows(duckdb_path) == []
@@ -179,7 +174,7 @@ def test_a_total_that_is_a_multiple_of_the_page_size_stops_paging(
         assert sim.request_count == 4
     finally:
         sim.stop()
-    assert _materialization(result)["pages_fetched"].value == 4
+    assert ingest_metadata(result)["pages_fetched"].value == 4
     assert len(warehouse_rows(duckdb_path)) == 300
 
 

@@ -11,7 +11,12 @@ from dagster import AssetCheckSeverity, DagsterInstance, Definitions, materializ
 from inventory_assets.defs.ingest import inventory_api_assets
 from inventory_assets.defs.jobs import inventory_reconcile_job
 from inventory_assets.defs.reconciliation import rows_match_api
-from inventory_assets_tests.conftest import TEST_API_KEY, day_window, expected_records
+from inventory_assets_tests.conftest import (
+    TEST_API_KEY,
+    check_evaluation,
+    day_window,
+    expected_records,
+)
 
 DAY = "2026-11-02"
 LATER_DAY = "2026-11-04"
@@ -37,9 +42,7 @@ def _run(resources: dict, instance: DagsterInstance, day: str, load: bool = True
 
 
 def _reconciliation(result):
-    (evaluation,) = [
-        e for e in result.get_asset_check_evaluations() if e.check_name == "rows_match_api"
-    ]
+    evaluation = check_evaluation(result, "rows_match_api")
     assert TEST_API_KEY not in str(evaluation)
     return evaluation
 
