@@ -179,11 +179,7 @@ def as_warehouse_row(record: dict) -> tuple:
 def warehouse_rows(duckdb_path: Path, columns: str = "*") -> list[tuple]:
     """All rows of inventory.inventory_data, ordered by id; [] if the table is missing."""
     with duckdb.connect(str(duckdb_path), read_only=True) as con:
-        exists = con.execute(
-            "select count(*) from information_schema.tables"
-            " where table_schema = 'inventory' and table_name = 'inventory_data'"
-        ).fetchone()
-        if not exists or not exists[0]:
+        if not DuckDBDestinationResource(path=str(duckdb_path)).has_table(con, "inventory_data"):
             return []
         return con.execute(f"select {columns} from inventory.inventory_data order by id").fetchall()
 
