@@ -61,7 +61,7 @@ class PageBatcher(ItemTransform[Any, dict[str, Any]]):
     """
 
     def __init__(self, checker: RecordChecker, batch_rows: int = BATCH_ROWS) -> None:
-        super().__init__(lambda item: item)
+        super().__init__(lambda item: item)  # the base wants a function; __call__ is the step
         self.checker = checker
         self.batch_rows = batch_rows
         self._typed: list[dict[str, Any]] = []
