@@ -123,11 +123,8 @@ def project(spec: dict[str, Any]) -> dict[str, Any]:
 
 def _project_resources(spec: dict[str, Any]) -> dict[str, Any]:
     """Built like inventory_assets_tests/conftest.py::make_resources, with production retries."""
-    from inventory_assets.defs.resources import (
-        DltPipelineResource,
-        DuckDBDestinationResource,
-        InventoryApiResource,
-    )
+    from inventory_assets.defs.destinations import DuckDBDestinationResource
+    from inventory_assets.defs.resources import DltPipelineResource, InventoryApiResource
 
     api_fields: dict[str, Any] = {"base_url": spec["url"], "api_key": _api_key()}
     if spec.get("max_concurrency") is not None:

@@ -12,18 +12,19 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 from dagster import DagsterInstance, materialize
 
 from inventory_assets.defs.checks import quality_checks
-from inventory_assets.defs.ingest import INVENTORY_DATA_KEY, inventory_api_assets
-from inventory_assets.defs.resources import (
-    DltPipelineResource,
+from inventory_assets.defs.destinations import (
+    DestinationResource,
     DuckDBDestinationResource,
-    InventoryApiResource,
+    PostgresDestinationResource,
 )
+from inventory_assets.defs.ingest import INVENTORY_DATA_KEY, inventory_api_assets
+from inventory_assets.defs.resources import DltPipelineResource, InventoryApiResource
 from inventory_assets.simulator import InventoryApiSimulator, SimulatorConfig
+from inventory_assets_tests.services import scratch_postgres_database
 
 TEST_API_KEY = "test-key-Zq7!x/9+s3cr3t"
 SIM_START = date(2026, 11, 1)
@@ -105,6 +106,13 @@ def resources(simulator: InventoryApiSimulator, duckdb_path: Path, tmp_path: Pat
 
 
 @pytest.fixture
+def postgres_destination() -> Iterator[PostgresDestinationResource]:
+    """The PostgreSQL destination in a scratch database of its own (skips if unreachable)."""
+    with scratch_postgres_database("inventory_warehouse") as url:
+        yield PostgresDestinationResource(url=url)
+
+
+@pytest.fixture
 def instance() -> Iterator[DagsterInstance]:
     with DagsterInstance.ephemeral() as ephemeral:
         yield ephemeral
@@ -176,18 +184,28 @@ def as_warehouse_row(record: dict) -> tuple:
     )
 
 
-def warehouse_rows(duckdb_path: Path, columns: str = "*") -> list[tuple]:
-    """All rows of inventory.inventory_data, ordered by id; [] if the table is missing."""
-    with duckdb.connect(str(duckdb_path), read_only=True) as con:
-        if not DuckDBDestinationResource(path=str(duckdb_path)).has_table(con, "inventory_data"):
+def warehouse_rows(warehouse: Path | DestinationResource, columns: str = "*") -> list[tuple]:
+    """All rows of inventory.inventory_data, ordered by id; [] if the table is missing.
+
+    `warehouse` is a destination resource, or the path of a DuckDB file."""
+    destination = (
+        warehouse
+        if isinstance(warehouse, DestinationResource)
+        else DuckDBDestinationResource(path=str(warehouse))
+    )
+    with destination.connect() as con:
+        if not destination.has_table(con, "inventory_data"):
             return []
-        return con.execute(f"select {columns} from inventory.inventory_data order by id").fetchall()
+        return con.fetchall(
+            f"select {columns} from {destination.table('inventory_data')} order by id"
+        )
 
 
-def assert_key_in_no_file(*roots: Path) -> None:
-    """The test key is in no file below `roots` (DAGSTER_HOME, dlt dirs, the database)."""
-    needle = TEST_API_KEY.encode()
+def assert_key_in_no_file(*roots: Path, secret: str = TEST_API_KEY) -> None:
+    """The test key (or another secret) is in no file below `roots` (DAGSTER_HOME, dlt
+    dirs, the database)."""
+    needle = secret.encode()
     for root in roots:
         for path in root.rglob("*"):
             if path.is_file():
-                assert needle not in path.read_bytes(), f"API key found in {path}"
+                assert needle not in path.read_bytes(), f"secret found in {path}"

@@ -41,9 +41,9 @@ from dagster._core.storage.dagster_run import RunRecord
 from dagster._core.storage.tags import AUTOMATION_CONDITION_TAG, PARTITION_NAME_TAG, SENSOR_NAME_TAG
 
 from inventory_assets.definitions import defs
+from inventory_assets.defs.destinations import DuckDBDestinationResource
 from inventory_assets.defs.ingest import INVENTORY_DATA_KEY
 from inventory_assets.defs.marts import LOW_STOCK_ITEMS_KEY, STOCK_LEVELS_KEY
-from inventory_assets.defs.resources import DuckDBDestinationResource
 from inventory_assets.simulator import InventoryApiSimulator
 from inventory_assets_tests.browser import chromium, new_page, save_readme_screenshot
 from inventory_assets_tests.cli_runner import cli_env, dagster, finish, readme_commands
@@ -192,13 +192,13 @@ def _warehouse(deployment: Deployment, sql: str, *parameters: object) -> list[tu
         for name in ("inventory_data", "stock_levels", "low_stock_items")
     }
     with destination.connect() as con:
-        return con.execute(sql.format(**tables), list(parameters)).fetchall()
+        return con.fetchall(sql.format(**tables), parameters)
 
 
 def _ids_loaded_for(deployment: Deployment, day: str) -> list[int]:
     rows = _warehouse(
         deployment,
-        "select id from {inventory_data} where updated_at >= ? and updated_at < ? order by id",
+        "select id from {inventory_data} where updated_at >= %s and updated_at < %s order by id",
         *day_window(day),
     )
     return [row[0] for row in rows]
@@ -326,7 +326,7 @@ def test_the_change_sensor_loads_exactly_the_changed_days_and_automation_refresh
     assert all(run.dagster_run.is_success for run in runs), _describe_runs(instance)
     loaded = _warehouse(
         deployment,
-        "select id, quantity from {inventory_data} where list_contains(?, id)",
+        "select id, quantity from {inventory_data} where list_contains(%s, id)",
         [record["id"] for record in touched],
     )
     assert dict(loaded) == {record["id"]: record["quantity"] for record in touched}

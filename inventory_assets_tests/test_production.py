@@ -27,6 +27,12 @@ from dagster._core.instance.ref import InstanceRef
 from dagster._core.storage.tags import BACKFILL_ID_TAG
 
 from inventory_assets.defs import executor
+from inventory_assets.defs.destinations import (
+    DESTINATION_ENV,
+    POSTGRES,
+    POSTGRES_URL_ENV,
+    PostgresDestinationResource,
+)
 from inventory_assets.defs.ingest import INVENTORY_API_POOL, inventory_api_assets
 from inventory_assets_tests.cli_runner import (
     BIN,
@@ -207,13 +213,21 @@ def production_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
 
 
 @pytest.fixture
-def production_env(production_home: Path, duckdb_path: Path) -> Callable[[str], dict[str, str]]:
-    """The environment of every process of the deployment, for an API at the given URL."""
+def production_env(
+    production_home: Path, postgres_destination: PostgresDestinationResource, tmp_path: Path
+) -> Callable[[str], dict[str, str]]:
+    """The environment of every process of the deployment, for an API at the given URL:
+    the Postgres-backed instance and the PostgreSQL destination, in scratch databases."""
 
     def make(base_url: str) -> dict[str, str]:
-        env = cli_env(base_url, duckdb_path, production_home)
-        # `dagster-celery worker start` runs `celery` from PATH.
-        return {**env, "PATH": f"{BIN}:{env.get('PATH', '')}"}
+        env = cli_env(base_url, tmp_path / "unused.duckdb", production_home)
+        return {
+            **env,
+            DESTINATION_ENV: POSTGRES,
+            POSTGRES_URL_ENV: postgres_destination.url,
+            # `dagster-celery worker start` runs `celery` from PATH.
+            "PATH": f"{BIN}:{env.get('PATH', '')}",
+        }
 
     return make
 
@@ -275,7 +289,7 @@ def _exact_rows(simulator, *days: str) -> list[tuple]:
 def test_a_backfill_through_the_daemon_never_exceeds_the_pool_limit(
     production_env: Callable[[str], dict[str, str]],
     production_home: Path,
-    duckdb_path: Path,
+    postgres_destination: PostgresDestinationResource,
     tmp_path: Path,
 ) -> None:
     """Ten partition runs, queued by the backfill and launched by the daemon.
@@ -309,7 +323,9 @@ def test_a_backfill_through_the_daemon_never_exceeds_the_pool_limit(
     assert most == POOL_LIMIT, (
         f"at most {POOL_LIMIT} steps of the pool at once, and the backfill reached it: {most}"
     )
-    assert warehouse_rows(duckdb_path, CONTRACT_COLUMNS) == _exact_rows(simulator, *BACKFILL_DAYS)
+    assert warehouse_rows(postgres_destination, CONTRACT_COLUMNS) == _exact_rows(
+        simulator, *BACKFILL_DAYS
+    )
 
 
 def _wait_for_worker(log: Path, worker: subprocess.Popen) -> None:
@@ -326,7 +342,7 @@ def test_a_run_executes_its_steps_on_a_celery_worker(
     redis_url: str,
     production_env: Callable[[str], dict[str, str]],
     production_home: Path,
-    duckdb_path: Path,
+    postgres_destination: PostgresDestinationResource,
     tmp_path: Path,
 ) -> None:
     """The README's worker command, and a run with INVENTORY_EXECUTOR=celery.
@@ -368,4 +384,4 @@ def test_a_run_executes_its_steps_on_a_celery_worker(
     assert step_pids and run_pid not in step_pids, "steps ran outside the run's process"
     worker_log = log.read_text()
     assert run.run_id in worker_log and "succeeded" in worker_log, "on the worker we started"
-    assert warehouse_rows(duckdb_path, CONTRACT_COLUMNS) == _exact_rows(simulator, day)
+    assert warehouse_rows(postgres_destination, CONTRACT_COLUMNS) == _exact_rows(simulator, day)

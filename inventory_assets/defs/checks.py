@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import duckdb
 from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
@@ -29,6 +28,7 @@ from dagster import (
     multi_asset_check,
 )
 
+from inventory_assets.defs.destinations import DestinationResource, WarehouseConnection
 from inventory_assets.defs.ingest import (
     COLUMNS_ADDED_METADATA_KEY,
     INVENTORY_DATA_KEY,
@@ -38,7 +38,6 @@ from inventory_assets.defs.ingest import (
 )
 from inventory_assets.defs.loading import REJECTED_TABLE
 from inventory_assets.defs.reconciliation import rows_match_api
-from inventory_assets.defs.resources import DuckDBDestinationResource
 from inventory_assets.sources.inventory_api import settings as api_settings
 
 REQUIRED_COLUMNS = ("id", "inventory_id", "quantity", "updated_at")
@@ -57,13 +56,13 @@ class Offenders:
         return self.count == 0
 
 
-def find_offenders(
-    con: duckdb.DuckDBPyConnection, id_query: str, params: Sequence = ()
-) -> Offenders:
+def find_offenders(con: WarehouseConnection, id_query: str, params: Sequence = ()) -> Offenders:
     """Run a query that selects the `id` of every offending row."""
-    count, sample = con.execute(
-        f"select count(*), list(id order by id)[1:{SAMPLE_SIZE}] from ({id_query})", list(params)
-    ).fetchone()
+    count, sample = con.fetchone(
+        f"select count(*), (array_agg(id order by id))[1:{SAMPLE_SIZE}]"
+        f" from ({id_query}) as offenders",
+        params,
+    )
     return Offenders(count=count, sample_ids=list(sample or []))
 
 
@@ -85,7 +84,7 @@ def _result(offenders: Offenders, what: str, severity: AssetCheckSeverity) -> As
 
 
 def _check_table(
-    destination: DuckDBDestinationResource,
+    destination: DestinationResource,
     what: str,
     id_query: str,
     params: Sequence = (),
@@ -101,7 +100,7 @@ def _check_table(
 
 
 def id_is_unique(
-    context: AssetCheckExecutionContext, destination: DuckDBDestinationResource
+    context: AssetCheckExecutionContext, destination: DestinationResource
 ) -> AssetCheckResult:
     return _check_table(
         destination, "a duplicate id", "select id from {table} group by id having count(*) > 1"
@@ -109,7 +108,7 @@ def id_is_unique(
 
 
 def required_columns_not_null(
-    context: AssetCheckExecutionContext, destination: DuckDBDestinationResource
+    context: AssetCheckExecutionContext, destination: DestinationResource
 ) -> AssetCheckResult:
     any_null = " or ".join(f"{column} is null" for column in REQUIRED_COLUMNS)
     return _check_table(
@@ -118,7 +117,7 @@ def required_columns_not_null(
 
 
 def quantity_not_negative(
-    context: AssetCheckExecutionContext, destination: DuckDBDestinationResource
+    context: AssetCheckExecutionContext, destination: DestinationResource
 ) -> AssetCheckResult:
     return _check_table(
         destination, "a negative quantity", "select id from {table} where quantity < 0"
@@ -159,24 +158,24 @@ def _latest_load(context: AssetCheckExecutionContext) -> LoadWindow | None:
 
 
 def updated_at_in_window(
-    context: AssetCheckExecutionContext, destination: DuckDBDestinationResource
+    context: AssetCheckExecutionContext, destination: DestinationResource
 ) -> AssetCheckResult:
     load = _latest_load(context)
     if load is None or not load.load_ids:
         return AssetCheckResult(passed=True, description="The latest load wrote no rows.")
-    placeholders = ", ".join("?" for _ in load.load_ids)
+    placeholders = ", ".join("%s" for _ in load.load_ids)
     return _check_table(
         destination,
         f"updated_at outside [{load.start.isoformat()}, {load.end.isoformat()})",
         f"select id from {{table}} where _dlt_load_id in ({placeholders})"
-        " and not (updated_at >= ? and updated_at < ?)",
+        " and not (updated_at >= %s and updated_at < %s)",
         [*load.load_ids, load.start, load.end],
         severity=AssetCheckSeverity.WARN,
     )
 
 
 def no_rejected_records(
-    context: AssetCheckExecutionContext, destination: DuckDBDestinationResource
+    context: AssetCheckExecutionContext, destination: DestinationResource
 ) -> AssetCheckResult:
     metadata = _latest_metadata(context) or {}
     rejected = metadata.get(REJECTED_METADATA_KEY)
@@ -234,7 +233,7 @@ def _drift_description(added: dict[str, str], changes: list[dict]) -> str:
 
 
 def schema_drift(
-    context: AssetCheckExecutionContext, destination: DuckDBDestinationResource
+    context: AssetCheckExecutionContext, destination: DestinationResource
 ) -> AssetCheckResult:
     metadata = _latest_metadata(context) or {}
     added = metadata.get(COLUMNS_ADDED_METADATA_KEY)
@@ -257,7 +256,7 @@ class QualityCheck:
     """One check: its spec (name, blocking, description) and how it is evaluated."""
 
     spec: AssetCheckSpec
-    evaluate: Callable[[AssetCheckExecutionContext, DuckDBDestinationResource], AssetCheckResult]
+    evaluate: Callable[[AssetCheckExecutionContext, DestinationResource], AssetCheckResult]
 
 
 def _spec(name: str, blocking: bool, description: str) -> AssetCheckSpec:
@@ -309,7 +308,7 @@ QUALITY_CHECKS = [
     name="inventory_data_quality",
 )
 def inventory_data_quality(
-    context: AssetCheckExecutionContext, destination: DuckDBDestinationResource
+    context: AssetCheckExecutionContext, destination: DestinationResource
 ) -> Iterator[AssetCheckResult]:
     """All quality checks in one step: a step is a process under Dagster's default
     executor, and five processes cost more than the five queries."""

@@ -22,13 +22,12 @@ from dagster._core.definitions.metadata.metadata_set import TableMetadataSet
 from dagster_dlt import DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
+from inventory_assets.defs.destinations import DATASET_NAME, DestinationResource
 from inventory_assets.defs.loading import REJECTED_TABLE, LoadOutcome, load_window
 from inventory_assets.defs.partitions import daily_partitions
 from inventory_assets.defs.resources import (
-    DATASET_NAME,
     PIPELINE_NAME,
     DltPipelineResource,
-    DuckDBDestinationResource,
     InventoryApiResource,
 )
 from inventory_assets.sources.inventory_api import (
@@ -66,13 +65,15 @@ class InventoryTranslator(DagsterDltTranslator):
                     "Inventory records from the vendor's REST API, one daily partition per UTC"
                     " day of `updated_at`, merged on `id` into the warehouse."
                 ),
-                kinds={"dlt", "duckdb"},
+                # The warehouse's kind is added where the destination is chosen
+                # (definitions.py): the asset loads into whichever is configured.
+                kinds={"dlt"},
             )
         )
 
 
 def _spec_pipeline() -> dlt.Pipeline:
-    """A pipeline that only describes the destination for the asset specs.
+    """A pipeline that only lets dagster-dlt describe the asset specs.
 
     dlt writes a state file when a pipeline is created, so this one lives in a
     throwaway directory instead of the user's home; runs use their own pipeline.
@@ -97,7 +98,7 @@ def _spec_pipeline() -> dlt.Pipeline:
 def inventory_api_assets(
     context: AssetExecutionContext,
     inventory_api: InventoryApiResource,
-    destination: DuckDBDestinationResource,
+    destination: DestinationResource,
     dlt_pipeline: DltPipelineResource,
 ) -> Iterator[MaterializeResult]:
     """Load the partition's (or the backfill range's) window and report what landed."""
@@ -131,7 +132,9 @@ def inventory_api_assets(
     )
     for warning in _warnings(stats):
         context.log.warning(warning)
-    yield MaterializeResult(asset_key=INVENTORY_DATA_KEY, metadata=_metadata(outcome))
+    where = f"{destination.kind}: {destination.location()}"
+    metadata = {**_metadata(outcome), "destination": MetadataValue.text(where)}
+    yield MaterializeResult(asset_key=INVENTORY_DATA_KEY, metadata=metadata)
 
 
 def _warnings(stats: ExtractStats) -> list[str]:

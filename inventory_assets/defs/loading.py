@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import dlt
 from dagster import TableColumn, TableColumnConstraints, TableSchema
 
-from inventory_assets.defs.resources import DuckDBDestinationResource
+from inventory_assets.defs.destinations import DestinationResource
 from inventory_assets.sources.inventory_api import ExtractStats, Window, declared_table
 from inventory_assets.sources.inventory_api import settings as api_settings
 from inventory_assets.sources.inventory_api.errors import IncompleteWindowError
@@ -76,7 +76,7 @@ def load_window(
     source: dlt.sources.DltSource,
     window: Window,
     stats: ExtractStats,
-    destination: DuckDBDestinationResource,
+    destination: DestinationResource,
     run_id: str,
     workers: int = 1,
 ) -> LoadOutcome:
@@ -94,9 +94,7 @@ def load_window(
         # changed type fails in the warehouse instead of going to a variant column.
         pipeline.sync_destination()
     with timer("extract"):
-        # Parquet, not dlt's default INSERT statements: DuckDB reads it in bulk,
-        # which makes the load step ~40x faster on 100k rows (see benchmarks/).
-        pipeline.extract(source, workers=workers, loader_file_format="parquet")
+        pipeline.extract(source, workers=workers, loader_file_format=destination.loader_file_format)
     _require_complete(stats, window)
     with timer("normalize"):
         rows_normalized = pipeline.normalize().row_counts.get(TABLE, 0)

@@ -1,8 +1,10 @@
 """Downstream assets computed in the warehouse from `inventory/inventory_data`.
 
-The SQL runs inside DuckDB through the destination resource, so no copy of the
-data passes through Python. Both assets are refreshed automatically after
-`inventory_data` updates, but only while its quality and freshness checks pass.
+The SQL runs inside the warehouse (DuckDB or PostgreSQL, SQL both speak)
+through the destination resource, so no copy of the data passes through Python.
+Their kinds name no database: definitions.py adds the configured warehouse's.
+Both assets are refreshed automatically after `inventory_data` updates, but only
+while its quality and freshness checks pass.
 """
 
 from dagster import (
@@ -16,9 +18,9 @@ from dagster import (
 )
 from pydantic import Field
 
+from inventory_assets.defs.destinations import DestinationResource, WarehouseConnection
 from inventory_assets.defs.ingest import INVENTORY_DATA_KEY
 from inventory_assets.defs.reports import bar_chart_png, embedded_png, markdown_table
-from inventory_assets.defs.resources import DuckDBDestinationResource
 
 STOCK_LEVELS_KEY = AssetKey(["inventory", "stock_levels"])
 LOW_STOCK_ITEMS_KEY = AssetKey(["inventory", "low_stock_items"])
@@ -39,12 +41,13 @@ refresh_when_upstream_is_good = (
     AutomationCondition.eager().without(~AutomationCondition.any_deps_missing()) & upstream_is_good
 )
 
+# The latest name per item: `(array_agg(... order by ...))[1]`, as PostgreSQL has no arg_max.
 STOCK_LEVELS_SQL = """
-create or replace table {target} as
+create table {target} as
 select
     inventory_id,
     warehouse,
-    arg_max(product_name, updated_at) as product_name,
+    (array_agg(product_name order by updated_at desc, id desc))[1] as product_name,
     cast(sum(quantity) as bigint) as total_quantity,
     cast(sum(quantity * unit_price) as decimal(38, 4)) as total_value,
     count(*) as records,
@@ -55,7 +58,7 @@ group by inventory_id, warehouse
 """
 
 LOW_STOCK_SQL = """
-create or replace table {target} as
+create table {target} as
 select inventory_id, warehouse, product_name, total_quantity, total_value, last_updated_at
 from {source}
 where total_quantity <= {threshold}
@@ -79,9 +82,16 @@ to load), *fewer* means missing rows (`missing_ids`, and the partition to re-run
 (`type_changes`). This report is refreshed only while the blocking checks pass."""
 
 
-def _preview(con, table: str, order_by: str) -> tuple[int, str]:
+def _rebuild(con: WarehouseConnection, target: str, create_sql: str) -> None:
+    """Replace `target` with what `create_sql` builds, in the connection's transaction,
+    so readers see the old table or the new one, never none."""
+    con.execute(f"drop table if exists {target}")
+    con.execute(create_sql)
+
+
+def _preview(con: WarehouseConnection, table: str, order_by: str) -> tuple[int, str]:
     """Row count and a markdown preview of the first rows in `order_by` order."""
-    row_count = con.execute(f"select count(*) from {table}").fetchone()[0]
+    (row_count,) = con.fetchone(f"select count(*) from {table}")
     cursor = con.execute(f"select * from {table} order by {order_by} limit {PREVIEW_ROWS}")
     columns = [column[0] for column in cursor.description]
     return row_count, markdown_table(columns, cursor.fetchall())
@@ -91,7 +101,7 @@ def _preview(con, table: str, order_by: str) -> tuple[int, str]:
     key=STOCK_LEVELS_KEY,
     deps=[INVENTORY_DATA_KEY],
     group_name="inventory",
-    kinds={"duckdb", "sql"},
+    kinds={"sql"},
     automation_condition=refresh_when_upstream_is_good,
     description=(
         "Current stock per inventory_id and warehouse: total units and exact value"
@@ -99,12 +109,14 @@ def _preview(con, table: str, order_by: str) -> tuple[int, str]:
     ),
 )
 def stock_levels(
-    context: AssetExecutionContext, destination: DuckDBDestinationResource
+    context: AssetExecutionContext, destination: DestinationResource
 ) -> MaterializeResult:
     target = destination.table("stock_levels")
     with destination.connect() as con:
-        con.execute(
-            STOCK_LEVELS_SQL.format(target=target, source=destination.table("inventory_data"))
+        _rebuild(
+            con,
+            target,
+            STOCK_LEVELS_SQL.format(target=target, source=destination.table("inventory_data")),
         )
         row_count, preview = _preview(con, target, "total_value desc nulls last, inventory_id")
     context.log.info(f"stock_levels: {row_count} rows")
@@ -120,26 +132,28 @@ def stock_levels(
     key=LOW_STOCK_ITEMS_KEY,
     deps=[STOCK_LEVELS_KEY],
     group_name="inventory",
-    kinds={"duckdb", "sql"},
+    kinds={"sql"},
     automation_condition=refresh_when_upstream_is_good,
     description="Items at or below the reorder threshold, with a report of the worst ones.",
 )
 def low_stock_items(
-    context: AssetExecutionContext, config: LowStockConfig, destination: DuckDBDestinationResource
+    context: AssetExecutionContext, config: LowStockConfig, destination: DestinationResource
 ) -> MaterializeResult:
     target = destination.table("low_stock_items")
     with destination.connect() as con:
-        con.execute(
+        _rebuild(
+            con,
+            target,
             LOW_STOCK_SQL.format(
                 target=target,
                 source=destination.table("stock_levels"),
                 threshold=int(config.reorder_threshold),
-            )
+            ),
         )
         row_count, worst = _preview(con, target, "total_quantity, inventory_id, warehouse")
-        by_warehouse = con.execute(
+        by_warehouse = con.fetchall(
             f"select coalesce(warehouse, '(none)'), count(*) from {target} group by 1 order by 1"
-        ).fetchall()
+        )
     chart = bar_chart_png(
         f"Items at or below {config.reorder_threshold} units",
         [str(name) for name, _ in by_warehouse],

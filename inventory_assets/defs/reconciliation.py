@@ -29,9 +29,10 @@ from dagster import (
     asset_check,
 )
 
+from inventory_assets.defs.destinations import DestinationResource
 from inventory_assets.defs.ingest import INVENTORY_DATA_KEY
 from inventory_assets.defs.partitions import daily_partitions
-from inventory_assets.defs.resources import DuckDBDestinationResource, InventoryApiResource
+from inventory_assets.defs.resources import InventoryApiResource
 from inventory_assets.sources.inventory_api import Window, to_api_timestamp
 from inventory_assets.sources.inventory_api import settings as api_settings
 from inventory_assets.sources.inventory_api.changes import ChangeFeed
@@ -58,16 +59,16 @@ class Reconciliation:
         return len(self.warehouse_ids) - self.api_total
 
 
-def _warehouse_ids(destination: DuckDBDestinationResource, window: Window) -> set[int]:
+def _warehouse_ids(destination: DestinationResource, window: Window) -> set[int]:
     """Ids of the rows whose `updated_at` is in the window (none before the first load)."""
     with destination.connect() as con:
         if not destination.has_table(con, api_settings.RESOURCE_NAME):
             return set()
-        rows = con.execute(
+        rows = con.fetchall(
             f"select id from {destination.table(api_settings.RESOURCE_NAME)}"
-            " where updated_at >= ? and updated_at < ?",
+            " where updated_at >= %s and updated_at < %s",
             [window.start, window.end],
-        ).fetchall()
+        )
     return {row[0] for row in rows}
 
 
@@ -95,9 +96,7 @@ def _find_moved(feed: ChangeFeed, found: Reconciliation) -> None:
     )
 
 
-def reconcile(
-    feed: ChangeFeed, destination: DuckDBDestinationResource, window: Window
-) -> Reconciliation:
+def reconcile(feed: ChangeFeed, destination: DestinationResource, window: Window) -> Reconciliation:
     """Count both sides; look for explanations only when they differ."""
     api_total = feed.page(
         to_api_timestamp(window.start), limit=1, before=to_api_timestamp(window.end)
@@ -171,7 +170,7 @@ def _partition_label(context: AssetCheckExecutionContext, window: Window) -> str
 def rows_match_api(
     context: AssetCheckExecutionContext,
     inventory_api: InventoryApiResource,
-    destination: DuckDBDestinationResource,
+    destination: DestinationResource,
 ) -> AssetCheckResult:
     start, end = context.partition_time_window
     window = Window(start, end)
