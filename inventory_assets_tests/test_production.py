@@ -52,6 +52,7 @@ from inventory_assets_tests.conftest import (
     make_simulator,
     warehouse_rows,
 )
+from inventory_assets_tests.dagster_dev import DagsterDev, free_port
 from inventory_assets_tests.services import redis_database_url, scratch_postgres_database
 
 DEPLOY = ROOT / "deploy"
@@ -60,6 +61,13 @@ STEP_KEY = "inventory_api"  # the op of @dlt_assets(name="inventory_api")
 BACKFILL_DAYS = [f"2026-11-{day:02d}" for day in range(1, 11)]
 RUNS_TIMEOUT_SECONDS = 240
 WORKER_READY_TIMEOUT_SECONDS = 60
+WEBSERVER_TIMEOUT_SECONDS = 120
+WEBSERVER_COMMAND = ("dagster-webserver", "-w", "workspace.yaml")
+BACKFILL_VIEW_QUERY = f"""
+{{ runsOrError(filter: {{tags: [{{key: "{BACKFILL_ID_TAG}", value: "$backfill_id"}}]}}) {{
+    ... on Runs {{ count }} }}
+  assetNodes {{ assetKey {{ path }} kinds }} }}
+"""
 STEP_EVENTS = {
     DagsterEventType.STEP_START,
     DagsterEventType.STEP_SUCCESS,
@@ -151,6 +159,9 @@ def test_helm_values_set_only_keys_the_chart_has() -> None:
     assert deployment["dagsterApiGrpcArgs"] == ["-m", "inventory_assets.definitions"]
     exposed = re.search(r"^EXPOSE (\d+)", (DEPLOY / "Dockerfile").read_text(), re.MULTILINE)
     assert exposed and int(exposed[1]) == deployment["port"]
+    env = {item["name"]: item.get("value") for item in deployment["env"]}
+    assert env[DESTINATION_ENV] == POSTGRES, "pods share no disk: the warehouse is PostgreSQL"
+    assert POSTGRES_URL_ENV not in env, "the URL holds a password: it comes from the Secret"
     # The chart renders the same instance as deploy/dagster.yaml.
     instance = _dagster_yaml()["concurrency"]
     chart = values["concurrency"]
@@ -292,7 +303,8 @@ def test_a_backfill_through_the_daemon_never_exceeds_the_pool_limit(
     postgres_destination: PostgresDestinationResource,
     tmp_path: Path,
 ) -> None:
-    """Ten partition runs, queued by the backfill and launched by the daemon.
+    """Ten partition runs, queued by the backfill and launched by the daemon, into
+    the PostgreSQL destination, with the webserver serving the same instance.
 
     Steps run in the run's process (the default executor); the pool is claimed
     from the instance whichever executor runs them. Pages are slow (0.7 s) so that
@@ -304,6 +316,9 @@ def test_a_backfill_through_the_daemon_never_exceeds_the_pool_limit(
         env = production_env(simulator.url)
         log = tmp_path / "daemon.log"
         running.callback(stop, service(env, log, "dagster-daemon", "run", "-w", "workspace.yaml"))
+        port, web_log = free_port(), tmp_path / "webserver.log"
+        web = service(env, web_log, *WEBSERVER_COMMAND, "-h", "127.0.0.1", "-p", str(port))
+        running.callback(stop, web)
         output = finish(
             dagster(
                 env,
@@ -317,6 +332,8 @@ def test_a_backfill_through_the_daemon_never_exceeds_the_pool_limit(
             runs = _wait_for_runs(instance, {BACKFILL_ID_TAG: backfill[1]}, len(BACKFILL_DAYS))
             most = _most_steps_in_progress(instance, [run.run_id for run in runs])
             pool = instance.event_log_storage.get_concurrency_info(INVENTORY_API_POOL)
+            webserver = DagsterDev(web, f"http://127.0.0.1:{port}", web_log, instance)
+            seen_in_ui = _webserver_view(webserver, backfill[1])
 
     assert [run.status for run in runs] == [DagsterRunStatus.SUCCESS] * len(runs)
     assert pool.slot_count == POOL_LIMIT
@@ -326,6 +343,19 @@ def test_a_backfill_through_the_daemon_never_exceeds_the_pool_limit(
     assert warehouse_rows(postgres_destination, CONTRACT_COLUMNS) == _exact_rows(
         simulator, *BACKFILL_DAYS
     )
+    assert seen_in_ui == (len(BACKFILL_DAYS), ["dlt", "postgres"])
+
+
+def _webserver_view(webserver: DagsterDev, backfill_id: str) -> tuple[int, list[str]]:
+    """What the UI serves: how many runs the backfill has, and inventory_data's kinds."""
+    webserver.wait_until(
+        webserver.location_loaded,
+        WEBSERVER_TIMEOUT_SECONDS,
+        lambda: f"the webserver did not serve the code location:\n{webserver.log_tail()}",
+    )
+    data = webserver.graphql(BACKFILL_VIEW_QUERY.replace("$backfill_id", backfill_id))
+    kinds = {tuple(node["assetKey"]["path"]): node["kinds"] for node in data["assetNodes"]}
+    return data["runsOrError"]["count"], sorted(kinds[("inventory", "inventory_data")])
 
 
 def _wait_for_worker(log: Path, worker: subprocess.Popen) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import fcntl
 from abc import abstractmethod
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -92,12 +92,12 @@ class DestinationResource(ConfigurableResource):
         """Where the dataset is, for logs and metadata: never a password."""
 
     @abstractmethod
-    def write_lock(self) -> Any:
-        """A context manager that serializes the runs writing to this dataset."""
+    def write_lock(self) -> AbstractContextManager[None]:
+        """Held by a load while it writes: serializes the runs writing to this dataset."""
 
     @abstractmethod
-    def connect(self) -> Any:
-        """A context manager yielding a `WarehouseConnection`, committed on a clean exit."""
+    def connect(self) -> AbstractContextManager[WarehouseConnection]:
+        """One transaction for the SQL of a check or an asset, committed on a clean exit."""
 
     def table(self, name: str) -> str:
         """The qualified name of a table in the dataset."""
@@ -235,8 +235,7 @@ class PostgresDestinationResource(DestinationResource):
     def _raw_connection(self) -> Iterator[Any]:
         """A psycopg2 connection; an unreachable server or a refused login is a clear
         failure that names the server, never the password."""
-        import psycopg2
-
+        psycopg2 = _psycopg2()
         credentials = self.credentials()
         try:
             raw = psycopg2.connect(credentials.to_native_representation())
@@ -272,6 +271,18 @@ class PostgresDestinationResource(DestinationResource):
         with self._raw_connection() as raw:
             yield WarehouseConnection(raw)
             raw.commit()
+
+
+def _psycopg2() -> Any:
+    """The PostgreSQL driver, which only the `production` extra installs."""
+    try:
+        import psycopg2
+    except ImportError as error:
+        raise ImportError(
+            f"{DESTINATION_ENV}={POSTGRES} needs the PostgreSQL driver: "
+            "pip install 'inventory_assets[production]'"
+        ) from error
+    return psycopg2
 
 
 def _without(text: str, secret: str | None) -> str:
