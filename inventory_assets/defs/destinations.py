@@ -23,6 +23,7 @@ from dagster import ConfigurableResource, EnvVar, Failure
 from dlt.common.destination import Destination
 from dlt.common.exceptions import DltException
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+from dlt.destinations.impl.postgres.configuration import PostgresCredentials
 from pydantic import Field
 
 DATASET_NAME = "inventory"
@@ -202,10 +203,8 @@ class PostgresDestinationResource(DestinationResource):
         )
     )
 
-    def credentials(self) -> Any:
+    def credentials(self) -> PostgresCredentials:
         """dlt's Postgres credentials for `url`; a malformed URL is refused without echoing it."""
-        from dlt.destinations.impl.postgres.configuration import PostgresCredentials
-
         problem = None
         try:
             credentials = PostgresCredentials(self.url)
