@@ -29,7 +29,7 @@ destination = destination_from_env()
 
 defs = Definitions(
     assets=map_asset_specs(
-        lambda spec: spec.merge_attributes(kinds={destination.kind}),
+        destination.label,
         [
             inventory_api_assets.map_asset_specs(
                 lambda spec: spec.replace_attributes(

@@ -276,14 +276,16 @@ def test_every_asset_names_the_configured_destination_as_its_kind(tmp_path: Path
         "from inventory_assets.definitions import defs\n"
         "graph = defs.resolve_asset_graph()\n"
         "for key in sorted(graph.get_all_asset_keys()):\n"
-        "    print(key.to_user_string(), ','.join(sorted(graph.get(key).kinds)))\n"
+        "    node = graph.get(key)\n"
+        "    storage = node.metadata['dagster/storage_kind']\n"
+        "    print(key.to_user_string(), ','.join(sorted(node.kinds)), storage)\n"
     )
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), DESTINATION_ENV: "postgres"}
     out = subprocess.run(
         [sys.executable, "-c", script], check=True, env=env, capture_output=True, text=True
     )
     assert out.stdout.splitlines() == [
-        "inventory/inventory_data dlt,postgres",
-        "inventory/low_stock_items postgres,sql",
-        "inventory/stock_levels postgres,sql",
+        "inventory/inventory_data dlt,postgres postgres",
+        "inventory/low_stock_items postgres,sql postgres",
+        "inventory/stock_levels postgres,sql postgres",
     ]

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 import dlt
 import duckdb
-from dagster import ConfigurableResource, EnvVar, Failure
+from dagster import AssetSpec, ConfigurableResource, EnvVar, Failure
 from dlt.common.destination import Destination
 from dlt.common.exceptions import DltException
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
@@ -99,6 +99,13 @@ class DestinationResource(ConfigurableResource):
     @abstractmethod
     def connect(self) -> AbstractContextManager[WarehouseConnection]:
         """One transaction for the SQL of a check or an asset, committed on a clean exit."""
+
+    def label(self, spec: AssetSpec) -> AssetSpec:
+        """`spec` as an asset stored here: the warehouse's kind, shown in the UI, and
+        storage kind (the assets' code names neither; configuration picks it)."""
+        return spec.merge_attributes(
+            kinds={self.kind}, metadata={"dagster/storage_kind": self.kind}
+        )
 
     def table(self, name: str) -> str:
         """The qualified name of a table in the dataset."""

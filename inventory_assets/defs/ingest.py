@@ -75,15 +75,14 @@ class InventoryTranslator(DagsterDltTranslator):
 def _spec_pipeline() -> dlt.Pipeline:
     """A pipeline that only lets dagster-dlt describe the asset specs.
 
-    dlt writes a state file when a pipeline is created, so this one lives in a
-    throwaway directory instead of the user's home; runs use their own pipeline.
+    It names no destination: which warehouse the runs load into is configuration,
+    and definitions.py labels the specs with it. dlt writes a state file when a
+    pipeline is created, so this one lives in a throwaway directory instead of
+    the user's home; runs use their own pipeline.
     """
     with tempfile.TemporaryDirectory(prefix="inventory-assets-spec-") as tmp:
         return dlt.pipeline(
-            pipeline_name=PIPELINE_NAME,
-            pipelines_dir=tmp,
-            destination="duckdb",
-            dataset_name=DATASET_NAME,
+            pipeline_name=PIPELINE_NAME, pipelines_dir=tmp, dataset_name=DATASET_NAME
         )
 
 
