@@ -23,7 +23,7 @@ from benchmarks.report import console_report, write_documents
 from benchmarks.results import Scenario
 from benchmarks.runner import MeasurementError, Runner
 from benchmarks.scenarios import SCENARIO_FUNCTIONS, Bench
-from benchmarks.settings import BENCH_DIR, SCENARIOS, Options
+from benchmarks.settings import BENCH_DIR, DEFAULT_SCENARIOS, SCENARIOS, Options
 from benchmarks.targets import evaluate
 from benchmarks.warehouse import CorrectnessError
 
@@ -54,7 +54,12 @@ def parse_options(argv: list[str]) -> Options:
     add = parser.add_argument
     add("--repeats", type=_positive, default=None, help="repeats per variant (default 3)")
     add("--quick", action="store_true", help="smoke test: 10,000 records and 1 repeat")
-    add("--only", type=_scenario_list, default=SCENARIOS, help=f"subset of {','.join(SCENARIOS)}")
+    add(
+        "--only",
+        type=_scenario_list,
+        default=DEFAULT_SCENARIOS,
+        help=f"subset of {','.join(SCENARIOS)} (default: all but destinations)",
+    )
     add("--with-1m", action="store_true", help="memory: also 1,000,000 records (slow)")
     add("--out", type=Path, default=BENCH_DIR, help="where results.{md,json,png} go")
     add("--keep-workdir", action="store_true", help="keep the DuckDB files and logs")

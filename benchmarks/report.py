@@ -10,9 +10,10 @@ from benchmarks.results import Scenario, Variant
 from benchmarks.targets import Target
 
 METHOD = """\
-- Each measurement runs in a fresh child process with a fresh DuckDB file, dlt
-  working dir and DAGSTER_HOME (its storage initialized beforehand, as a user's
-  instance is); the API simulator runs in the harness process (a thread), so its
+- Each measurement runs in a fresh child process with a fresh DuckDB file (or,
+  in destinations, a scratch PostgreSQL database), dlt working dir and
+  DAGSTER_HOME (its storage initialized beforehand, as a user's instance is);
+  the API simulator runs in the harness process (a thread), so its
   CPU and memory are never charged to the measured client.
 - Variants of a scenario run interleaved (a, b, c, a, b, c, ...); the table shows
   the median of the repeats (max in flight: the highest of the repeats).

@@ -1,8 +1,9 @@
 """Runs one measurement in a fresh process and turns it into a verified Sample.
 
 Every measurement gets its own working directory (DuckDB file, dlt dirs,
-DAGSTER_HOME), the counters of the in-harness simulator are zeroed before it,
-and its rows are counted after it: a fast wrong answer is a failure, not a result.
+DAGSTER_HOME) or PostgreSQL database, the counters of the in-harness simulator
+are zeroed before it, and its rows are counted after it: a fast wrong answer is
+a failure, not a result.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from benchmarks.processes import ProcessOutcome, run_measured, run_process
 from benchmarks.results import Sample
 from benchmarks.server import CountingSimulator
 from benchmarks.settings import CHILD_TIMEOUT_SECONDS, PAGE_SIZE, PROJECT_ROOT
-from benchmarks.warehouse import table_counts, verify
-from benchmarks.workloads import API_KEY_ENV
+from benchmarks.warehouse import postgres_table_counts, table_counts, verify
+from benchmarks.workloads import API_KEY_ENV, POSTGRES_URL_ENV
 
 DAGSTER_YAML = "telemetry:\n  enabled: false\n"
 DAGSTER = str(Path(sys.executable).parent / "dagster")
@@ -50,8 +51,13 @@ class Runner:
         simulator: CountingSimulator,
         spec: dict[str, Any],
         expected_rows: int,
+        postgres_url: str | None = None,
     ) -> Sample:
-        """A workload of benchmarks/workloads.py in `python -m benchmarks.child`."""
+        """A workload of benchmarks/workloads.py in `python -m benchmarks.child`.
+
+        With `postgres_url` the project loads into that database instead of the DuckDB
+        file; the URL travels in the environment, like the API key, never in argv.
+        """
         workdir = self._fresh_dir(label)
         database = workdir / "data" / "warehouse.duckdb"
         database.parent.mkdir()
@@ -65,9 +71,10 @@ class Runner:
         }
         simulator.reset_counters()
         argv = [sys.executable, "-m", "benchmarks.child", json.dumps(full_spec)]
-        outcome = self._run(label, argv, workdir)
+        env = self._env(workdir) | ({POSTGRES_URL_ENV: postgres_url} if postgres_url else {})
+        outcome = self._run(label, argv, workdir, env)
         result = _result_line(label, outcome)
-        rows = self._verified_rows(label, workload, result, database, expected_rows)
+        rows = self._verified_rows(label, workload, result, expected_rows, database, postgres_url)
         return Sample(
             wall_s=result["wall_s"],
             process_s=outcome.wall_s,
@@ -191,12 +198,21 @@ class Runner:
 
     @staticmethod
     def _verified_rows(
-        label: str, workload: str, result: dict[str, Any], database: Path, expected: int
+        label: str,
+        workload: str,
+        result: dict[str, Any],
+        expected: int,
+        database: Path,
+        postgres_url: str | None,
     ) -> int:
+        """The raw loop's received records, else the rows counted where the run loaded."""
         if workload == "raw":
             verify(label, expected, int(result["rows"]))
             return int(result["rows"])
-        rows, distinct = table_counts(database)
+        if postgres_url:
+            rows, distinct = postgres_table_counts(postgres_url)
+        else:
+            rows, distinct = table_counts(database)
         verify(label, expected, rows, distinct)
         return rows
 

@@ -1,4 +1,4 @@
-"""The four scenarios: cpu, backfill, cli-empty, memory.
+"""The scenarios: cpu, backfill, cli-empty, memory, and (opt-in) destinations.
 
 Each starts its own simulator(s), then runs its variants interleaved (a, b, c,
 a, b, c, ...) so that machine noise hits every variant alike, and reports the
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,13 +22,20 @@ from benchmarks.settings import (
     BACKFILL_DAYS,
     BACKFILL_LATENCY_MS,
     DAY,
+    DEFAULT_POSTGRES_ADMIN_URL,
     EMPTY_DAY,
+    POSTGRES_ADMIN_URL_ENV,
     START,
     Options,
     backfill_range,
     day_window,
 )
-from benchmarks.warehouse import CorrectnessError
+from benchmarks.warehouse import (
+    CorrectnessError,
+    PostgresUnavailable,
+    check_postgres,
+    scratch_database,
+)
 
 Measure = Callable[[str], Sample]  # label -> one verified sample
 
@@ -102,9 +110,7 @@ def cpu(bench: Bench) -> Scenario:
                 variants["plain-dlt"]: lambda label: run.child(
                     label, "plain-dlt", sim, {"window": window}, expected
                 ),
-                variants["project"]: lambda label: run.child(
-                    label, "project", sim, {"window": window, "partition": DAY}, expected
-                ),
+                variants["project"]: _project_day(run, sim, window, expected),
                 variants["project-cli"]: lambda label: run.cli(
                     label, sim, ["--partition", DAY], expected
                 ),
@@ -274,13 +280,77 @@ def memory(bench: Bench) -> Scenario:
     )
 
 
+def destinations(bench: Bench) -> Scenario:
+    """The cpu scenario's project run into DuckDB and into PostgreSQL: what a server costs."""
+    rows = bench.options.sizes.cpu
+    window = day_window(DAY)
+    duckdb = Variant("duckdb", "materialize() in process, a DuckDB file (Parquet loads)", rows)
+    postgres = Variant(
+        "postgres", "materialize() in process, a scratch PostgreSQL database (CSV, COPY)", rows
+    )
+    admin_url = os.environ.get(POSTGRES_ADMIN_URL_ENV, DEFAULT_POSTGRES_ADMIN_URL)
+    try:
+        check_postgres(admin_url)
+    except PostgresUnavailable as why:
+        _skip(bench, [duckdb, postgres], f"skipped: {why}")
+    else:
+        with bench.serve(rows, 1) as sim:
+            expected = bench.expected(sim, window, rows)
+            bench.interleave(
+                "destinations",
+                {
+                    duckdb: _project_day(bench.runner, sim, window, expected),
+                    postgres: _postgres_day(bench.runner, sim, window, expected, admin_url),
+                },
+            )
+    return Scenario(
+        name="destinations",
+        title=f"destinations: {rows:,} records in one day ({DAY}), no latency, into each",
+        variants={"duckdb": duckdb, "postgres": postgres},
+        ratios={
+            "postgres/duckdb (wall)": ratio(postgres.wall_s, duckdb.wall_s),
+            "postgres/duckdb (peak RSS)": ratio(postgres.peak_rss_mb, duckdb.peak_rss_mb),
+        },
+        notes=[
+            "wall = the timed materialize(), as cpu's project; each PostgreSQL run gets a"
+            " scratch database, created before and dropped after, outside the timing.",
+            "peak RSS is the run's process: it includes embedded DuckDB, but not the"
+            " PostgreSQL server, which runs on the same machine and shares its cores.",
+        ],
+    )
+
+
+def _skip(bench: Bench, variants: list[Variant], why: str) -> None:
+    """Report the scenario as not run, saying why, instead of failing the whole bench."""
+    bench.log(f"destinations {why}")
+    for variant in variants:
+        variant.available = False
+        variant.note = why
+
+
 def _project_day(
-    runner: Runner, sim: CountingSimulator, window: tuple[str, str], expected: int
+    runner: Runner,
+    sim: CountingSimulator,
+    window: tuple[str, str],
+    expected: int,
+    postgres_url: str | None = None,
 ) -> Measure:
     """A measurement of the project loading the day (a function, to bind `sim` per size)."""
     return lambda label: runner.child(
-        label, "project", sim, {"window": window, "partition": DAY}, expected
+        label, "project", sim, {"window": window, "partition": DAY}, expected, postgres_url
     )
+
+
+def _postgres_day(
+    runner: Runner, sim: CountingSimulator, window: tuple[str, str], expected: int, admin_url: str
+) -> Measure:
+    """_project_day into a database of its own per measurement, dropped even when it fails."""
+
+    def measure(label: str) -> Sample:
+        with scratch_database(admin_url) as url:
+            return _project_day(runner, sim, window, expected, url)(label)
+
+    return measure
 
 
 def _short(rows: int) -> str:
@@ -297,4 +367,5 @@ SCENARIO_FUNCTIONS: dict[str, Callable[[Bench], Scenario]] = {
     "backfill": backfill,
     "cli-empty": cli_empty,
     "memory": memory,
+    "destinations": destinations,
 }

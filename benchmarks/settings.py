@@ -12,7 +12,9 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 BENCH_DIR = PROJECT_ROOT / "benchmarks"
 
-SCENARIOS = ("cpu", "backfill", "cli-empty", "memory")
+SCENARIOS = ("cpu", "backfill", "cli-empty", "memory", "destinations")
+# `destinations` needs a PostgreSQL server, so it runs only when asked for (--only).
+DEFAULT_SCENARIOS = ("cpu", "backfill", "cli-empty", "memory")
 
 START = dt.date(2026, 11, 1)
 DAY = "2026-11-01"  # the cpu and memory partition: every record of the one-day data set
@@ -21,6 +23,10 @@ BACKFILL_DAYS = 30
 BACKFILL_LATENCY_MS = 20.0
 SEED = 42
 PAGE_SIZE = 100
+
+# Where the destinations scenario creates its scratch databases (trust auth on this machine).
+POSTGRES_ADMIN_URL_ENV = "INVENTORY_BENCH_POSTGRES_URL"
+DEFAULT_POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 CHILD_TIMEOUT_SECONDS = 1800.0  # a hung child must not hang the harness
 

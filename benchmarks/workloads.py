@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 API_KEY_ENV = "INVENTORY_API_KEY"  # the key comes through the environment, never argv
+POSTGRES_URL_ENV = "INVENTORY_POSTGRES_URL"  # set only for a run into PostgreSQL
 TABLE = "inventory_data"
 DATASET = "inventory"
 
@@ -123,15 +124,24 @@ def project(spec: dict[str, Any]) -> dict[str, Any]:
 
 def _project_resources(spec: dict[str, Any]) -> dict[str, Any]:
     """Built like inventory_assets_tests/conftest.py::make_resources, with production retries."""
-    from inventory_assets.defs.destinations import DuckDBDestinationResource
+    from inventory_assets.defs.destinations import (
+        DuckDBDestinationResource,
+        PostgresDestinationResource,
+    )
     from inventory_assets.defs.resources import DltPipelineResource, InventoryApiResource
 
     api_fields: dict[str, Any] = {"base_url": spec["url"], "api_key": _api_key()}
     if spec.get("max_concurrency") is not None:
         api_fields["max_concurrency"] = spec["max_concurrency"]
+    postgres_url = os.environ.get(POSTGRES_URL_ENV)
+    destination = (
+        PostgresDestinationResource(url=postgres_url)
+        if postgres_url
+        else DuckDBDestinationResource(path=spec["duckdb_path"])
+    )
     return {
         "inventory_api": InventoryApiResource(**api_fields),
-        "destination": DuckDBDestinationResource(path=spec["duckdb_path"]),
+        "destination": destination,
         "dlt_pipeline": DltPipelineResource(working_dir=str(Path(spec["workdir"]) / "dlt")),
     }
 
