@@ -289,3 +289,14 @@ def test_every_asset_names_the_configured_destination_as_its_kind(tmp_path: Path
         "inventory/low_stock_items postgres,sql postgres",
         "inventory/stock_levels postgres,sql postgres",
     ]
+
+
+def test_without_the_driver_the_error_names_the_extra_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "psycopg2", None)  # what a base install has
+    destination = PostgresDestinationResource(url="postgresql://postgres@127.0.0.1:5432/test")
+
+    extra = r"pip install 'inventory_assets\[production\]'"
+    with pytest.raises(ImportError, match=extra), destination.connect():
+        pass
