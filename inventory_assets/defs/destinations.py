@@ -26,6 +26,8 @@ from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.destinations.impl.postgres.configuration import PostgresCredentials
 from pydantic import Field
 
+from inventory_assets.sources.inventory_api.http import Redactor
+
 DATASET_NAME = "inventory"
 # Not `inventory.duckdb`: DuckDB names the catalog after the file, and a catalog
 # named like the `inventory` schema makes every `inventory.<table>` ambiguous.
@@ -246,7 +248,8 @@ class PostgresDestinationResource(DestinationResource):
         try:
             raw = psycopg2.connect(credentials.to_native_representation())
         except psycopg2.Error as error:
-            reason = _without(str(error).strip(), credentials.password)
+            # Masked in case a driver message ever quotes it, raw or URL-encoded.
+            reason = Redactor(credentials.password or "")(str(error).strip())
             failure = Failure(
                 f"Cannot connect to the PostgreSQL destination {credentials} "
                 f"({POSTGRES_URL_ENV}): {reason}. Check that the server runs and that the "
@@ -289,11 +292,6 @@ def _psycopg2() -> Any:
             "pip install 'inventory_assets[production]'"
         ) from error
     return psycopg2
-
-
-def _without(text: str, secret: str | None) -> str:
-    """`text` with `secret` masked, in case a driver message ever quotes it."""
-    return text.replace(secret, "***") if secret else text
 
 
 def destination_from_env() -> DestinationResource:
