@@ -131,9 +131,7 @@ def inventory_api_assets(
     )
     for warning in _warnings(stats):
         context.log.warning(warning)
-    where = f"{destination.kind}: {destination.location()}"
-    metadata = {**_metadata(outcome), "destination": MetadataValue.text(where)}
-    yield MaterializeResult(asset_key=INVENTORY_DATA_KEY, metadata=metadata)
+    yield MaterializeResult(asset_key=INVENTORY_DATA_KEY, metadata=_metadata(outcome, destination))
 
 
 def _warnings(stats: ExtractStats) -> list[str]:
@@ -147,7 +145,7 @@ def _warnings(stats: ExtractStats) -> list[str]:
     return warnings
 
 
-def _metadata(outcome: LoadOutcome) -> dict:
+def _metadata(outcome: LoadOutcome, destination: DestinationResource) -> dict:
     window = outcome.window
     return {
         **TableMetadataSet(
@@ -166,6 +164,7 @@ def _metadata(outcome: LoadOutcome) -> dict:
         "rejected_sample": MetadataValue.json(
             [{"id": r.id, "reason": r.reason} for r in outcome.stats.rejected[:REJECTED_SAMPLE]]
         ),
+        "destination": MetadataValue.text(f"{destination.kind}: {destination.location()}"),
         "window_start": MetadataValue.text(window.start.isoformat()),
         "window_end": MetadataValue.text(window.end.isoformat()),
         # The `_dlt_load_id` of the rows this run wrote: checks use it to find them.
