@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dagster import DagsterInstance, materialize
+from dagster import DagsterEventType, DagsterInstance, materialize
 
 from inventory_assets.defs.checks import quality_checks
 from inventory_assets.defs.destinations import (
@@ -143,6 +143,14 @@ def ingest_metadata(result) -> Mapping[str, Any]:
     return event.metadata
 
 
+def step_failure_message(result) -> str:
+    """The message of the run's one failed step (the run must have failed in a step)."""
+    assert not result.success
+    failures = [e for e in result.all_events if e.event_type == DagsterEventType.STEP_FAILURE]
+    assert len(failures) == 1, f"the run should have failed in one step: {failures}"
+    return failures[0].step_failure_data.error.message
+
+
 def check_evaluation(result, name: str):
     """The run's one evaluation of the check `name`."""
     (evaluation,) = [e for e in result.get_asset_check_evaluations() if e.check_name == name]
@@ -199,6 +207,13 @@ def warehouse_rows(warehouse: Path | DestinationResource, columns: str = "*") ->
         return con.fetchall(
             f"select {columns} from {destination.table('inventory_data')} order by id"
         )
+
+
+def assert_secret_in_no_event(instance: DagsterInstance, secret: str) -> None:
+    """`secret` is in no event of any run of `instance` (logs, metadata, errors)."""
+    for run in instance.get_runs():
+        for record in instance.all_logs(run.run_id):
+            assert secret not in str(record)
 
 
 def assert_key_in_no_file(*roots: Path, secret: str = TEST_API_KEY) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import DagsterEventType, DagsterInstance
+from dagster import DagsterInstance
 
 from inventory_assets.simulator import InventoryApiSimulator
 from inventory_assets_tests.conftest import (
@@ -27,6 +27,7 @@ from inventory_assets_tests.conftest import (
     make_resources,
     make_simulator,
     materialize_partition,
+    step_failure_message,
     warehouse_rows,
 )
 
@@ -56,12 +57,6 @@ def _served_ids(sim: InventoryApiSimulator) -> list[int]:
     return [record["id"] for record in expected_records(sim, *day_window(DAY))]
 
 
-def _failure(result) -> str:
-    assert not result.success
-    events = [e for e in result.all_events if e.event_type == DagsterEventType.STEP_FAILURE]
-    return events[0].step_failure_data.error.message
-
-
 def _assert_no_key_anywhere(instance: DagsterInstance, tmp_path: Path, caplog) -> None:
     assert TEST_API_KEY not in caplog.text
     for run in instance.get_runs():
@@ -83,7 +78,7 @@ def run_case(hostile, api, instance, duckdb_path, tmp_path, caplog):
 
         inject()
         failed = materialize_partition(api, DAY, instance, raise_on_error=False)
-        assert expect in _failure(failed)
+        assert expect in step_failure_message(failed)
         assert warehouse_rows(duckdb_path) == before, "a failed run must change nothing"
         after()
 
@@ -234,7 +229,7 @@ def test_an_id_served_twice_in_one_window_fails_as_incomplete(
 
     failed = materialize_partition(api, DAY, instance, raise_on_error=False)
 
-    assert "ids served twice: [90020]" in _failure(failed)
+    assert "ids served twice: [90020]" in step_failure_message(failed)
     with duckdb.connect(str(duckdb_path), read_only=True) as con:
         tables = con.execute("select table_name from information_schema.tables").fetchall()
     assert ("inventory_data",) not in tables, "nothing of an incomplete window is loaded"

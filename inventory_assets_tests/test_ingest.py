@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import DagsterEventType, DagsterInstance, materialize
+from dagster import DagsterInstance, materialize
 
 from inventory_assets.defs.ingest import inventory_api_assets
 from inventory_assets.defs.resources import InventoryApiResource
@@ -18,11 +18,13 @@ from inventory_assets_tests.conftest import (
     CONTRACT_COLUMNS,
     TEST_API_KEY,
     as_warehouse_row,
+    assert_secret_in_no_event,
     day_window,
     expected_records,
     ingest_metadata,
     make_resources,
     materialize_partition,
+    step_failure_message,
     warehouse_rows,
 )
 
@@ -127,7 +129,7 @@ def test_four_failures_in_a_row_fail_clearly_and_keep_earlier_data(
     result = materialize_partition(resources, DAY, instance, raise_on_error=False)
 
     assert not result.success
-    message = _failure_message(result)
+    message = step_failure_message(result)
     assert "HTTP 503" in message
     assert "after 3 retries" in message
     assert "/v1/resource (offset 0)" in message
@@ -144,9 +146,9 @@ def test_a_rejected_key_fails_at_once_without_retrying(
     result = materialize_partition(resources, DAY, instance, raise_on_error=False)
 
     assert not result.success
-    assert "rejected the API key (HTTP 401)" in _failure_message(result)
+    assert "rejected the API key (HTTP 401)" in step_failure_message(result)
     assert simulator.request_count == 1
-    _assert_secret_absent(instance, wrong_key)
+    assert_secret_in_no_event(instance, wrong_key)
 
 
 def test_an_empty_window_succeeds_with_zero_rows(
@@ -198,7 +200,7 @@ def test_the_key_appears_in_no_log_event_or_error(
     materialize_partition(resources, DAY, instance, raise_on_error=False)
 
     assert TEST_API_KEY not in caplog.text
-    _assert_secret_absent(instance, TEST_API_KEY)
+    assert_secret_in_no_event(instance, TEST_API_KEY)
 
 
 def test_an_unreachable_api_fails_with_a_clear_message(
@@ -208,10 +210,10 @@ def test_an_unreachable_api_fails_with_a_clear_message(
 
     result = materialize_partition(resources, DAY, instance, raise_on_error=False)
 
-    assert "Could not connect to the inventory API at http://127.0.0.1:9" in _failure_message(
+    assert "Could not connect to the inventory API at http://127.0.0.1:9" in step_failure_message(
         result
     )
-    _assert_secret_absent(instance, TEST_API_KEY)
+    assert_secret_in_no_event(instance, TEST_API_KEY)
 
 
 def test_two_partitions_running_at_once_both_land(simulator, resources, duckdb_path: Path) -> None:
@@ -233,18 +235,6 @@ def test_two_partitions_running_at_once_both_land(simulator, resources, duckdb_p
         record["id"] for day in days for record in expected_records(simulator, *day_window(day))
     ]
     assert [row[0] for row in warehouse_rows(duckdb_path, "id")] == sorted(expected)
-
-
-def _failure_message(result) -> str:
-    failures = [e for e in result.all_events if e.event_type == DagsterEventType.STEP_FAILURE]
-    assert failures, "the run should have failed in its step"
-    return failures[0].step_failure_data.error.message
-
-
-def _assert_secret_absent(instance: DagsterInstance, secret: str) -> None:
-    for run in instance.get_runs():
-        for record in instance.all_logs(run.run_id):
-            assert secret not in str(record)
 
 
 @pytest.mark.parametrize("day", ["2026-11-01", "2026-11-05"])

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dagster import DagsterEventType, DagsterInstance, EnvVar, materialize
+from dagster import DagsterInstance, EnvVar, materialize
 from sqlalchemy.engine import make_url
 
 from inventory_assets.defs.checks import quality_checks
@@ -35,11 +35,13 @@ from inventory_assets_tests.conftest import (
     CONTRACT_COLUMNS,
     as_warehouse_row,
     assert_key_in_no_file,
+    assert_secret_in_no_event,
     day_window,
     expected_records,
     ingest_metadata,
     make_resources,
     materialize_partition,
+    step_failure_message,
     warehouse_rows,
 )
 from inventory_assets_tests.services import NEEDS_PRODUCTION_EXTRA
@@ -175,11 +177,6 @@ def test_checks_and_downstream_assets_give_the_same_results_on_both(
     assert any(isinstance(row[4], Decimal) for row in marts["stock_levels"]), "exact values"
 
 
-def _failure_message(result) -> str:
-    (failure,) = [e for e in result.all_events if e.event_type == DagsterEventType.STEP_FAILURE]
-    return failure.step_failure_data.error.message
-
-
 @pytest.mark.parametrize(
     ("url", "says"),
     [
@@ -203,10 +200,9 @@ def test_a_wrong_url_fails_clearly_without_the_password(
     result = materialize_partition(resources, DAY, instance, raise_on_error=False)
 
     assert not result.success
-    message = _failure_message(result)
+    message = step_failure_message(result)
     assert says in message and POSTGRES_URL_ENV in message
-    for record in instance.all_logs(result.run_id):
-        assert PASSWORD not in str(record)
+    assert_secret_in_no_event(instance, PASSWORD)
     assert not simulator.requests, "nothing is fetched for a warehouse that cannot take it"
 
 
@@ -231,8 +227,7 @@ def test_the_password_appears_in_no_event_metadata_or_file(
     assert result.success
     assert ingest_metadata(result)["destination"].value.startswith("postgres: postgresql://")
     assert ":***@" in ingest_metadata(result)["destination"].value
-    for record in instance.all_logs(result.run_id):
-        assert PASSWORD not in str(record)
+    assert_secret_in_no_event(instance, PASSWORD)
     assert_key_in_no_file(tmp_path, secret=PASSWORD)
 
 
