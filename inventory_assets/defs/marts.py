@@ -3,6 +3,7 @@
 The SQL runs inside the warehouse (DuckDB or PostgreSQL, SQL both speak)
 through the destination resource, so no copy of the data passes through Python.
 Their kinds name no database: definitions.py adds the configured warehouse's.
+The warehouse resource (`destination`) comes from the inventory_api component.
 Both assets are refreshed automatically after `inventory_data` updates, but only
 while its quality and freshness checks pass.
 """
@@ -10,18 +11,21 @@ while its quality and freshness checks pass.
 from dagster import (
     AssetExecutionContext,
     AssetKey,
+    AssetSelection,
     AutomationCondition,
     Config,
     MaterializeResult,
     MetadataValue,
     asset,
+    define_asset_job,
 )
 from pydantic import Field
 
-from inventory_assets.defs.destinations import DestinationResource, WarehouseConnection
-from inventory_assets.defs.ingest import INVENTORY_DATA_KEY
-from inventory_assets.defs.reports import bar_chart_png, embedded_png, markdown_table
+from inventory_assets.lib.destinations import DestinationResource, WarehouseConnection
+from inventory_assets.lib.reports import bar_chart_png, embedded_png, markdown_table
 
+# The contract's table, as the inventory_api component loads it (its defs.yaml).
+INVENTORY_DATA_KEY = AssetKey(["inventory", "inventory_data"])
 STOCK_LEVELS_KEY = AssetKey(["inventory", "stock_levels"])
 LOW_STOCK_ITEMS_KEY = AssetKey(["inventory", "low_stock_items"])
 PREVIEW_ROWS = 10
@@ -174,3 +178,10 @@ def low_stock_items(
             "by_warehouse": MetadataValue.json(dict(by_warehouse)),
         }
     )
+
+
+inventory_refresh_job = define_asset_job(
+    name="inventory_refresh_job",
+    description="Recompute stock levels and the low-stock report from the warehouse.",
+    selection=AssetSelection.assets(STOCK_LEVELS_KEY, LOW_STOCK_ITEMS_KEY),
+)

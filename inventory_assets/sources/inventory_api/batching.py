@@ -2,12 +2,12 @@
 
 dlt's default path for JSON records costs about 40 µs per row (inferring and
 coercing every value, then normalizing every row again), several times the
-cost of fetching it. Records that hold exactly the contract's columns are
+cost of fetching it. Records that hold exactly the declared columns are
 instead gathered here into one Arrow table of declared types per
 `BATCH_ROWS` records, which dlt writes to Parquet as is. (One table per page
 is no good: dlt's fixed cost per Arrow item is milliseconds.)
 
-Records that carry fields the contract does not know pass on as plain dicts,
+Records that carry fields nobody declared pass on as plain dicts,
 so dlt infers those columns exactly as before.
 
 A window's last page is flagged on its response by the paginator
@@ -22,9 +22,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
-from dlt.extract.items_transform import ItemTransform
+from dlt.extract.items_transform import ItemTransform  # dlt exports no public name for it
 
-from inventory_assets.sources.inventory_api import settings
+from inventory_assets.sources.inventory_api.settings import Column, Endpoint
 from inventory_assets.sources.inventory_api.validation import RecordChecker
 
 BATCH_ROWS = 5_000
@@ -33,25 +33,29 @@ LAST_PAGE_FLAG = "inventory_last_page"
 _ARROW_TYPES = {
     "bigint": lambda _: pa.int64(),
     "text": lambda _: pa.string(),
-    "decimal": lambda hint: pa.decimal128(hint["precision"], hint["scale"]),
+    "bool": lambda _: pa.bool_(),
+    "double": lambda _: pa.float64(),
+    "decimal": lambda column: pa.decimal128(column.precision, column.scale),
     "timestamp": lambda _: pa.timestamp("us", tz="UTC"),
 }
 
-ARROW_SCHEMA = pa.schema(
-    [
-        pa.field(name, _ARROW_TYPES[hint["data_type"]](hint), nullable=hint["nullable"])
-        for name, hint in settings.COLUMNS.items()
-    ]
-)
+
+def _arrow_field(column: Column) -> pa.Field:
+    return pa.field(column.name, _ARROW_TYPES[column.type](column), nullable=column.nullable)
 
 
-def to_arrow(records: list[dict[str, Any]]) -> pa.Table:
+def arrow_schema(endpoint: Endpoint) -> pa.Schema:
+    """The declared columns as an Arrow schema, in declared order."""
+    return pa.schema([_arrow_field(column) for column in endpoint.columns])
+
+
+def to_arrow(records: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
     """Records the checker passed (so already typed), as a table of the declared types."""
     columns = [
         pa.array([record.get(field.name) for record in records], type=field.type)
-        for field in ARROW_SCHEMA
+        for field in schema
     ]
-    return pa.Table.from_arrays(columns, schema=ARROW_SCHEMA)
+    return pa.Table.from_arrays(columns, schema=schema)
 
 
 class PageBatcher(ItemTransform[Any, dict[str, Any]]):
@@ -64,6 +68,8 @@ class PageBatcher(ItemTransform[Any, dict[str, Any]]):
         super().__init__(lambda item: item)  # the base wants a function; __call__ is the step
         self.checker = checker
         self.batch_rows = batch_rows
+        self.schema = arrow_schema(checker.endpoint)
+        self._declared = frozenset(self.schema.names)
         self._typed: list[dict[str, Any]] = []
 
     def __call__(self, item: Any, meta: Any = None) -> Iterator[Any] | None:
@@ -78,7 +84,7 @@ class PageBatcher(ItemTransform[Any, dict[str, Any]]):
         for record in item:
             if not self.checker(record):
                 continue
-            if record.keys() <= settings.COLUMNS.keys():
+            if record.keys() <= self._declared:
                 self._typed.append(record)
             else:
                 untyped.append(record)
@@ -93,5 +99,5 @@ class PageBatcher(ItemTransform[Any, dict[str, Any]]):
         """The buffered records as one table (nothing when the buffer is empty)."""
         if not self._typed:
             return []
-        table, self._typed = to_arrow(self._typed), []
+        table, self._typed = to_arrow(self._typed, self.schema), []
         return [table]

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from inventory_assets.sources.inventory_api import settings
 from inventory_assets.sources.inventory_api.http import build_session
+from inventory_assets.sources.inventory_api.settings import ApiOptions, Endpoint
 from inventory_assets.sources.inventory_api.stats import ExtractStats
+from inventory_assets.sources.inventory_api.validation import select
 
 
 def parse_api_timestamp(text: str) -> datetime:
@@ -26,9 +27,9 @@ def parse_api_timestamp(text: str) -> datetime:
 
 @dataclass(frozen=True)
 class Change:
-    """One changed record: its id and the vendor's `updated_at`, verbatim."""
+    """One changed record: its key and the vendor's cursor value (`updated_at`), verbatim."""
 
-    id: int
+    id: Any
     updated_at: str
 
     @property
@@ -43,55 +44,47 @@ class Page:
 
 
 class ChangeFeed:
-    """Small, quickly failing reads of the resource endpoint: ids and timestamps only.
+    """Small reads of an endpoint's listing: keys and cursor values only.
 
-    A sensor tick or a check must finish well inside Dagster's evaluation timeout, so
-    this retries once with a short backoff instead of the ingestion's full schedule.
+    The same session as a load (the key masked, `Retry-After` honoured), with
+    the retries the caller chooses: a sensor tick must finish well inside
+    Dagster's evaluation timeout, a check may wait as long as a load would.
     """
 
     def __init__(
-        self,
-        base_url: str,
-        api_key: str,
-        *,
-        window_start_param: str = settings.WINDOW_START_PARAM,
-        window_end_param: str = settings.WINDOW_END_PARAM,
-        request_timeout: float = 10.0,
-        max_retries: int = 1,
+        self, base_url: str, api_key: str, endpoint: Endpoint, options: ApiOptions
     ) -> None:
-        self._url = base_url.rstrip("/") + settings.ENDPOINT_PATH
+        self._url = base_url.rstrip("/") + endpoint.path
         self._api_key = api_key
-        self._since_param = window_start_param
-        self._before_param = window_end_param
-        self._session = build_session(
-            base_url,
-            api_key,
-            ExtractStats(),
-            backoff_factor=0.5,
-            request_timeout=request_timeout,
-            max_retries=max_retries,
-        )
+        self._endpoint = endpoint
+        self._options = options
+        self.retries = options.max_retries
+        self._session = build_session(base_url, api_key, ExtractStats(), options)
 
     def page(
         self,
         since: str | None,
         offset: int = 0,
-        limit: int = settings.PAGE_SIZE,
+        limit: int | None = None,
         before: str | None = None,
     ) -> Page:
-        """One page of records with `since <= updated_at < before`, oldest first."""
-        params: dict[str, Any] = {settings.API_KEY_PARAM: self._api_key, "offset": offset}
-        params["limit"] = limit
+        """One page of records with `since <= cursor < before`, oldest first."""
+        options, endpoint = self._options, self._endpoint
+        params: dict[str, Any] = {options.api_key_param: self._api_key, "offset": offset}
+        params["limit"] = limit or options.page_size
         if since is not None:
-            params[self._since_param] = since
+            params[options.window_start_param] = since
         if before is not None:
-            params[self._before_param] = before
+            params[options.window_end_param] = before
         response = self._session.get(self._url, params=params)
         response.raise_for_status()
         body = response.json()
+        records = select(body, endpoint.data_selector) or []
         return Page(
-            total=int(body[settings.TOTAL_PATH]),
-            changes=[Change(int(r["id"]), str(r["updated_at"])) for r in body["data"]],
+            total=int(select(body, options.total_path)),
+            changes=[
+                Change(r[endpoint.primary_key], str(r[endpoint.cursor_field])) for r in records
+            ],
         )
 
     def newest(self) -> Change | None:
@@ -104,8 +97,8 @@ class ChangeFeed:
     def changes_since(self, since: str, max_pages: int, before: str | None = None) -> list[Change]:
         """Up to `max_pages` pages of the change set (before `before`), oldest first."""
         changes: list[Change] = []
-        for number in range(max_pages):
-            page = self.page(since, offset=number * settings.PAGE_SIZE, before=before)
+        for _ in range(max_pages):
+            page = self.page(since, offset=len(changes), before=before)
             changes.extend(page.changes)
             if not page.changes or len(changes) >= page.total:
                 break

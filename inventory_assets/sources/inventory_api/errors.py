@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-from inventory_assets.sources.inventory_api import settings
+from inventory_assets.sources.inventory_api.settings import RETRY_STATUSES
 
 
 class InventoryApiError(Exception):
@@ -34,7 +34,7 @@ class IncompleteWindowError(InventoryApiError):
 def where(response: requests.Response | None) -> str:
     """Endpoint path and offset of a request, never its query string."""
     if response is None or not response.url:
-        return settings.ENDPOINT_PATH
+        return "the API"
     url = urlsplit(response.url)
     offset = parse_qs(url.query).get("offset", ["0"])[0]
     return f"{url.path} (offset {offset})"
@@ -50,7 +50,7 @@ def _causes(error: BaseException) -> list[BaseException]:
     return chain
 
 
-def _http_message(error: requests.HTTPError) -> str:
+def _http_message(error: requests.HTTPError, retries: int) -> str:
     response = error.response
     status = response.status_code if response is not None else 0
     if status in (401, 403):
@@ -58,33 +58,36 @@ def _http_message(error: requests.HTTPError) -> str:
             f"The inventory API rejected the API key (HTTP {status}) at {where(response)}. "
             "Check INVENTORY_API_KEY; it was not retried."
         )
-    if status in settings.RETRY_STATUSES:
+    if status in RETRY_STATUSES:
         return (
             f"The inventory API still answered HTTP {status} at {where(response)} after "
-            f"{settings.MAX_RETRIES} retries. Nothing of this run was loaded; "
-            "re-run the partition when the API has recovered."
+            f"{retries} retries."
         )
     body = response.text[:300] if response is not None else ""
     return f"The inventory API answered HTTP {status} at {where(response)}: {body}".rstrip(": ")
 
 
-def explain(error: BaseException, base_url: str) -> InventoryApiError | None:
-    """An `InventoryApiError` for an expected API failure found in `error`, else None."""
+def explain(error: BaseException, base_url: str, retries: int) -> InventoryApiError | None:
+    """An `InventoryApiError` for an expected API failure found in `error`, else None.
+
+    `retries` is how many retries the caller's session made before giving up, so
+    the message says truthfully what was tried.
+    """
     for cause in _causes(error):
         if isinstance(cause, InventoryApiError):
             return cause
         if isinstance(cause, requests.HTTPError):
-            return InventoryApiError(_http_message(cause))
+            return InventoryApiError(_http_message(cause, retries))
         if isinstance(cause, requests.Timeout):
             return InventoryApiError(
                 f"The inventory API at {base_url} did not answer in time, "
-                f"{settings.MAX_RETRIES} retries included. Re-run later, or raise the "
-                "resource's request_timeout_seconds if the API is slow."
+                f"{retries} retries included. Re-run later, or raise "
+                "INVENTORY_REQUEST_TIMEOUT_SECONDS if the API is slow."
             )
         if isinstance(cause, requests.ConnectionError | requests.exceptions.ChunkedEncodingError):
             return InventoryApiError(
                 f"Could not connect to the inventory API at {base_url}, or it broke off the "
-                f"connection ({settings.MAX_RETRIES} retries included). Check "
+                f"connection ({retries} retries included). Check "
                 "INVENTORY_API_BASE_URL and that the API is reachable."
             )
     return None

@@ -17,6 +17,7 @@ from requests.adapters import HTTPAdapter
 
 from inventory_assets.sources.inventory_api import settings
 from inventory_assets.sources.inventory_api.errors import MalformedPageError
+from inventory_assets.sources.inventory_api.settings import ApiOptions
 from inventory_assets.sources.inventory_api.stats import ExtractStats
 
 MASK = "***"
@@ -103,13 +104,7 @@ def _settle_environment(session: requests.Session, base_url: str) -> None:
 
 
 def build_session(
-    base_url: str,
-    api_key: str,
-    stats: ExtractStats,
-    *,
-    backoff_factor: float = settings.BACKOFF_FACTOR,
-    request_timeout: float = settings.REQUEST_TIMEOUT_SECONDS,
-    max_retries: int = settings.MAX_RETRIES,
+    base_url: str, api_key: str, stats: ExtractStats, options: ApiOptions
 ) -> requests.Session:
     """A session that retries as the contract says and never hands the key upwards.
 
@@ -119,11 +114,11 @@ def build_session(
     a response hook inside the retried call) are retried too.
     """
     client = Client(
-        request_timeout=request_timeout,
+        request_timeout=options.request_timeout_seconds,
         raise_for_status=False,
         status_codes=settings.RETRY_STATUSES,
-        request_max_attempts=max_retries + 1,
-        request_backoff_factor=backoff_factor,
+        request_max_attempts=options.max_retries + 1,
+        request_backoff_factor=options.backoff_factor,
         request_max_retry_delay=settings.MAX_RETRY_DELAY_SECONDS,
         respect_retry_after_header=True,
         retry_condition=_is_malformed_page,

@@ -14,15 +14,16 @@ from typing import Any
 from dlt.sources.helpers.rest_client.paginators import OffsetPaginator
 from requests import Response
 
-from inventory_assets.sources.inventory_api import settings
 from inventory_assets.sources.inventory_api.batching import LAST_PAGE_FLAG
 from inventory_assets.sources.inventory_api.errors import PageContractError, where
+from inventory_assets.sources.inventory_api.settings import MAXIMUM_OFFSET
+from inventory_assets.sources.inventory_api.validation import select
 
 
 class InventoryPaginator(OffsetPaginator):
     """Pages of `limit` records from offset 0; see the module docstring for when it stops."""
 
-    def __init__(self, limit: int = settings.PAGE_SIZE) -> None:
+    def __init__(self, limit: int, total_path: str) -> None:
         super().__init__(
             limit=limit,
             offset_param="offset",
@@ -31,6 +32,7 @@ class InventoryPaginator(OffsetPaginator):
             stop_after_empty_page=True,
         )
         self._empty_at: int | None = None
+        self._total_path = total_path
 
     def update_state(self, response: Response, data: list[Any] | None = None) -> None:
         self._advance(response, data)
@@ -41,7 +43,7 @@ class InventoryPaginator(OffsetPaginator):
     def _advance(self, response: Response, data: list[Any] | None) -> None:
         received = len(data or [])
         if received == 0:
-            total = int(response.json()[settings.TOTAL_PATH])
+            total = int(select(response.json(), self._total_path))
             self._after_empty_page(response, self.current_value, total)
             return
         if self._empty_at is not None:
@@ -53,7 +55,7 @@ class InventoryPaginator(OffsetPaginator):
             self._has_next_page = False
             return
         self.current_value += self.value_step
-        if self.current_value >= settings.MAXIMUM_OFFSET:
+        if self.current_value >= MAXIMUM_OFFSET:
             raise PageContractError(
                 f"The inventory API kept returning full pages up to offset {self.current_value} "
                 f"({where(response)}); refusing to page further."

@@ -6,7 +6,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from inventory_assets.sources.inventory_api import settings
+from inventory_assets.sources.inventory_api.settings import RETRY_STATUSES
 
 REPEATED_SAMPLE = 10
 
@@ -81,7 +81,7 @@ class ExtractStats:
         """Count one HTTP attempt; `None` stands for a connection error or timeout."""
         with self._lock:
             self.requests += 1
-            if status is None or status in settings.RETRY_STATUSES:
+            if status is None or status in RETRY_STATUSES:
                 self.retryable_failures += 1
 
     def record_malformed_page(self) -> None:

@@ -1,21 +1,23 @@
 """Checks on what the API returns, before dlt loads any of it.
 
-Pages: a 2xx response must be JSON with a `data` list and an integer `total`,
-and hold at most `limit` records; anything else raises with the endpoint and
-the offset (a malformed page is retried, an oversized one is not).
+Pages: a 2xx response must be JSON with a list at the endpoint's data selector
+and an integer total, and hold at most `limit` records; anything else raises
+with the endpoint and the offset (a malformed page is retried, an oversized one
+is not).
 
-Records: each must match the contract's types (`id` an integer, `quantity` an
-integer, `updated_at` a timestamp, `unit_price` a decimal that fits the declared
-scale without rounding, or null, ...) and hold no text the warehouse would
-alter (a NUL character). A record that does not is rejected: kept out of the
-table, counted, and handed to the caller with the reason, never silently
-dropped. A record that does leaves with its timestamp and price parsed. Values
-that are the right type but implausible (a negative quantity) load and are
-flagged by the asset checks instead.
+Records: each must match its endpoint's declared columns (an integer is an
+integer, a timestamp parses, a decimal fits the declared scale without
+rounding, a column that is not nullable holds a value, ...) and hold no text
+the warehouse would alter (a NUL character). A record that does not is
+rejected: kept out of the table, counted, and handed to the caller with the
+reason, never silently dropped. A record that does leaves with its timestamps
+and decimals parsed. Values of the right type but implausible (a negative
+quantity) load and are flagged by the asset checks instead.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -24,15 +26,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-from inventory_assets.sources.inventory_api import settings
 from inventory_assets.sources.inventory_api.errors import (
     MalformedPageError,
     PageContractError,
     where,
 )
+from inventory_assets.sources.inventory_api.settings import ApiOptions, Column, Endpoint
 from inventory_assets.sources.inventory_api.stats import ExtractStats, Rejection
-
-OPTIONAL_TEXT = ("product_name", "sku", "warehouse")
 
 
 def _requested(response: requests.Response, name: str, default: int) -> int:
@@ -40,24 +40,33 @@ def _requested(response: requests.Response, name: str, default: int) -> int:
     return int(values[0]) if values else default
 
 
-def page_checker(stats: ExtractStats):
+def select(payload: Any, path: str) -> Any:
+    """The value at a dotted path (`data`, `result.items`), or None."""
+    for part in path.split("."):
+        if not isinstance(payload, dict):
+            return None
+        payload = payload.get(part)
+    return payload
+
+
+def page_checker(stats: ExtractStats, endpoint: Endpoint, options: ApiOptions):
     """A response hook that validates each 2xx page and records it in `stats`."""
 
     def check_page(response: requests.Response, *args: Any, **kwargs: Any) -> None:
         try:
-            payload = _valid_payload(response)
+            payload = _valid_payload(response, endpoint.data_selector, options.total_path)
         except MalformedPageError:
             stats.record_malformed_page()
             raise
-        limit = _requested(response, "limit", settings.PAGE_SIZE)
-        data = payload[settings.DATA_SELECTOR]
+        limit = _requested(response, "limit", options.page_size)
+        data = select(payload, endpoint.data_selector)
         if len(data) > limit:
             raise PageContractError(
                 f"The inventory API returned {len(data)} records at {where(response)}, more "
                 f"than the requested limit of {limit}; offsets would no longer be reliable."
             )
         stats.record_page(
-            _requested(response, "offset", 0), payload[settings.TOTAL_PATH], len(data)
+            _requested(response, "offset", 0), select(payload, options.total_path), len(data)
         )
         # dlt reads the page twice more (data and total): parse it only once.
         response.json = lambda **_: payload  # type: ignore[method-assign]
@@ -65,8 +74,8 @@ def page_checker(stats: ExtractStats):
     return check_page
 
 
-def _valid_payload(response: requests.Response) -> dict[str, Any]:
-    """The page's JSON, if it has a `data` list and a valid `total`."""
+def _valid_payload(response: requests.Response, selector: str, total_path: str) -> dict[str, Any]:
+    """The page's JSON, if it has a list at `selector` and a valid total."""
     try:
         payload = response.json()
     except ValueError:
@@ -75,16 +84,16 @@ def _valid_payload(response: requests.Response) -> dict[str, Any]:
             f"The inventory API returned a page that is not JSON ({kind}) at "
             f"{where(response)}: {response.text[:120]!r}"
         ) from None
-    data = payload.get(settings.DATA_SELECTOR) if isinstance(payload, dict) else None
+    data = select(payload, selector)
     if not isinstance(data, list):
         raise MalformedPageError(
-            f"The inventory API returned a page without a `{settings.DATA_SELECTOR}` list "
+            f"The inventory API returned a page without a `{selector}` list "
             f"at {where(response)} (got {type(data).__name__})."
         )
-    total = payload.get(settings.TOTAL_PATH)
+    total = select(payload, total_path)
     if not isinstance(total, int) or isinstance(total, bool) or total < 0:
         raise MalformedPageError(
-            f"The inventory API returned a page without a valid `total` at "
+            f"The inventory API returned a page without a valid `{total_path}` at "
             f"{where(response)} (got {total!r})."
         )
     return payload
@@ -92,6 +101,14 @@ def _valid_payload(response: requests.Response) -> dict[str, Any]:
 
 def _type_name(value: Any) -> str:
     return "null" if value is None else type(value).__name__
+
+
+JSON_TYPES = {str: "text", int: "integer", float: "number", bool: "boolean", dict: "object"}
+
+
+def json_type(value: Any) -> str:
+    """The JSON type of a decoded value, in the contract's words."""
+    return "null" if value is None else JSON_TYPES.get(type(value), "array")
 
 
 class ContractViolation(ValueError):
@@ -109,89 +126,74 @@ class ContractViolation(ValueError):
         self.seen = None if column is None else json_type(seen)
 
 
-JSON_TYPES = {str: "text", int: "integer", float: "number", bool: "boolean", dict: "object"}
-
-
-def json_type(value: Any) -> str:
-    """The JSON type of a decoded value, in the contract's words."""
-    return "null" if value is None else JSON_TYPES.get(type(value), "array")
-
-
-def _wrong_type(name: str, expected: str, value: Any) -> ContractViolation:
+def _wrong_type(column: Column, expected: str, value: Any, json_expected: str) -> ContractViolation:
     return ContractViolation(
-        f"{name}: expected {expected}, got {_type_name(value)} {value!r:.40}", name, expected, value
+        f"{column.name}: expected {expected}, got {_type_name(value)} {value!r:.40}",
+        column.name,
+        json_expected,
+        value,
     )
 
 
-def _checked(record: Any) -> dict[str, Any]:
-    """`record`, with `updated_at` parsed to a UTC datetime and `unit_price` to a Decimal.
+def _integer(column: Column, value: Any) -> int:
+    # `type(...) is`: JSON gives exact types, and a bool must not pass for an int.
+    if type(value) is not int:
+        raise _wrong_type(column, "integer", value, "integer")
+    return value
 
-    Parsing here, once, is what the check needs anyway, and spares the Arrow
-    conversion a second pass. `type(...) is` rather than `isinstance`: JSON
-    gives exact types, and a bool must not pass for an int. Nothing is changed
-    unless every check passes, so a rejected record is kept as it arrived.
-    """
-    if type(record) is not dict:
-        raise ContractViolation(f"record: expected an object, got {_type_name(record)}")
-    for name in ("id", "quantity"):
-        value = record.get(name)
-        if type(value) is not int:
-            raise _wrong_type(name, "integer", value)
-    inventory_id = record.get("inventory_id")
-    if type(inventory_id) is not str or not inventory_id:
+
+def _text(column: Column, value: Any) -> str:
+    if type(value) is not str or (not value and not column.nullable):
+        expected = "text or null" if column.nullable else "non-empty text"
         raise ContractViolation(
-            f"inventory_id: expected non-empty text, got {_type_name(inventory_id)}",
-            "inventory_id",
+            f"{column.name}: expected {expected}, got {_type_name(value)}",
+            column.name,
             "text",
-            inventory_id,
+            value,
         )
-    moment = _timestamp(record.get("updated_at"))
-    price = record.get("unit_price")
-    price = None if price is None else _decimal(price)
-    for name in OPTIONAL_TEXT:
-        value = record.get(name)
-        if value is not None and type(value) is not str:
-            raise ContractViolation(
-                f"{name}: expected text or null, got {_type_name(value)}", name, "text", value
-            )
-    for name, value in record.items():
-        if type(value) is str and "\x00" in value:
-            # DuckDB and PostgreSQL text cannot hold NUL: it would be dropped silently.
-            raise ContractViolation(
-                f"{name}: contains a NUL character, which the warehouse cannot store"
-            )
-    record["updated_at"], record["unit_price"] = moment, price
-    return record
+    return value
 
 
-def _timestamp(value: Any) -> datetime:
+def _boolean(column: Column, value: Any) -> bool:
+    if type(value) is not bool:
+        raise _wrong_type(column, "boolean", value, "boolean")
+    return value
+
+
+def _double(column: Column, value: Any) -> float:
+    if type(value) not in (int, float):
+        raise _wrong_type(column, "number", value, "number")
+    return float(value)
+
+
+def _timestamp(column: Column, value: Any) -> datetime:
     """An ISO 8601 timestamp in UTC; one without an offset is taken as UTC, as dlt does."""
     try:
         moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         raise ContractViolation(
-            f"updated_at: expected an ISO 8601 timestamp, got {value!r:.40}",
-            "updated_at",
+            f"{column.name}: expected an ISO 8601 timestamp, got {value!r:.40}",
+            column.name,
             "text",
             value,
         ) from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _decimal(value: Any) -> Decimal:
+def _decimal(column: Column, value: Any) -> Decimal:
     """A finite decimal that fits the declared precision and scale without rounding."""
-    hint = settings.COLUMNS["unit_price"]
     number = _parse_decimal(value)
+    precision, scale = column.precision or 38, column.scale or 0
     if number is not None and number.is_finite():
         _, digits, exponent = number.as_tuple()
-        scale = max(0, -int(exponent))
+        places = max(0, -int(exponent))
         integer_digits = max(0, len(digits) + int(exponent))
-        if scale <= hint["scale"] and integer_digits <= hint["precision"] - hint["scale"]:
+        if places <= scale and integer_digits <= precision - scale:
             return number
     raise ContractViolation(
-        f"unit_price: expected a decimal of at most {hint['scale']}"
+        f"{column.name}: expected a decimal of at most {scale}"
         f" places, got {_type_name(value)} {value!r:.40}",
-        "unit_price",
+        column.name,
         "text",
         value,
     )
@@ -207,27 +209,92 @@ def _parse_decimal(value: Any) -> Decimal | None:
         return None
 
 
+_PARSERS: dict[str, Callable[[Column, Any], Any]] = {
+    "bigint": _integer,
+    "text": _text,
+    "bool": _boolean,
+    "double": _double,
+    "timestamp": _timestamp,
+    "decimal": _decimal,
+}
+
+Check = Callable[[Any], Any]
+
+
+def _column_check(column: Column) -> Check:
+    """The check of one declared column: its value, typed, or a ContractViolation."""
+    parse = _PARSERS[column.type]
+
+    def check(value: Any) -> Any:
+        if value is None:
+            if column.nullable:
+                return None
+            raise ContractViolation(
+                f"{column.name}: expected {_expected_word(column)}, got null",
+                column.name,
+                _expected_word(column),
+                None,
+            )
+        return parse(column, value)
+
+    return check
+
+
+def _expected_word(column: Column) -> str:
+    return {"bigint": "integer", "text": "non-empty text"}.get(column.type, column.type)
+
+
+def record_validator(endpoint: Endpoint) -> Callable[[Any], dict[str, Any]]:
+    """A function that returns the record typed, or raises a ContractViolation.
+
+    Nothing is changed unless every check passes, so a rejected record is kept
+    as it arrived.
+    """
+    checks = [(column.name, _column_check(column)) for column in endpoint.columns]
+
+    def validate(record: Any) -> dict[str, Any]:
+        if type(record) is not dict:
+            raise ContractViolation(f"record: expected an object, got {_type_name(record)}")
+        typed = {name: check(record.get(name)) for name, check in checks}
+        for name, value in record.items():
+            if type(value) is str and "\x00" in value:
+                # DuckDB and PostgreSQL text cannot hold NUL: it would be dropped silently.
+                raise ContractViolation(
+                    f"{name}: contains a NUL character, which the warehouse cannot store"
+                )
+        record.update(typed)
+        return record
+
+    return validate
+
+
 @dataclass
 class RecordChecker:
-    """Passes valid records (typed), collects the rest, counts duplicate ids.
+    """Passes valid records (typed), collects the rest, counts duplicate keys.
 
-    One checker serves one resource (one window), so its id set sees exactly
+    One checker serves one resource (one window), so its key set sees exactly
     that window; the counts go to the shared, locked `stats`.
     """
 
     stats: ExtractStats
-    _seen: set[int] = field(default_factory=set)
+    endpoint: Endpoint
+    _seen: set[Any] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self._validate = record_validator(self.endpoint)
+        self._key = self.endpoint.primary_key
 
     def __call__(self, record: Any) -> bool:
-        """Whether `record` keeps the contract; if it does, it leaves typed (`_checked`)."""
+        """Whether `record` keeps the contract; if it does, it leaves typed."""
         try:
-            _checked(record)
+            self._validate(record)
         except ContractViolation as violation:
-            record_id = record.get("id") if isinstance(record, dict) else None
+            record_id = record.get(self._key) if isinstance(record, dict) else None
             drift = (violation.column, violation.expected, violation.seen)
             self.stats.record_rejection(Rejection(record_id, str(violation), record, *drift))
             return False
-        if record["id"] in self._seen:
-            self.stats.record_duplicate(record["id"])
-        self._seen.add(record["id"])
+        key = record[self._key]
+        if key in self._seen:
+            self.stats.record_duplicate(key)
+        self._seen.add(key)
         return True

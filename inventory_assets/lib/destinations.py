@@ -4,8 +4,8 @@ Everything that touches the warehouse goes through one of these resources. The
 dlt pipeline gets its destination from `dlt_destination()`; the checks and the
 downstream assets run their SQL on `connect()`, which takes the same SQL on
 both databases: `%s` placeholders, and only SQL that DuckDB and PostgreSQL both
-speak. Which one is used is configuration (`INVENTORY_DESTINATION`), read once
-by `destination_from_env()` when the code location loads.
+speak. Which one is used is configuration (`warehouse.destination` in the
+settings, `INVENTORY_DESTINATION`).
 """
 
 from __future__ import annotations
@@ -19,21 +19,17 @@ from typing import Any, ClassVar
 
 import dlt
 import duckdb
-from dagster import AssetSpec, ConfigurableResource, EnvVar, Failure
+from dagster import AssetSpec, ConfigurableResource, Failure
 from dlt.common.destination import Destination
-from dlt.common.exceptions import DltException
-from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
-from dlt.destinations.impl.postgres.configuration import PostgresCredentials
+from dlt.sources.credentials import ConnectionStringCredentials
 from pydantic import Field
 
 from inventory_assets.sources.inventory_api.http import Redactor
 
 DATASET_NAME = "inventory"
-# Not `inventory.duckdb`: DuckDB names the catalog after the file, and a catalog
-# named like the `inventory` schema makes every `inventory.<table>` ambiguous.
 DEFAULT_DUCKDB_PATH = "data/warehouse.duckdb"
 
-DESTINATION_ENV = "INVENTORY_DESTINATION"
+# The variables the README documents, named in error messages.
 DUCKDB_PATH_ENV = "INVENTORY_DUCKDB_PATH"
 POSTGRES_URL_ENV = "INVENTORY_POSTGRES_URL"
 DUCKDB = "duckdb"
@@ -162,14 +158,14 @@ class DuckDBDestinationResource(DestinationResource):
 
     def dlt_destination(self) -> Destination:
         self.database_path.parent.mkdir(parents=True, exist_ok=True)
-        credentials = DuckDbCredentials(
-            str(self.database_path),
-            global_config={
+        credentials = {
+            "database": str(self.database_path),
+            "global_config": {
                 "memory_limit": self.load_memory_limit,
                 # Merging needs no row order, and keeping it costs memory on big loads.
                 "preserve_insertion_order": False,
             },
-        )
+        }
         return dlt.destinations.duckdb(credentials=credentials)
 
     @contextmanager
@@ -212,12 +208,12 @@ class PostgresDestinationResource(DestinationResource):
         )
     )
 
-    def credentials(self) -> PostgresCredentials:
+    def credentials(self) -> ConnectionStringCredentials:
         """dlt's Postgres credentials for `url`; a malformed URL is refused without echoing it."""
         problem = None
         try:
-            credentials = PostgresCredentials(self.url)
-        except DltException:
+            credentials = ConnectionStringCredentials(self.url)
+        except ValueError:  # dlt's InvalidConnectionString
             problem = "is not a connection string"
         else:
             if credentials.drivername not in POSTGRES_SCHEMES:
@@ -288,25 +284,7 @@ def _psycopg2() -> Any:
         import psycopg2
     except ImportError as error:
         raise ImportError(
-            f"{DESTINATION_ENV}={POSTGRES} needs the PostgreSQL driver: "
+            f"INVENTORY_DESTINATION={POSTGRES} needs the PostgreSQL driver: "
             "pip install 'inventory_assets[production]'"
         ) from error
     return psycopg2
-
-
-def destination_from_env() -> DestinationResource:
-    """The destination `INVENTORY_DESTINATION` names (DuckDB when unset).
-
-    The Postgres URL stays an `EnvVar`, resolved where the run executes, so
-    the password is never part of the definitions or shown in the UI.
-    """
-    choice = (EnvVar(DESTINATION_ENV).get_value(DUCKDB) or DUCKDB).strip().lower()
-    if choice == DUCKDB:
-        path = EnvVar(DUCKDB_PATH_ENV).get_value(DEFAULT_DUCKDB_PATH) or DEFAULT_DUCKDB_PATH
-        return DuckDBDestinationResource(path=path)
-    if choice == POSTGRES:
-        return PostgresDestinationResource(url=EnvVar(POSTGRES_URL_ENV))
-    raise ValueError(
-        f"{DESTINATION_ENV}={choice!r} is not a destination this project knows; "
-        f"use {DUCKDB!r} (the default) or {POSTGRES!r} with {POSTGRES_URL_ENV}."
-    )

@@ -1,8 +1,8 @@
-"""How one window is loaded: extract and normalize unlocked, load under the write lock.
+"""How one window of an endpoint is loaded: extract and normalize unlocked, load locked.
 
 Rows the source rejected (contract violations) are written to
-`inventory_data_rejected` in the same dataset with their reason, so nothing the
-API sent is silently dropped.
+`<table>_rejected` in the same dataset with their reason, so nothing the API
+sent is silently dropped.
 """
 
 import json
@@ -15,13 +15,14 @@ from datetime import UTC, datetime
 import dlt
 from dagster import TableColumn, TableColumnConstraints, TableSchema
 
-from inventory_assets.defs.destinations import DestinationResource
-from inventory_assets.sources.inventory_api import ExtractStats, Window, declared_table
-from inventory_assets.sources.inventory_api import settings as api_settings
+from inventory_assets.lib.destinations import DestinationResource
+from inventory_assets.sources.inventory_api import Endpoint, ExtractStats, Window, declared_table
 from inventory_assets.sources.inventory_api.errors import IncompleteWindowError
 
-TABLE = api_settings.RESOURCE_NAME
-REJECTED_TABLE = f"{TABLE}_rejected"
+
+def rejected_table(table: str) -> str:
+    """Where the records of `table` that broke the contract are kept, with why."""
+    return f"{table}_rejected"
 
 # The source yields typed Arrow batches (batching.py); dlt adds its row and load
 # ids to those only when asked, and the checks select a load's rows by load id.
@@ -61,7 +62,7 @@ def _add_dlt_ids_to_arrow_rows() -> None:
 class LoadOutcome:
     """What one load did, for the materialization metadata."""
 
-    window: Window
+    window: Window | None  # None: the whole listing
     rows_loaded: int
     stats: ExtractStats
     table_rows: int
@@ -74,7 +75,8 @@ class LoadOutcome:
 def load_window(
     pipeline: dlt.Pipeline,
     source: dlt.sources.DltSource,
-    window: Window,
+    endpoint: Endpoint,
+    window: Window | None,
     stats: ExtractStats,
     destination: DestinationResource,
     run_id: str,
@@ -85,7 +87,8 @@ def load_window(
     `workers` is how many of the source's resources (sub-windows) dlt extracts
     at once, i.e. the most requests in flight.
     """
-    source.resources.add(declared_table())
+    table = endpoint.name
+    source.resources.add(declared_table(endpoint))
     _add_dlt_ids_to_arrow_rows()
     timer = StepTimer()
     with destination.write_lock(), timer("sync"):
@@ -97,36 +100,43 @@ def load_window(
         pipeline.extract(source, workers=workers, loader_file_format=destination.loader_file_format)
     _require_complete(stats, window)
     with timer("normalize"):
-        rows_normalized = pipeline.normalize().row_counts.get(TABLE, 0)
+        rows_normalized = pipeline.normalize().row_counts.get(table, 0)
     _require_every_record_normalized(stats, rows_normalized)
     with destination.write_lock(), timer("load"):
-        columns_before = _table_columns(pipeline, TABLE)
+        columns_before = _table_columns(pipeline, table)
         load_info = pipeline.load()
         load_info.raise_on_failed_jobs()
         if stats.rejected:
-            _load_rejections(pipeline, stats, window, run_id)
-        table_rows = _table_row_count(pipeline, TABLE)
-        columns_added = _columns_added(pipeline, columns_before)
+            _load_rejections(pipeline, table, stats, window, run_id)
+        table_rows = _table_row_count(pipeline, table)
+        columns_added = _columns_added(pipeline, table, columns_before)
     return LoadOutcome(
         window=window,
         rows_loaded=rows_normalized,
         stats=stats,
         table_rows=table_rows,
-        columns=_column_schema(pipeline, TABLE),
+        columns=_column_schema(pipeline, table),
         load_ids=tuple(load_info.loads_ids),
         seconds=timer.seconds,
         columns_added=columns_added,
     )
 
 
-def _require_complete(stats: ExtractStats, window: Window) -> None:
+def describe_window(window: Window | None) -> str:
+    """`[start, end)`, or the whole listing."""
+    if window is None:
+        return "the whole listing"
+    return f"[{window.start.isoformat()}, {window.end.isoformat()})"
+
+
+def _require_complete(stats: ExtractStats, window: Window | None) -> None:
     """Refuse to load a window the API served incompletely, before anything is written."""
     if not stats.missing:
         return
     repeated = f" (ids served twice: {stats.repeated_ids})" if stats.repeated_ids else ""
     raise IncompleteWindowError(
         f"The inventory API announced {stats.total_announced} records for "
-        f"[{window.start.isoformat()}, {window.end.isoformat()}) but its pages held "
+        f"{describe_window(window)} but its pages held "
         f"{stats.distinct_received} distinct ids{repeated}: {stats.missing} records were "
         "skipped, by changes made while the window was paged or by a short page. Nothing "
         "was loaded; re-run the partition. If it fails again, the API's paging is broken."
@@ -144,16 +154,16 @@ def _require_every_record_normalized(stats: ExtractStats, rows: int) -> None:
 
 
 def _load_rejections(
-    pipeline: dlt.Pipeline, stats: ExtractStats, window: Window, run_id: str
+    pipeline: dlt.Pipeline, table: str, stats: ExtractStats, window: Window | None, run_id: str
 ) -> None:
     """Append the rejected records, raw, with their reason (a pipeline of their own,
-    so their loose shape never touches the declared schema of `inventory_data`)."""
+    so their loose shape never touches the declared schema of the table)."""
     rejected_at = datetime.now(UTC)
     rows = [
         {
             "run_id": run_id,
-            "window_start": window.start,
-            "window_end": window.end,
+            "window_start": window.start if window else None,
+            "window_end": window.end if window else None,
             "record_id": None if rejection.id is None else str(rejection.id),
             "reason": rejection.reason,
             "record": json.dumps(rejection.record, ensure_ascii=False, default=str),
@@ -168,7 +178,9 @@ def _load_rejections(
         dataset_name=pipeline.dataset_name,
         progress=None,
     )
-    rejects.run(rows, table_name=REJECTED_TABLE, write_disposition="append").raise_on_failed_jobs()
+    rejects.run(
+        rows, table_name=rejected_table(table), write_disposition="append"
+    ).raise_on_failed_jobs()
 
 
 def _table_row_count(pipeline: dlt.Pipeline, table: str) -> int:
@@ -190,7 +202,7 @@ def _table_columns(pipeline: dlt.Pipeline, table: str) -> set[str]:
     return {row[0] for row in rows or []}
 
 
-def _columns_added(pipeline: dlt.Pipeline, before: set[str]) -> dict[str, str]:
+def _columns_added(pipeline: dlt.Pipeline, table: str, before: set[str]) -> dict[str, str]:
     """Vendor columns this load added to an existing table: schema drift to surface.
 
     dlt evolves the table for a new field; this names what it added. A first
@@ -198,10 +210,10 @@ def _columns_added(pipeline: dlt.Pipeline, before: set[str]) -> dict[str, str]:
     """
     if not before:
         return {}
-    columns = pipeline.default_schema.get_table_columns(TABLE)
+    columns = pipeline.default_schema.get_table_columns(table)
     return {
         name: _column_type(columns[name])
-        for name in sorted(_table_columns(pipeline, TABLE) - before)
+        for name in sorted(_table_columns(pipeline, table) - before)
         if name in columns and not name.startswith("_dlt")
     }
 
@@ -215,6 +227,7 @@ def _column_schema(pipeline: dlt.Pipeline, table: str) -> TableSchema:
             TableColumn(
                 name=name,
                 type=_column_type(column),
+                description=column.get("description"),
                 constraints=TableColumnConstraints(
                     nullable=column.get("nullable", True),
                     unique=bool(column.get("unique") or column.get("primary_key")),

@@ -1,6 +1,7 @@
-"""Sensors and the schedule that keep `inventory/inventory_data` and its downstream fresh.
+"""Sensors and schedules that keep the ingested tables and their downstream fresh.
 
-`inventory_change_sensor` follows the vendor's own clock, never ours: its cursor
+A change sensor (`<endpoint>_change_sensor`) follows the vendor's own clock,
+never ours: its cursor
 is the `updated_at` of the newest change it has requested a run for, plus the
 ids it saw at exactly that instant (the API's `updated_since` is inclusive).
 Each tick makes one small request to learn whether anything changed; only then
@@ -18,35 +19,25 @@ from dagster import (
     AutomationConditionSensorDefinition,
     DefaultScheduleStatus,
     DefaultSensorStatus,
-    EnvVar,
+    JobDefinition,
     RunRequest,
+    ScheduleDefinition,
     ScheduleEvaluationContext,
+    SensorDefinition,
     SensorEvaluationContext,
     SensorResult,
     SkipReason,
+    TimeWindowPartitionsDefinition,
     schedule,
     sensor,
 )
 
-from inventory_assets.defs.jobs import inventory_ingest_job
-from inventory_assets.defs.partitions import daily_partitions
-from inventory_assets.defs.resources import InventoryApiResource
-from inventory_assets.sources.inventory_api import settings as api_settings
+from inventory_assets.defs.inventory_api.resources import SENSOR_RETRIES, VendorApiResource
+from inventory_assets.sources.inventory_api import Endpoint
 from inventory_assets.sources.inventory_api.changes import Change, ChangeFeed, parse_api_timestamp
 from inventory_assets.sources.inventory_api.errors import explain
 
 MAX_PAGES_PER_TICK = 20
-
-
-def _interval_seconds(name: str, default: int) -> int:
-    """A sensor's minimum interval from the environment (short ones make end-to-end tests fast)."""
-    return int(EnvVar(name).get_value(str(default)) or default)
-
-
-CHANGE_SENSOR_INTERVAL_SECONDS = _interval_seconds("INVENTORY_CHANGE_SENSOR_INTERVAL_SECONDS", 60)
-AUTOMATION_SENSOR_INTERVAL_SECONDS = _interval_seconds(
-    "INVENTORY_AUTOMATION_SENSOR_INTERVAL_SECONDS", 30
-)
 
 
 @dataclass
@@ -80,13 +71,13 @@ class ChangeCursor:
         return ChangeCursor(since=newest.updated_at, seen_ids=sorted(at_newest))
 
 
-def _unchanged(feed: ChangeFeed, cursor: ChangeCursor) -> bool:
+def _unchanged(feed: ChangeFeed, cursor: ChangeCursor, page_size: int) -> bool:
     """One request: nothing changed iff the API holds exactly the ids we saw at `since`.
 
     Asking for one more record than we saw also catches a seen record that
     changed again (it moves past `since`, so the total alone would not move).
     """
-    page = feed.page(cursor.since, limit=min(len(cursor.seen_ids) + 1, api_settings.PAGE_SIZE))
+    page = feed.page(cursor.since, limit=min(len(cursor.seen_ids) + 1, page_size))
     return page.total == len(cursor.seen_ids) and all(
         cursor.already_requested(change) for change in page.changes
     )
@@ -104,22 +95,28 @@ def _start_watching(feed: ChangeFeed) -> SensorResult | SkipReason:
     )
 
 
-def _requestable(changes: list[Change]) -> list[Change]:
+def _requestable(
+    changes: list[Change], partitions: TimeWindowPartitionsDefinition
+) -> list[Change]:
     """The prefix of `changes` whose day has a partition already.
 
     A change dated after the last partition (the vendor's clock ahead of ours)
     stops the prefix, so the cursor waits for it instead of passing it by.
     """
-    last_day = date.fromisoformat(daily_partitions.get_last_partition_key() or "0001-01-01")
+    last_day = date.fromisoformat(partitions.get_last_partition_key() or "0001-01-01")
     for position, change in enumerate(changes):
         if change.moment.date() > last_day:
             return changes[:position]
     return changes
 
 
-def _run_requests(context: SensorEvaluationContext, changes: list[Change]) -> list[RunRequest]:
+def _run_requests(
+    context: SensorEvaluationContext,
+    changes: list[Change],
+    partitions: TimeWindowPartitionsDefinition,
+) -> list[RunRequest]:
     """One run per changed day; the run key carries the day's newest change marker."""
-    first_day = daily_partitions.start.date()
+    first_day = partitions.start.date()
     by_day: dict[date, list[Change]] = defaultdict(list)
     for change in changes:
         by_day[change.moment.date()].append(change)
@@ -139,64 +136,83 @@ def _run_requests(context: SensorEvaluationContext, changes: list[Change]) -> li
     return requests_
 
 
-@sensor(
-    name="inventory_change_sensor",
-    job=inventory_ingest_job,
-    minimum_interval_seconds=CHANGE_SENSOR_INTERVAL_SECONDS,
-    default_status=DefaultSensorStatus.STOPPED,
-    description="Loads exactly the daily partitions whose records changed at the vendor.",
-)
-def inventory_change_sensor(
-    context: SensorEvaluationContext, inventory_api: InventoryApiResource
-) -> SensorResult | SkipReason:
-    cursor = ChangeCursor.parse(context.cursor)
-    feed = inventory_api.change_feed()
-    try:
-        if cursor.since is None:
-            return _start_watching(feed)
-        if _unchanged(feed, cursor):
-            return SkipReason(f"No changes since {cursor.since}.")
-        changes = [
-            change
-            for change in feed.changes_since(cursor.since, MAX_PAGES_PER_TICK)
-            if not cursor.already_requested(change)
-        ]
-    except requests.RequestException as error:
-        explained = explain(error, inventory_api.base_url)
-        return SkipReason(f"Could not poll for changes: {explained or type(error).__name__}")
-    requestable = _requestable(changes)
-    run_requests = _run_requests(context, requestable)
-    return SensorResult(
-        run_requests=run_requests,
-        cursor=cursor.past(requestable).dump(),
-        skip_reason=None if run_requests else "Changes seen, none in a loadable partition yet.",
+def build_change_sensor(
+    endpoint: Endpoint,
+    job: JobDefinition,
+    partitions: TimeWindowPartitionsDefinition,
+    interval_seconds: int,
+) -> SensorDefinition:
+    """A sensor that loads exactly the daily partitions whose records changed at the vendor."""
+
+    @sensor(
+        name=f"{endpoint.name}_change_sensor",
+        job=job,
+        minimum_interval_seconds=interval_seconds,
+        default_status=DefaultSensorStatus.STOPPED,
+        description=f"Loads exactly the daily partitions of {endpoint.name} that changed.",
     )
+    def _change_sensor(
+        context: SensorEvaluationContext, vendor_api: VendorApiResource
+    ) -> SensorResult | SkipReason:
+        cursor = ChangeCursor.parse(context.cursor)
+        feed = vendor_api.change_feed(endpoint, max_retries=SENSOR_RETRIES)
+        try:
+            if cursor.since is None:
+                return _start_watching(feed)
+            if _unchanged(feed, cursor, vendor_api.page_size):
+                return SkipReason(f"No changes since {cursor.since}.")
+            changes = [
+                change
+                for change in feed.changes_since(cursor.since, MAX_PAGES_PER_TICK)
+                if not cursor.already_requested(change)
+            ]
+        except requests.RequestException as error:
+            explained = explain(error, vendor_api.base_url, feed.retries)
+            return SkipReason(f"Could not poll for changes: {explained or type(error).__name__}")
+        requestable = _requestable(changes, partitions)
+        run_requests = _run_requests(context, requestable, partitions)
+        return SensorResult(
+            run_requests=run_requests,
+            cursor=cursor.past(requestable).dump(),
+            skip_reason=None if run_requests else "Changes seen, none in a loadable partition yet.",
+        )
+
+    return _change_sensor
 
 
-@schedule(
-    name="inventory_daily_schedule",
-    cron_schedule="15 0 * * *",
-    execution_timezone="UTC",
-    job=inventory_ingest_job,
-    default_status=DefaultScheduleStatus.STOPPED,
-)
-def inventory_daily_schedule(context: ScheduleEvaluationContext) -> list[RunRequest]:
+def build_daily_schedule(job: JobDefinition, partitioned: bool) -> ScheduleDefinition:
     """After midnight UTC: finalize the day that just ended and open the new one.
 
     The completed day is the one that matters; opening the new day lets the
-    time-partition freshness check pass before any change arrives.
+    time-partition freshness check pass before any change arrives. A job that
+    loads the whole listing simply runs once.
     """
-    today = context.scheduled_execution_time.date()
-    return [
-        RunRequest(partition_key=day.isoformat(), run_key=f"{purpose}:{day.isoformat()}")
-        for purpose, day in (("final", today - timedelta(days=1)), ("open", today))
-    ]
+
+    @schedule(
+        name=f"{job.name.removesuffix('_ingest_job')}_daily_schedule",
+        cron_schedule="15 0 * * *",
+        execution_timezone="UTC",
+        job=job,
+        default_status=DefaultScheduleStatus.STOPPED,
+    )
+    def _daily(context: ScheduleEvaluationContext) -> list[RunRequest]:
+        today = context.scheduled_execution_time.date()
+        if not partitioned:
+            return [RunRequest(run_key=f"daily:{today.isoformat()}")]
+        return [
+            RunRequest(partition_key=day.isoformat(), run_key=f"{purpose}:{day.isoformat()}")
+            for purpose, day in (("final", today - timedelta(days=1)), ("open", today))
+        ]
+
+    return _daily
 
 
-inventory_automation_sensor = AutomationConditionSensorDefinition(
-    name="inventory_automation_sensor",
-    target=AssetSelection.groups("inventory"),
-    default_status=DefaultSensorStatus.RUNNING,
-    minimum_interval_seconds=AUTOMATION_SENSOR_INTERVAL_SECONDS,
-    description="Refreshes the downstream assets once inventory_data updated and its checks pass.",
-)
+def build_automation_sensor(group: str, interval_seconds: int) -> SensorDefinition:
+    """Evaluates the automation conditions of the group's assets (the downstream refresh)."""
+    return AutomationConditionSensorDefinition(
+        name="inventory_automation_sensor",
+        target=AssetSelection.groups(group),
+        default_status=DefaultSensorStatus.RUNNING,
+        minimum_interval_seconds=interval_seconds,
+        description="Refreshes the downstream assets once their upstream updated and its checks pass.",
+    )

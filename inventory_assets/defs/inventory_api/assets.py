@@ -1,0 +1,209 @@
+"""The ingestion assets: one `@dlt_assets` per endpoint of the vendor's API.
+
+`@dlt_assets` derives the asset spec from a source built at definition time
+with placeholders (no network, no secrets). The run builds the real source from
+the resources and the partition's time window, so a single-run backfill of a
+range loads the range's window.
+
+The run path is ours, not `DagsterDltResource.run`: a load syncs the stored
+schema and writes under the warehouse's lock, and refuses an incomplete window
+between extract and load (`lib/loading.py`); dagster-dlt's `run` does all three
+steps in one call, with no place for either.
+"""
+
+
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import dlt
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    AssetSpec,
+    Failure,
+    FreshnessPolicy,
+    MaterializeResult,
+    MetadataValue,
+    PartitionsDefinition,
+)
+from dagster_dlt import DagsterDltTranslator, dlt_assets
+from dagster_dlt.translator import DltResourceTranslatorData
+
+from inventory_assets.lib.destinations import DATASET_NAME, DestinationResource
+from inventory_assets.lib.loading import (
+    LoadOutcome,
+    describe_window,
+    load_window,
+    rejected_table,
+)
+from inventory_assets.sources.inventory_api import Endpoint, ExtractStats, Window, inventory_source
+from inventory_assets.sources.inventory_api.errors import explain
+from inventory_assets.defs.inventory_api.resources import DltWorkingDirResource, VendorApiResource
+
+LOAD_IDS_METADATA_KEY = "dlt_load_ids"
+REJECTED_METADATA_KEY = "rows_rejected"
+COLUMNS_ADDED_METADATA_KEY = "columns_added"
+TYPE_CHANGES_METADATA_KEY = "type_changes"
+REJECTED_SAMPLE = 10
+
+
+@dataclass(frozen=True)
+class IngestSpec:
+    """What an ingestion asset is: which endpoint, under which key, partitioned how."""
+
+    endpoint: Endpoint
+    key: AssetKey
+    group: str
+    description: str
+    partitions_def: PartitionsDefinition | None
+    freshness_policy: FreshnessPolicy
+    pool: str
+
+
+class EndpointTranslator(DagsterDltTranslator):
+    """The endpoint's key and group, and no phantom upstream source asset."""
+
+    def __init__(self, spec: IngestSpec) -> None:
+        self._spec = spec
+
+    def get_asset_spec(self, data: DltResourceTranslatorData) -> AssetSpec:
+        return (
+            super()
+            .get_asset_spec(data)
+            .replace_attributes(
+                key=self._spec.key,
+                deps=[],
+                group_name=self._spec.group,
+                description=self._spec.description,
+                freshness_policy=self._spec.freshness_policy,
+                # The warehouse's kind is added where the destination is known
+                # (definitions.py): the asset loads into whichever is configured.
+                kinds={"dlt"},
+            )
+        )
+
+
+def _spec_pipeline(name: str) -> dlt.Pipeline:
+    """A pipeline that only lets dagster-dlt describe the asset specs.
+
+    It names no destination: which warehouse the runs load into is configuration.
+    dlt writes a state file when a pipeline is created, so this one lives in a
+    throwaway directory instead of the user's home; runs use their own pipeline.
+    """
+    with tempfile.TemporaryDirectory(prefix="inventory-assets-spec-") as tmp:
+        return dlt.pipeline(pipeline_name=name, pipelines_dir=tmp, dataset_name=DATASET_NAME)
+
+
+def build_ingest_assets(spec: IngestSpec) -> AssetsDefinition:
+    """The `@dlt_assets` that loads `spec.endpoint`: a window per run, or the whole listing."""
+    endpoint = spec.endpoint
+
+    @dlt_assets(
+        dlt_source=inventory_source("http://spec.invalid", "spec-only-placeholder", endpoint=endpoint),
+        dlt_pipeline=_spec_pipeline(endpoint.name),
+        name=f"load_{endpoint.name}",
+        partitions_def=spec.partitions_def,
+        dagster_dlt_translator=EndpointTranslator(spec),
+        pool=spec.pool,
+    )
+    def _load(
+        context: AssetExecutionContext,
+        vendor_api: VendorApiResource,
+        destination: DestinationResource,
+        dlt_working_dir: DltWorkingDirResource,
+    ) -> Iterator[MaterializeResult]:
+        window = Window(*context.partition_time_window) if spec.partitions_def else None
+        outcome = _load_or_fail(context, spec, window, vendor_api, destination, dlt_working_dir)
+        context.log.info(
+            f"Loaded {outcome.rows_loaded} rows of {endpoint.name} for "
+            f"{describe_window(window)} in {outcome.stats.pages} pages with "
+            f"{outcome.stats.retryable_failures} retries"
+        )
+        for warning in _warnings(endpoint, outcome.stats):
+            context.log.warning(warning)
+        yield MaterializeResult(asset_key=spec.key, metadata=_metadata(spec, outcome, destination))
+
+    return _load
+
+
+def _load_or_fail(
+    context: AssetExecutionContext,
+    spec: IngestSpec,
+    window: Window | None,
+    vendor_api: VendorApiResource,
+    destination: DestinationResource,
+    dlt_working_dir: DltWorkingDirResource,
+) -> LoadOutcome:
+    """Load the window; an expected API failure becomes one actionable message."""
+    stats = ExtractStats()
+    failure: Failure | None = None
+    source = vendor_api.source(spec.endpoint, window, stats)
+    with dlt_working_dir.pipeline(spec.endpoint.name, context.run_id, destination) as pipeline:
+        try:
+            return load_window(
+                pipeline,
+                source,
+                spec.endpoint,
+                window,
+                stats,
+                destination,
+                context.run_id,
+                workers=vendor_api.max_concurrency,
+            )
+        except Exception as error:
+            explained = explain(error, vendor_api.base_url, vendor_api.max_retries)
+            if explained is None:
+                raise
+            failure = Failure(
+                description=f"{explained} Nothing of this run was loaded; re-run it when the "
+                "API has recovered.",
+                allow_retries=True,
+            )
+    # Raised outside the except block so dlt's layered traceback stays out of the event log.
+    raise failure
+
+
+def _warnings(endpoint: Endpoint, stats: ExtractStats) -> list[str]:
+    """What the API did wrong without making the load fail."""
+    warnings = []
+    if stats.rejected:
+        warnings.append(
+            f"{len(stats.rejected)} records broke the contract and went to "
+            f"{rejected_table(endpoint.name)} instead; first: {stats.rejected[0].reason}"
+        )
+    return warnings
+
+
+def _metadata(spec: IngestSpec, outcome: LoadOutcome, destination: DestinationResource) -> dict:
+    window, stats = outcome.window, outcome.stats
+    return {
+        # Dagster's own keys: the UI shows them as the table's schema and size.
+        "dagster/column_schema": MetadataValue.table_schema(outcome.columns),
+        "dagster/row_count": MetadataValue.int(outcome.table_rows),
+        "dagster/table_name": MetadataValue.text(destination.table(spec.endpoint.name)),
+        "rows_loaded": MetadataValue.int(outcome.rows_loaded),
+        "pages_fetched": MetadataValue.int(stats.pages),
+        "requests": MetadataValue.int(stats.requests),
+        "retries": MetadataValue.int(stats.retryable_failures),
+        "total_announced": MetadataValue.int(stats.total_announced or 0),
+        "records_received": MetadataValue.int(stats.records_received),
+        "duplicate_ids": MetadataValue.int(stats.duplicate_ids),
+        REJECTED_METADATA_KEY: MetadataValue.int(len(stats.rejected)),
+        "rejected_sample": MetadataValue.json(
+            [{"id": r.id, "reason": r.reason} for r in stats.rejected[:REJECTED_SAMPLE]]
+        ),
+        "destination": MetadataValue.text(f"{destination.kind}: {destination.location()}"),
+        "window_start": MetadataValue.text(window.start.isoformat() if window else ""),
+        "window_end": MetadataValue.text(window.end.isoformat() if window else ""),
+        # The `_dlt_load_id` of the rows this run wrote: checks use it to find them.
+        LOAD_IDS_METADATA_KEY: MetadataValue.text(",".join(outcome.load_ids)),
+        # Schema drift: vendor fields that became columns, declared columns of another type.
+        COLUMNS_ADDED_METADATA_KEY: MetadataValue.json(outcome.columns_added),
+        TYPE_CHANGES_METADATA_KEY: MetadataValue.json(stats.type_changes()),
+        **{
+            f"seconds_{step}": MetadataValue.float(seconds)
+            for step, seconds in outcome.seconds.items()
+        },
+    }

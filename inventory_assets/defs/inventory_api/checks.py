@@ -1,0 +1,378 @@
+"""Quality checks on an ingested table, evaluated in the warehouse after each load.
+
+Blocking (severity ERROR), because any of them makes every downstream sum wrong,
+so a run that loads such data stops before its downstream assets: a duplicate
+primary key (`<key>_is_unique`), a null in a column that is not nullable
+(`required_columns_not_null`), a negative value where the endpoint declares
+none (`<column>_not_negative`).
+
+Warnings: `<cursor>_in_window` (rows of the latest load outside the window it
+asked for: the API ignored the window), `no_rejected_records` (records that
+broke the contract were set aside; the rest is sound) and `schema_drift` (the
+vendor added fields, or sent a declared column as another type). The
+reconciliation with the API, `rows_match_api`, lives in `reconciliation.py`.
+All of them gate the automated downstream refresh (see `defs/marts.py`).
+"""
+
+
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetChecksDefinition,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetKey,
+    AssetRecordsFilter,
+    MetadataValue,
+    multi_asset_check,
+)
+
+from inventory_assets.defs.inventory_api.assets import (
+    COLUMNS_ADDED_METADATA_KEY,
+    LOAD_IDS_METADATA_KEY,
+    REJECTED_METADATA_KEY,
+    TYPE_CHANGES_METADATA_KEY,
+)
+from inventory_assets.lib.destinations import DestinationResource, WarehouseConnection
+from inventory_assets.lib.loading import rejected_table
+from inventory_assets.sources.inventory_api import Endpoint
+
+SAMPLE_SIZE = 10
+
+
+@dataclass(frozen=True)
+class Offenders:
+    """Rows that break a rule: how many, and the first few keys to look at."""
+
+    count: int
+    sample_ids: list
+
+    @property
+    def passed(self) -> bool:
+        return self.count == 0
+
+
+@dataclass(frozen=True)
+class CheckedTable:
+    """The asset a check guards and the endpoint whose table it reads."""
+
+    key: AssetKey
+    endpoint: Endpoint
+    windowed: bool
+
+
+Evaluate = Callable[[AssetCheckExecutionContext, DestinationResource, CheckedTable], AssetCheckResult]
+
+
+@dataclass(frozen=True)
+class QualityRule:
+    """One rule: its check spec (name, blocking, description) and how it is evaluated."""
+
+    spec: AssetCheckSpec
+    evaluate: Evaluate
+
+
+def find_offenders(
+    con: WarehouseConnection, key: str, query: str, params: Sequence = ()
+) -> Offenders:
+    """Run a query that selects the key `key` of every offending row."""
+    count, sample = con.fetchone(
+        f"select count(*), (array_agg({key} order by {key}))[1:{SAMPLE_SIZE}]"
+        f" from ({query}) as offenders",
+        params,
+    )
+    return Offenders(count=count, sample_ids=list(sample or []))
+
+
+def _result(offenders: Offenders, what: str, severity: AssetCheckSeverity) -> AssetCheckResult:
+    description = (
+        f"No rows with {what}."
+        if offenders.passed
+        else f"{offenders.count} rows with {what}; first keys: {offenders.sample_ids}"
+    )
+    return AssetCheckResult(
+        passed=offenders.passed,
+        description=description,
+        severity=severity,
+        metadata={
+            "offending_rows": MetadataValue.int(offenders.count),
+            "sample_ids": MetadataValue.json(offenders.sample_ids),
+        },
+    )
+
+
+def _check_table(
+    destination: DestinationResource,
+    table: CheckedTable,
+    what: str,
+    query: str,
+    params: Sequence = (),
+    severity: AssetCheckSeverity = AssetCheckSeverity.ERROR,
+) -> AssetCheckResult:
+    """Evaluate one rule; a table that no load has created yet has nothing wrong in it."""
+    name = table.endpoint.name
+    with destination.connect() as con:
+        if not destination.has_table(con, name):
+            return AssetCheckResult(passed=True, description="No rows loaded yet.")
+        key = table.endpoint.primary_key
+        sql = query.format(table=destination.table(name), key=key)
+        offenders = find_offenders(con, key, sql, params)
+    return _result(offenders, what, severity)
+
+
+def key_is_unique(
+    context: AssetCheckExecutionContext, destination: DestinationResource, table: CheckedTable
+) -> AssetCheckResult:
+    return _check_table(
+        destination,
+        table,
+        f"a duplicate {table.endpoint.primary_key}",
+        "select {key} from {table} group by {key} having count(*) > 1",
+    )
+
+
+def _required(endpoint: Endpoint) -> list[str]:
+    return [column.name for column in endpoint.columns if not column.nullable]
+
+
+def required_columns_not_null(
+    context: AssetCheckExecutionContext, destination: DestinationResource, table: CheckedTable
+) -> AssetCheckResult:
+    any_null = " or ".join(f"{column} is null" for column in _required(table.endpoint))
+    return _check_table(
+        destination, table, "a null required value", f"select {{key}} from {{table}} where {any_null}"
+    )
+
+
+def not_negative(column: str) -> Evaluate:
+    def evaluate(
+        context: AssetCheckExecutionContext, destination: DestinationResource, table: CheckedTable
+    ) -> AssetCheckResult:
+        return _check_table(
+            destination,
+            table,
+            f"a negative {column}",
+            f"select {{key}} from {{table}} where {column} < 0",
+        )
+
+    return evaluate
+
+
+@dataclass(frozen=True)
+class LoadWindow:
+    """The window and dlt load ids a materialization recorded."""
+
+    start: datetime
+    end: datetime
+    load_ids: list[str]
+
+
+def latest_metadata(
+    context: AssetCheckExecutionContext, key: AssetKey
+) -> Mapping[str, MetadataValue] | None:
+    """Metadata of this run's materialization of `key`, else of the newest one."""
+    records = context.instance.fetch_materializations(
+        AssetRecordsFilter(asset_key=key), limit=100, ascending=False
+    ).records
+    if not records:
+        return None
+    own = [record for record in records if record.run_id == context.run.run_id]
+    return (own or records)[0].asset_materialization.metadata  # type: ignore[union-attr]
+
+
+def _latest_load(context: AssetCheckExecutionContext, key: AssetKey) -> LoadWindow | None:
+    """The window and dlt load ids the latest load recorded."""
+    metadata = latest_metadata(context, key)
+    if metadata is None or not metadata["window_start"].value:
+        return None
+    load_ids = str(metadata[LOAD_IDS_METADATA_KEY].value or "")
+    return LoadWindow(
+        start=datetime.fromisoformat(str(metadata["window_start"].value)),
+        end=datetime.fromisoformat(str(metadata["window_end"].value)),
+        load_ids=[load_id for load_id in load_ids.split(",") if load_id],
+    )
+
+
+def cursor_in_window(
+    context: AssetCheckExecutionContext, destination: DestinationResource, table: CheckedTable
+) -> AssetCheckResult:
+    load = _latest_load(context, table.key)
+    if load is None or not load.load_ids:
+        return AssetCheckResult(passed=True, description="The latest load wrote no rows.")
+    cursor = table.endpoint.cursor_field
+    placeholders = ", ".join("%s" for _ in load.load_ids)
+    return _check_table(
+        destination,
+        table,
+        f"{cursor} outside [{load.start.isoformat()}, {load.end.isoformat()})",
+        f"select {{key}} from {{table}} where _dlt_load_id in ({placeholders})"
+        f" and not ({cursor} >= %s and {cursor} < %s)",
+        [*load.load_ids, load.start, load.end],
+        severity=AssetCheckSeverity.WARN,
+    )
+
+
+def no_rejected_records(
+    context: AssetCheckExecutionContext, destination: DestinationResource, table: CheckedTable
+) -> AssetCheckResult:
+    metadata = latest_metadata(context, table.key) or {}
+    rejected = metadata.get(REJECTED_METADATA_KEY)
+    count = int(rejected.value) if rejected is not None else 0  # type: ignore[arg-type]
+    sample = metadata.get("rejected_sample")
+    rejects = rejected_table(table.endpoint.name)
+    return AssetCheckResult(
+        passed=count == 0,
+        severity=AssetCheckSeverity.WARN,
+        description=(
+            "No record was rejected."
+            if count == 0
+            else f"{count} records broke the contract; see {rejects} and rejected_sample."
+        ),
+        metadata={
+            "rows_rejected": MetadataValue.int(count),
+            "rejected_sample": MetadataValue.json(sample.value if sample else []),
+        },
+    )
+
+
+# dlt's name for the column that takes the values of another type: `<column>__v_<type>`.
+VARIANT = re.compile(r"^(?P<column>.+)__v_(?P<type>\w+)$")
+
+
+def _added_description(added: dict[str, str]) -> list[str]:
+    """New vendor columns, and undeclared fields whose type changed (dlt's variant columns)."""
+    variants = {name: VARIANT.match(name) for name in added}
+    parts = []
+    new = ", ".join(f"{name} ({kind})" for name, kind in added.items() if not variants[name])
+    if new:
+        parts.append(
+            f"The vendor added fields, now columns: {new}. Declare them in the endpoint's"
+            " columns (defs/inventory_api/defs.yaml) to fix their types."
+        )
+    for name, found in variants.items():
+        if found:
+            parts.append(
+                f"Vendor field `{found['column']}` now also arrives as {found['type']}; those"
+                f" values went to the new column `{name}`."
+            )
+    return parts
+
+
+def _drift_description(added: dict[str, str], changes: list[dict], rejects: str) -> str:
+    if not added and not changes:
+        return "The latest load saw the columns and types it saw before."
+    parts = _added_description(added)
+    for change in changes:
+        parts.append(
+            f"`{change['column']}` arrived as {change['seen']} instead of {change['expected']} "
+            f"in {change['records']} records (first keys {change['ids']}); they were set aside"
+            f" in {rejects}, not loaded as a new column."
+        )
+    return " ".join(parts)
+
+
+def schema_drift(
+    context: AssetCheckExecutionContext, destination: DestinationResource, table: CheckedTable
+) -> AssetCheckResult:
+    metadata = latest_metadata(context, table.key) or {}
+    added = metadata.get(COLUMNS_ADDED_METADATA_KEY)
+    changes = metadata.get(TYPE_CHANGES_METADATA_KEY)
+    added_value = dict(added.value) if added else {}  # type: ignore[call-overload]
+    changes_value = list(changes.value) if changes else []  # type: ignore[call-overload]
+    return AssetCheckResult(
+        passed=not added_value and not changes_value,
+        severity=AssetCheckSeverity.WARN,
+        description=_drift_description(
+            added_value, changes_value, rejected_table(table.endpoint.name)
+        ),
+        metadata={
+            "columns_added": MetadataValue.json(added_value),
+            "type_changes": MetadataValue.json(changes_value),
+        },
+    )
+
+
+def quality_rules(table: CheckedTable, not_negative_columns: Sequence[str]) -> list[QualityRule]:
+    """The rules for one table: its key, its required columns, its declared limits."""
+    endpoint = table.endpoint
+
+    def spec(name: str, blocking: bool, description: str) -> AssetCheckSpec:
+        return AssetCheckSpec(name, asset=table.key, blocking=blocking, description=description)
+
+    key, cursor = endpoint.primary_key, endpoint.cursor_field
+    rules = [
+        QualityRule(spec(f"{key}_is_unique", True, f"Every `{key}` appears once."), key_is_unique),
+        QualityRule(
+            spec(
+                "required_columns_not_null",
+                True,
+                f"{', '.join(_required(endpoint))} are never null.",
+            ),
+            required_columns_not_null,
+        ),
+        *(
+            QualityRule(
+                spec(f"{column}_not_negative", True, f"`{column}` is never negative."),
+                not_negative(column),
+            )
+            for column in not_negative_columns
+        ),
+    ]
+    if table.windowed:
+        rules.append(
+            QualityRule(
+                spec(
+                    f"{cursor}_in_window",
+                    False,
+                    f"Rows of the latest load have `{cursor}` inside the window it asked for.",
+                ),
+                cursor_in_window,
+            )
+        )
+    rejects = rejected_table(endpoint.name)
+    rules += [
+        QualityRule(
+            spec(
+                "no_rejected_records",
+                False,
+                f"The latest load rejected no record (rejects go to `{rejects}`).",
+            ),
+            no_rejected_records,
+        ),
+        QualityRule(
+            spec(
+                "schema_drift",
+                False,
+                "The latest load added no vendor column and no declared column changed its type.",
+            ),
+            schema_drift,
+        ),
+    ]
+    return rules
+
+
+def build_quality_checks(
+    table: CheckedTable, not_negative_columns: Sequence[str]
+) -> AssetChecksDefinition:
+    """All quality checks of one table in one step: one query each, one step for all."""
+    rules = quality_rules(table, not_negative_columns)
+
+    @multi_asset_check(
+        specs=[rule.spec for rule in rules],
+        can_subset=True,
+        name=f"{table.endpoint.name}_quality",
+    )
+    def _quality(
+        context: AssetCheckExecutionContext, destination: DestinationResource
+    ) -> Iterator[AssetCheckResult]:
+        for rule in rules:
+            if rule.spec.key in context.selected_asset_check_keys:
+                result = rule.evaluate(context, destination, table)
+                yield result._replace(check_name=rule.spec.name, asset_key=table.key)
+
+    return _quality

@@ -1,0 +1,178 @@
+"""Resources: the vendor's API, dlt's working directory, and the warehouse.
+
+They are built once from the settings (`build_resources`); the secrets stay
+`EnvVar`s, resolved where a run executes, so the definitions and the UI only
+ever show the variable's name. The sensors, the checks and the loads get the
+same resource objects, so a setting reaches all of them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import dlt
+from dagster import ConfigurableResource, EnvVar
+from dlt.sources import DltSource
+from pydantic import Field
+
+from inventory_assets.lib.destinations import (
+    DestinationResource,
+    DuckDBDestinationResource,
+    PostgresDestinationResource,
+)
+from inventory_assets.settings import EnvReference, InventorySettings
+from inventory_assets.sources.inventory_api import (
+    ApiOptions,
+    Endpoint,
+    ExtractStats,
+    Window,
+    inventory_source,
+)
+from inventory_assets.sources.inventory_api.changes import ChangeFeed
+
+VENDOR_API_KEY = "vendor_api"
+DESTINATION_KEY = "destination"
+DLT_WORKING_DIR_KEY = "dlt_working_dir"
+RUN_DIR_PREFIX = "inventory-dlt-"
+ABANDONED_AFTER_SECONDS = 24 * 3600
+# A sensor tick must finish well inside Dagster's evaluation timeout (60 s).
+SENSOR_RETRIES = 1
+
+
+class VendorApiResource(ConfigurableResource):
+    """The vendor's API: where it is, its key, and how it pages, windows and fails."""
+
+    base_url: str = Field(description="Base URL of the API (set INVENTORY_API_BASE_URL)")
+    api_key: str = Field(description="Secret key, sent as a query parameter (set INVENTORY_API_KEY)")
+    api_key_param: str = Field(default="api_key", description="Query parameter of the key")
+    page_size: int = Field(default=100, ge=1, description="Records asked for per page")
+    window_start_param: str = Field(
+        default="updated_since", description="Query parameter of a window's inclusive start"
+    )
+    window_end_param: str = Field(
+        default="updated_before", description="Query parameter of a window's exclusive end"
+    )
+    max_retries: int = Field(default=3, ge=0, description="Retries of a failed request")
+    backoff_factor: float = Field(default=2.0, description="Exponential backoff factor (s)")
+    request_timeout_seconds: float = Field(default=30.0, description="Timeout of one request")
+    max_concurrency: int = Field(
+        default=8,
+        ge=1,
+        description=(
+            "Most requests in flight at once: a range of days is fetched as daily"
+            " sub-windows, this many at a time. Keep it within the vendor's rate limit."
+        ),
+    )
+
+    def options(self, max_retries: int | None = None) -> ApiOptions:
+        return ApiOptions(
+            api_key_param=self.api_key_param,
+            page_size=self.page_size,
+            window_start_param=self.window_start_param,
+            window_end_param=self.window_end_param,
+            max_retries=self.max_retries if max_retries is None else max_retries,
+            backoff_factor=self.backoff_factor,
+            request_timeout_seconds=self.request_timeout_seconds,
+        )
+
+    def source(self, endpoint: Endpoint, window: Window | None, stats: ExtractStats) -> DltSource:
+        """The dlt source of one endpoint for one window, counting requests into `stats`."""
+        return inventory_source(
+            self.base_url,
+            self.api_key,
+            window,
+            endpoint=endpoint,
+            options=self.options(),
+            split_daily=self.max_concurrency > 1,
+            stats=stats,
+        )
+
+    def change_feed(self, endpoint: Endpoint, max_retries: int | None = None) -> ChangeFeed:
+        """Light-weight reads of the listing, for the change sensor and the reconciliation."""
+        return ChangeFeed(self.base_url, self.api_key, endpoint, self.options(max_retries))
+
+
+class DltWorkingDirResource(ConfigurableResource):
+    """Where dlt keeps its local working state during one run.
+
+    Each run gets its own pipelines dir, removed afterwards: two partitions can
+    run at once without sharing dlt's state, and a killed run leaves nothing
+    that a later run would pick up (its directory is never read again, and is
+    pruned after a day). The window is pulled whole every run, so no local
+    state needs to survive.
+    """
+
+    working_dir: str | None = Field(
+        default=None,
+        description="Parent of the per-run dlt dirs (INVENTORY_DLT_WORKING_DIR; default: temp)",
+    )
+
+    @contextmanager
+    def pipeline(
+        self, pipeline_name: str, run_id: str, destination: DestinationResource
+    ) -> Iterator[dlt.Pipeline]:
+        """A fresh dlt pipeline in a private directory that is removed afterwards."""
+        parent = Path(self.working_dir or tempfile.gettempdir())
+        parent.mkdir(parents=True, exist_ok=True)
+        _prune_abandoned(parent)
+        with tempfile.TemporaryDirectory(
+            prefix=f"{RUN_DIR_PREFIX}{run_id[:8]}-", dir=parent
+        ) as tmp:
+            yield dlt.pipeline(
+                pipeline_name=pipeline_name,
+                pipelines_dir=tmp,
+                destination=destination.dlt_destination(),
+                dataset_name=destination.dataset_name,
+                progress=None,
+            )
+
+
+def _prune_abandoned(parent: Path) -> None:
+    """Remove run directories that killed runs left behind more than a day ago."""
+    cutoff = time.time() - ABANDONED_AFTER_SECONDS
+    for leftover in parent.glob(f"{RUN_DIR_PREFIX}*"):
+        with contextlib.suppress(OSError):
+            if leftover.is_dir() and leftover.stat().st_mtime < cutoff:
+                shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _env_or_value(value: EnvReference | str) -> Any:
+    return EnvVar(value.env) if isinstance(value, EnvReference) else value
+
+
+def destination_resource(settings: InventorySettings) -> DestinationResource:
+    """The warehouse the settings name; a Postgres URL stays an `EnvVar`."""
+    warehouse = settings.warehouse
+    if warehouse.destination == "postgres":
+        return PostgresDestinationResource(
+            url=EnvVar(warehouse.postgres_url.env), dataset_name=warehouse.dataset
+        )
+    return DuckDBDestinationResource(path=warehouse.duckdb_path, dataset_name=warehouse.dataset)
+
+
+def build_resources(settings: InventorySettings) -> dict[str, Any]:
+    """Every resource the inventory definitions need, keyed as their functions ask."""
+    api = settings.api
+    return {
+        VENDOR_API_KEY: VendorApiResource(
+            base_url=_env_or_value(api.base_url),
+            api_key=EnvVar(api.api_key.env),
+            api_key_param=api.api_key_param,
+            page_size=api.page_size,
+            window_start_param=api.window_start_param,
+            window_end_param=api.window_end_param,
+            max_retries=api.max_retries,
+            backoff_factor=api.backoff_factor,
+            request_timeout_seconds=api.request_timeout_seconds,
+            max_concurrency=api.max_concurrency,
+        ),
+        DESTINATION_KEY: destination_resource(settings),
+        DLT_WORKING_DIR_KEY: DltWorkingDirResource(working_dir=settings.warehouse.dlt_working_dir),
+    }

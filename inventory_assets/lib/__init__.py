@@ -1,0 +1,1 @@
+"""Library code with no Dagster definitions in it: loading, the warehouse, reports."""

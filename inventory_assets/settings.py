@@ -1,0 +1,256 @@
+"""Every setting of the code location, validated once, when it loads.
+
+Configuration flows one way: the environment and `defs/inventory_api/defs.yaml`
+-> `InventorySettings` (this module) -> the Dagster resources and definitions
+-> the dlt source. The YAML reads the environment through Dagster's templates
+(`{{ env.INVENTORY_PAGE_SIZE }}`); a template that renders empty means "not
+set", and the default here applies. Secrets are never rendered: the YAML names
+their variable (`api_key: {env: INVENTORY_API_KEY}`) and the resources read it
+through `EnvVar` where a run executes.
+
+A bad value fails the load with one line that names the YAML field, the
+environment variable it came from, and what is accepted
+(`SettingsError`); nothing else in the project reads the environment.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from croniter import croniter
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from inventory_assets.sources.inventory_api.settings import Column, Endpoint
+
+ColumnType = Literal["bigint", "text", "decimal", "timestamp", "bool", "double"]
+SyncMode = Literal["window", "client_window", "full"]
+Destination = Literal["duckdb", "postgres"]
+Executor = Literal["in_process", "multiprocess", "celery"]
+Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
+ParamName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.\-\[\]]+$")]
+
+# `{{ env.NAME }}` or `{{ env('NAME', ...) }}` in a template: where a value came from.
+_ENV_IN_TEMPLATE = re.compile(r"env(?:\.|\(\s*['\"])([A-Za-z_][A-Za-z0-9_]*)")
+
+
+class SettingsError(ValueError):
+    """A setting with a value this project cannot use; the message is one line."""
+
+
+class _Settings(BaseModel):
+    # Unknown keys are typos: refuse them instead of ignoring the setting.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EnvReference(_Settings):
+    """A value read from the environment where a run executes, never at load."""
+
+    env: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+
+
+class ColumnSettings(_Settings):
+    """One declared column of an endpoint's table."""
+
+    type: ColumnType
+    nullable: bool = True
+    precision: int | None = Field(default=None, ge=1, le=38)
+    scale: int | None = Field(default=None, ge=0, le=38)
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _decimal_has_precision(self) -> ColumnSettings:
+        if self.type == "decimal" and (self.precision is None or self.scale is None):
+            raise ValueError("a decimal column needs precision and scale")
+        return self
+
+
+class EndpointSettings(_Settings):
+    """One listing of the vendor's API, loaded into a table of its own."""
+
+    path: Annotated[str, StringConstraints(pattern=r"^/\S*$")]
+    data_selector: Annotated[str, StringConstraints(min_length=1)] = "data"
+    primary_key: Identifier
+    # The field whose value places a record in a daily partition (windowed modes).
+    cursor_field: Identifier = "updated_at"
+    sync_mode: SyncMode = "window"
+    columns: dict[Identifier, ColumnSettings]
+    # Columns whose negative values make downstream sums wrong: a blocking check each.
+    not_negative: list[Identifier] = Field(default_factory=list)
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _keys_are_columns(self) -> EndpointSettings:
+        named = {"primary_key": [self.primary_key], "not_negative": self.not_negative}
+        if self.partitioned:
+            named["cursor_field"] = [self.cursor_field]
+        for field, columns in named.items():
+            unknown = [column for column in columns if column not in self.columns]
+            if unknown:
+                raise ValueError(f"{field} names {unknown}, which are not in columns")
+        if self.columns[self.primary_key].nullable:
+            raise ValueError(f"the primary key {self.primary_key!r} must not be nullable")
+        return self
+
+    @property
+    def partitioned(self) -> bool:
+        """Windowed modes load daily partitions; `full` loads the whole listing at once."""
+        return self.sync_mode != "full"
+
+    def endpoint(self, name: str) -> Endpoint:
+        """The endpoint as the dlt source describes it."""
+        return Endpoint(
+            name=name,
+            path=self.path,
+            primary_key=self.primary_key,
+            data_selector=self.data_selector,
+            cursor_field=self.cursor_field,
+            columns=tuple(
+                Column(column_name, **column.model_dump())
+                for column_name, column in self.columns.items()
+            ),
+        )
+
+
+class ApiSettings(_Settings):
+    """The vendor's API: where it is, how it pages and windows, how hard we may call it."""
+
+    base_url: EnvReference | str = EnvReference(env="INVENTORY_API_BASE_URL")
+    api_key: EnvReference = EnvReference(env="INVENTORY_API_KEY")
+    api_key_param: ParamName = "api_key"
+    page_size: int = Field(default=100, ge=1, le=10_000)
+    window_start_param: ParamName = "updated_since"
+    window_end_param: ParamName = "updated_before"
+    max_concurrency: int = Field(default=8, ge=1, le=64)
+    request_timeout_seconds: float = Field(default=30.0, gt=0)
+    backoff_factor: float = Field(default=2.0, ge=0)
+    max_retries: int = Field(default=3, ge=0, le=10)
+    # The concurrency pool of every step that calls the API; its limit is the instance's.
+    pool: Identifier = "vendor_api_calls"
+
+    @field_validator("api_key", mode="before")
+    @classmethod
+    def _key_is_a_reference(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            raise ValueError(
+                "must name an environment variable ({env: INVENTORY_API_KEY}), never hold the key"
+            )
+        return value
+
+
+class WarehouseSettings(_Settings):
+    """Where the tables live, and where dlt keeps a run's working files."""
+
+    destination: Destination = "duckdb"
+    # Not `inventory.duckdb`: DuckDB names the catalog after the file, and a catalog
+    # named like the `inventory` schema makes every `inventory.<table>` ambiguous.
+    duckdb_path: Annotated[str, StringConstraints(min_length=1)] = "data/warehouse.duckdb"
+    postgres_url: EnvReference = EnvReference(env="INVENTORY_POSTGRES_URL")
+    dataset: Identifier = "inventory"
+    # Parent of each run's private dlt directory; None is the system temp dir.
+    dlt_working_dir: str | None = None
+
+
+class FreshnessSettings(_Settings):
+    """When a day's partition must have arrived, and how long the asset may go unloaded."""
+
+    deadline_cron: str = "0 2 * * *"
+    max_hours: float = Field(default=26.0, gt=0)
+
+    @field_validator("deadline_cron")
+    @classmethod
+    def _is_cron(cls, value: str) -> str:
+        if not croniter.is_valid(value):
+            raise ValueError("is not a cron expression; use five fields, e.g. '0 2 * * *'")
+        return value
+
+
+class SensorSettings(_Settings):
+    """How often each sensor looks (seconds)."""
+
+    change_interval_seconds: int = Field(default=60, ge=1)
+    freshness_interval_seconds: int = Field(default=60, ge=1)
+    automation_interval_seconds: int = Field(default=30, ge=1)
+
+
+class InventorySettings(_Settings):
+    """The whole configuration of the code location."""
+
+    api: ApiSettings = ApiSettings()
+    warehouse: WarehouseSettings = WarehouseSettings()
+    partitions_start: date = date(2026, 1, 1)
+    freshness: FreshnessSettings = FreshnessSettings()
+    sensors: SensorSettings = SensorSettings()
+    executor: Executor = "in_process"
+    group: Identifier = "inventory"
+    endpoints: dict[Identifier, EndpointSettings] = Field(min_length=1)
+
+
+def _env_sources(raw: Any, path: tuple = ()) -> dict[tuple, str]:
+    """Field path -> the environment variable its template reads, for error messages."""
+    if isinstance(raw, Mapping):
+        found: dict[tuple, str] = {}
+        for key, value in raw.items():
+            found.update(_env_sources(value, (*path, key)))
+        return found
+    if isinstance(raw, list):
+        return {k: v for i, item in enumerate(raw) for k, v in _env_sources(item, (*path, i)).items()}
+    if isinstance(raw, str) and (match := _ENV_IN_TEMPLATE.search(raw)):
+        return {path: match.group(1)}
+    return {}
+
+
+def _without_unset(values: Any) -> Any:
+    """Drop values a template rendered empty (None or ""): their defaults apply."""
+    if isinstance(values, Mapping):
+        return {k: _without_unset(v) for k, v in values.items() if v is not None and v != ""}
+    if isinstance(values, list):
+        return [_without_unset(v) for v in values]
+    return values
+
+
+def _explain(error: ValidationError, sources: dict[tuple, str], rendered: Any) -> str:
+    """The first problem as one line: field, variable, value, and what is accepted."""
+    problem = error.errors()[0]
+    location = tuple(part for part in problem["loc"] if not str(part).startswith("function-"))
+    field = ".".join(str(part) for part in location) or "attributes"
+    variable = sources.get(location)
+    origin = f"{variable}={_value_at(rendered, location)!r} " if variable else ""
+    message = problem["msg"].removeprefix("Value error, ")
+    accepted = problem.get("ctx", {}).get("expected")
+    hint = f"; accepted: {accepted}" if accepted and accepted not in message else ""
+    return f"Invalid setting {origin}({field} in defs.yaml): {message}{hint}."
+
+
+def _value_at(values: Any, location: tuple) -> Any:
+    for part in location:
+        try:
+            values = values[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return values
+
+
+def settings_from_attributes(raw: Mapping[str, Any], render: Any) -> InventorySettings:
+    """Validate the component's attributes as written in YAML.
+
+    `raw` holds the templates unrendered, so each error can name the variable a
+    value came from; `render` renders them (the component's resolution context,
+    whose `env` is Dagster's environment scope).
+    """
+    sources = _env_sources(raw)
+    rendered = render(raw)
+    try:
+        return InventorySettings.model_validate(_without_unset(rendered))
+    except ValidationError as error:
+        raise SettingsError(_explain(error, sources, rendered)) from None
