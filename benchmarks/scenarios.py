@@ -147,7 +147,7 @@ def backfill(bench: Bench) -> Scenario:
         sequential.description = "one window (the resource has no max_concurrency yet)"
         project.available = False
         project.description = "default max_concurrency"
-        project.note = "not available: InventoryApiResource has no max_concurrency field"
+        project.note = "not available: VendorApiResource has no max_concurrency field"
     spec = {"window": window, "partition_range": [first, last]}
     with bench.serve(rows, BACKFILL_DAYS, BACKFILL_LATENCY_MS) as sim:
         expected = bench.expected(sim, window, rows)

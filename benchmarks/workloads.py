@@ -98,7 +98,7 @@ def project(spec: dict[str, Any]) -> dict[str, Any]:
     """`materialize()` of `inventory/inventory_data` in process, as the tests do."""
     from dagster import DagsterInstance, materialize
 
-    from inventory_assets.defs.ingest import inventory_api_assets
+    from inventory_assets_tests.conftest import INVENTORY
 
     resources = _project_resources(spec)
     if spec.get("partition"):
@@ -114,7 +114,7 @@ def project(spec: dict[str, Any]) -> dict[str, Any]:
     with DagsterInstance.ephemeral() as instance:
         started = time.perf_counter()
         result = materialize(
-            [inventory_api_assets], resources=resources, instance=instance, **selection
+            [INVENTORY.assets], resources=resources, instance=instance, **selection
         )
         wall = time.perf_counter() - started
     if not result.success:
@@ -124,11 +124,14 @@ def project(spec: dict[str, Any]) -> dict[str, Any]:
 
 def _project_resources(spec: dict[str, Any]) -> dict[str, Any]:
     """Built like inventory_assets_tests/conftest.py::make_resources, with production retries."""
-    from inventory_assets.defs.destinations import (
+    from inventory_assets.defs.inventory_api.resources import (
+        DltWorkingDirResource,
+        VendorApiResource,
+    )
+    from inventory_assets.lib.destinations import (
         DuckDBDestinationResource,
         PostgresDestinationResource,
     )
-    from inventory_assets.defs.resources import DltPipelineResource, InventoryApiResource
 
     api_fields: dict[str, Any] = {"base_url": spec["url"], "api_key": _api_key()}
     if spec.get("max_concurrency") is not None:
@@ -140,9 +143,9 @@ def _project_resources(spec: dict[str, Any]) -> dict[str, Any]:
         else DuckDBDestinationResource(path=spec["duckdb_path"])
     )
     return {
-        "inventory_api": InventoryApiResource(**api_fields),
+        "vendor_api": VendorApiResource(**api_fields),
         "destination": destination,
-        "dlt_pipeline": DltPipelineResource(working_dir=str(Path(spec["workdir"]) / "dlt")),
+        "dlt_working_dir": DltWorkingDirResource(working_dir=str(Path(spec["workdir"]) / "dlt")),
     }
 
 
@@ -159,10 +162,10 @@ def _materialization_metadata(result: Any) -> dict[str, Any]:
 
 
 def probe(spec: dict[str, Any]) -> dict[str, Any]:
-    """Whether `InventoryApiResource` has `max_concurrency` yet, and its default."""
-    from inventory_assets.defs.resources import InventoryApiResource
+    """Whether `VendorApiResource` has `max_concurrency` yet, and its default."""
+    from inventory_assets.defs.inventory_api.resources import VendorApiResource
 
-    field = InventoryApiResource.model_fields.get("max_concurrency")
+    field = VendorApiResource.model_fields.get("max_concurrency")
     default = None if field is None else field.get_default(call_default_factory=True)
     return {"wall_s": 0.0, "has_max_concurrency": field is not None, "max_concurrency": default}
 

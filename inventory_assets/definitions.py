@@ -10,12 +10,22 @@ from pathlib import Path
 
 from dagster import Definitions, PreviewWarning, definitions, load_from_defs_folder
 
+from inventory_assets.settings import SettingsError
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 @definitions
 def defs() -> Definitions:
-    loaded = load_from_defs_folder(project_root=PROJECT_ROOT)
+    try:
+        loaded = load_from_defs_folder(project_root=PROJECT_ROOT)
+    except Exception as error:
+        # A bad setting is the user's to fix: its one line ends the output, not
+        # Dagster's component tree around it.
+        setting = SettingsError.within(error)
+        if setting is None:
+            raise
+        raise setting from None
     # Every asset is stored in the configured warehouse: its kind shows which.
     label = loaded.resources["destination"].label
     # `Definitions.map_asset_specs` is a preview API; it is the one way to label

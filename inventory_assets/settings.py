@@ -18,9 +18,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import yaml
 from croniter import croniter
+from dagster import ResolutionContext
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -46,6 +49,14 @@ _ENV_IN_TEMPLATE = re.compile(r"env(?:\.|\(\s*['\"])([A-Za-z_][A-Za-z0-9_]*)")
 
 class SettingsError(ValueError):
     """A setting with a value this project cannot use; the message is one line."""
+
+    @classmethod
+    def within(cls, error: BaseException) -> SettingsError | None:
+        """The settings error a loader wrapped (Dagster wraps a component's errors)."""
+        current: BaseException | None = error
+        while current is not None and not isinstance(current, cls):
+            current = current.__cause__ or current.__context__
+        return current
 
 
 class _Settings(BaseModel):
@@ -204,7 +215,9 @@ def _env_sources(raw: Any, path: tuple = ()) -> dict[tuple, str]:
             found.update(_env_sources(value, (*path, key)))
         return found
     if isinstance(raw, list):
-        return {k: v for i, item in enumerate(raw) for k, v in _env_sources(item, (*path, i)).items()}
+        return {
+            k: v for i, item in enumerate(raw) for k, v in _env_sources(item, (*path, i)).items()
+        }
     if isinstance(raw, str) and (match := _ENV_IN_TEMPLATE.search(raw)):
         return {path: match.group(1)}
     return {}
@@ -219,6 +232,22 @@ def _without_unset(values: Any) -> Any:
     return values
 
 
+# Pydantic's words for a value of the wrong kind, replaced by what to write instead.
+_EXPECTED = {
+    "date": "expected a date as YYYY-MM-DD, e.g. 2026-11-01",
+    "float": "expected a number, e.g. 26",
+    "int": "expected a whole number, e.g. 60",
+    "bool": "expected true or false",
+}
+
+
+def _message(problem: Mapping[str, Any]) -> str:
+    kind = str(problem["type"]).split("_")[0]
+    if kind in _EXPECTED:
+        return _EXPECTED[kind]
+    return str(problem["msg"]).removeprefix("Value error, ")
+
+
 def _explain(error: ValidationError, sources: dict[tuple, str], rendered: Any) -> str:
     """The first problem as one line: field, variable, value, and what is accepted."""
     problem = error.errors()[0]
@@ -226,10 +255,7 @@ def _explain(error: ValidationError, sources: dict[tuple, str], rendered: Any) -
     field = ".".join(str(part) for part in location) or "attributes"
     variable = sources.get(location)
     origin = f"{variable}={_value_at(rendered, location)!r} " if variable else ""
-    message = problem["msg"].removeprefix("Value error, ")
-    accepted = problem.get("ctx", {}).get("expected")
-    hint = f"; accepted: {accepted}" if accepted and accepted not in message else ""
-    return f"Invalid setting {origin}({field} in defs.yaml): {message}{hint}."
+    return f"Invalid setting {origin}({field} in defs.yaml): {_message(problem)}."
 
 
 def _value_at(values: Any, location: tuple) -> Any:
@@ -254,3 +280,18 @@ def settings_from_attributes(raw: Mapping[str, Any], render: Any) -> InventorySe
         return InventorySettings.model_validate(_without_unset(rendered))
     except ValidationError as error:
         raise SettingsError(_explain(error, sources, rendered)) from None
+
+
+# The component instance every entry point loads (dg, `dagster -m`, the probe, tests).
+DEFS_YAML = Path(__file__).resolve().parent / "defs" / "inventory_api" / "defs.yaml"
+
+
+def settings_from_yaml(path: Path = DEFS_YAML) -> InventorySettings:
+    """The settings a component YAML file gives in this environment, outside Dagster.
+
+    Renders the templates the way the component does when Dagster loads it.
+    """
+    document = yaml.safe_load(path.read_text()) or {}
+    return settings_from_attributes(
+        document.get("attributes") or {}, ResolutionContext.default().resolve_value
+    )

@@ -6,27 +6,53 @@ mutate data and inject faults without seeing each other.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Generator, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from dagster import DagsterEventType, DagsterInstance, materialize
+from dagster import DagsterEventType, DagsterInstance, Definitions, materialize
 
-from inventory_assets.defs.checks import quality_checks
-from inventory_assets.defs.destinations import (
+from inventory_assets.definitions import defs as code_location
+from inventory_assets.defs.inventory_api.component import EndpointDefinitions, build_endpoints
+from inventory_assets.defs.inventory_api.resources import DltWorkingDirResource, VendorApiResource
+from inventory_assets.lib.destinations import (
     DestinationResource,
     DuckDBDestinationResource,
     PostgresDestinationResource,
 )
-from inventory_assets.defs.ingest import INVENTORY_DATA_KEY, inventory_api_assets
-from inventory_assets.defs.resources import DltPipelineResource, InventoryApiResource
+from inventory_assets.settings import settings_from_yaml
 from inventory_assets.simulator import InventoryApiSimulator, SimulatorConfig
 from inventory_assets_tests.services import scratch_postgres_database
 
 TEST_API_KEY = "test-key-Zq7!x/9+s3cr3t"
+
+
+@contextmanager
+def no_inventory_environment() -> Iterator[None]:
+    """No INVENTORY_* variable set: what defs.yaml gives on a fresh machine."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in [name for name in os.environ if name.startswith("INVENTORY_")]:
+            patch.delenv(name)
+        yield
+
+
+with no_inventory_environment():
+    SETTINGS = settings_from_yaml()
+    # The whole code location, as `dg` and `dagster -m inventory_assets.definitions` load it.
+    CODE_LOCATION: Definitions = code_location()
+ENDPOINTS: dict[str, EndpointDefinitions] = build_endpoints(SETTINGS)
+# The contract's endpoint and the vendor's second one, as the code location builds them.
+INVENTORY = ENDPOINTS["inventory_data"]
+WAREHOUSES = ENDPOINTS["warehouses"]
+INVENTORY_DATA_KEY = INVENTORY.key
+# What a load of inventory_data runs with in these tests: quality and reconciliation
+# (the partition freshness check depends on today's date; test_automation covers it).
+LOAD_CHECKS = [INVENTORY.quality_checks, INVENTORY.rows_match_api]
 SIM_START = date(2026, 11, 1)
 SIM_DAYS = 5
 
@@ -89,14 +115,14 @@ def make_resources(
 ) -> dict[str, Any]:
     """The project's resources pointed at a test simulator, with fast retries."""
     return {
-        "inventory_api": InventoryApiResource(
+        "vendor_api": VendorApiResource(
             base_url=base_url,
             api_key=api_key,
             backoff_factor=0.01,
             request_timeout_seconds=request_timeout_seconds,
         ),
         "destination": DuckDBDestinationResource(path=str(duckdb_path)),
-        "dlt_pipeline": DltPipelineResource(working_dir=str(tmp_path / "dlt_pipelines")),
+        "dlt_working_dir": DltWorkingDirResource(working_dir=str(tmp_path / "dlt_pipelines")),
     }
 
 
@@ -128,7 +154,7 @@ def materialize_partition(
     """Materialize one daily partition of `inventory/inventory_data` in process,
     with its quality checks (as the ingest job runs them) if asked."""
     return materialize(
-        [inventory_api_assets, *(quality_checks if with_checks else [])],
+        [INVENTORY.assets, *(LOAD_CHECKS if with_checks else [])],
         resources=resources,
         partition_key=partition_key,
         instance=instance,
@@ -138,7 +164,7 @@ def materialize_partition(
 
 def ingest_metadata(result) -> Mapping[str, Any]:
     """The metadata of the run's one materialization of `inventory/inventory_data`."""
-    (event,) = result.asset_materializations_for_node("inventory_api")
+    (event,) = result.asset_materializations_for_node("load_inventory_data")
     assert event.asset_key == INVENTORY_DATA_KEY
     return event.metadata
 

@@ -11,7 +11,6 @@ The servers default to this machine's and can be pointed elsewhere with
 from __future__ import annotations
 
 import os
-import random
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +23,8 @@ ADMIN_POSTGRES_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("INVENTORY_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 REDIS_DATABASES = range(1, 16)  # 0 is the one everybody else uses
+REDIS_CLAIM_KEY = "inventory_assets_tests:claimed"
+REDIS_CLAIM_SECONDS = 3600
 CONNECT_TIMEOUT_SECONDS = 3
 NEEDS_PRODUCTION_EXTRA = "needs the `production` extra: pip install -e '.[dev,production]'"
 
@@ -54,14 +55,28 @@ def scratch_postgres_database(prefix: str = "inventory_test") -> Iterator[str]:
         admin.close()
 
 
-def redis_database_url() -> str:
-    """The URL of a Redis database number picked at random, after checking Redis answers."""
+@contextmanager
+def scratch_redis_database() -> Iterator[str]:
+    """The URL of a Redis database no one else is using, emptied after the test.
+
+    The first database number (1..15) whose claim key this test sets wins; a
+    claim expires on its own, so a killed test frees its database within the hour.
+    """
     redis = pytest.importorskip("redis", reason=NEEDS_PRODUCTION_EXTRA)
-    client = redis.Redis.from_url(REDIS_URL, socket_timeout=CONNECT_TIMEOUT_SECONDS)
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        pytest.skip(f"Redis at {REDIS_URL} is not reachable: {error}")
-    finally:
+    for number in REDIS_DATABASES:
+        url = f"{REDIS_URL.rstrip('/')}/{number}"
+        client = redis.Redis.from_url(url, socket_timeout=CONNECT_TIMEOUT_SECONDS)
+        try:
+            claimed = client.set(REDIS_CLAIM_KEY, os.getpid(), nx=True, ex=REDIS_CLAIM_SECONDS)
+        except redis.RedisError as error:
+            client.close()
+            pytest.skip(f"Redis at {REDIS_URL} is not reachable: {error}")
+        if claimed:
+            try:
+                yield url
+            finally:
+                client.flushdb()
+                client.close()
+            return
         client.close()
-    return f"{REDIS_URL.rstrip('/')}/{random.choice(REDIS_DATABASES)}"
+    pytest.skip(f"every Redis database 1..15 at {REDIS_URL} is claimed by another test")

@@ -7,17 +7,18 @@ from datetime import UTC, datetime
 from dagster import (
     AssetSelection,
     DagsterInstance,
+    RunRequest,
     build_sensor_context,
     evaluate_automation_conditions,
     materialize,
 )
 from dagster._core.test_utils import freeze_time
 
-from inventory_assets.definitions import defs
-from inventory_assets.defs.freshness import inventory_freshness_sensor, partition_freshness_checks
-from inventory_assets.defs.ingest import inventory_api_assets
+from inventory_assets.defs.inventory_api.freshness import freshness_sensor
 from inventory_assets.defs.marts import LOW_STOCK_ITEMS_KEY, STOCK_LEVELS_KEY
+from inventory_assets_tests.conftest import CODE_LOCATION as defs
 from inventory_assets_tests.conftest import (
+    INVENTORY,
     check_evaluation,
     day_window,
     expected_records,
@@ -36,10 +37,10 @@ def _load_with_quality_checks(resources: dict, instance: DagsterInstance):
 def _evaluate_freshness(instance: DagsterInstance, now: datetime, resources: dict) -> bool:
     with freeze_time(now):
         result = materialize(
-            [inventory_api_assets, *partition_freshness_checks],
+            [INVENTORY.assets, *INVENTORY.freshness_checks],
             resources=resources,
             instance=instance,
-            selection=AssetSelection.checks(*partition_freshness_checks),
+            selection=AssetSelection.checks(*INVENTORY.freshness_checks),
         )
     (evaluation,) = result.get_asset_check_evaluations()
     return evaluation.passed
@@ -120,16 +121,38 @@ def test_a_stale_upstream_blocks_the_refresh_even_after_an_old_backfill(
     assert ticks.requested() == NOTHING
 
 
-def test_the_freshness_sensor_reevaluates_after_each_load(
+def test_a_load_evaluates_partition_freshness_in_its_own_run(
     simulator, resources, instance: DagsterInstance
 ) -> None:
-    def tick():
-        return inventory_freshness_sensor(build_sensor_context(instance=instance))
+    """The ingest job carries the freshness check, so automation sees it right after a load."""
+    ticks = AutomationTicks(instance)
+    with freeze_time(MORNING_OF_DAY):
+        assert ticks.requested() == NOTHING, "nothing loaded yet"
+        result = materialize(
+            [INVENTORY.assets, *INVENTORY.checks],
+            resources=resources,
+            partition_key=DAY,
+            instance=instance,
+        )
+        assert check_evaluation(result, "freshness_check").passed
+        requested = ticks.requested()
 
-    assert tick().asset_check_keys, "never evaluated"
-    _evaluate_freshness(instance, MORNING_OF_DAY, resources)
-    assert not hasattr(tick(), "asset_check_keys"), "just evaluated, nothing changed"
+    assert requested == {"inventory/stock_levels": 1, "inventory/low_stock_items": 1}
 
+
+def test_the_freshness_sensor_reevaluates_once_the_next_deadline_passed(
+    simulator, resources, instance: DagsterInstance
+) -> None:
+    sensor = freshness_sensor(INVENTORY.freshness_checks, interval_seconds=60)
+
+    def requested_at(now: datetime) -> bool:
+        with freeze_time(now):
+            result = sensor(build_sensor_context(instance=instance))
+        return isinstance(result, RunRequest)
+
+    assert _evaluate_freshness(instance, MORNING_OF_DAY, resources) is False
     _load_with_quality_checks(resources, instance)
+    assert _evaluate_freshness(instance, MORNING_OF_DAY, resources)
 
-    assert tick().asset_check_keys, "a load happened since"
+    assert not requested_at(MORNING_OF_DAY), "just evaluated, its deadline is tomorrow"
+    assert requested_at(NEXT_MORNING), "the next deadline has passed"

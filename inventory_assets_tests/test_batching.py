@@ -9,11 +9,16 @@ from typing import Any
 
 import pyarrow as pa
 
-from inventory_assets.sources.inventory_api import ExtractStats, Window, inventory_source
+from inventory_assets.sources.inventory_api import (
+    INVENTORY_DATA,
+    ExtractStats,
+    Window,
+    inventory_source,
+)
 from inventory_assets.sources.inventory_api.batching import (
-    ARROW_SCHEMA,
     LAST_PAGE_FLAG,
     PageBatcher,
+    arrow_schema,
     to_arrow,
 )
 from inventory_assets.sources.inventory_api.validation import RecordChecker
@@ -52,12 +57,12 @@ def test_checked_records_convert_to_the_contract_types_exactly() -> None:
         _record(2, unit_price=7, updated_at="2026-11-03T10:00:00.123456+02:00"),
         _record(3, unit_price=None, updated_at="2026-11-03T10:00:00"),
     ]
-    checker = RecordChecker(ExtractStats())
+    checker = RecordChecker(ExtractStats(), INVENTORY_DATA)
     assert all(checker(record) for record in records)
 
-    table = to_arrow(records)
+    table = to_arrow(records, arrow_schema(INVENTORY_DATA))
 
-    assert table.schema == ARROW_SCHEMA
+    assert table.schema == arrow_schema(INVENTORY_DATA)
     rows = table.to_pylist()
     assert [row["unit_price"] for row in rows] == [Decimal("0.0001"), Decimal("7"), None]
     assert [row["updated_at"] for row in rows] == [
@@ -70,7 +75,7 @@ def test_checked_records_convert_to_the_contract_types_exactly() -> None:
 
 
 def test_batches_flush_when_full_and_at_the_last_page() -> None:
-    batcher = PageBatcher(RecordChecker(ExtractStats()), batch_rows=150)
+    batcher = PageBatcher(RecordChecker(ExtractStats(), INVENTORY_DATA), batch_rows=150)
 
     items = _run(
         batcher,
@@ -85,7 +90,7 @@ def test_batches_flush_when_full_and_at_the_last_page() -> None:
 
 
 def test_an_empty_last_page_flushes_what_is_buffered() -> None:
-    batcher = PageBatcher(RecordChecker(ExtractStats()))
+    batcher = PageBatcher(RecordChecker(ExtractStats(), INVENTORY_DATA))
 
     items = _run(batcher, Page([_record(1), _record(2)]), Page([], last=True))
 
@@ -94,7 +99,7 @@ def test_an_empty_last_page_flushes_what_is_buffered() -> None:
 
 def test_undeclared_fields_and_invalid_records_never_reach_the_arrow_batch() -> None:
     stats = ExtractStats()
-    batcher = PageBatcher(RecordChecker(stats))
+    batcher = PageBatcher(RecordChecker(stats, INVENTORY_DATA))
 
     items = _run(
         batcher,

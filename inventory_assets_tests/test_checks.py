@@ -14,12 +14,16 @@ from dagster import (
     materialize,
 )
 
-from inventory_assets.defs.checks import quality_checks
-from inventory_assets.defs.ingest import INVENTORY_DATA_KEY, inventory_api_assets
 from inventory_assets.defs.marts import low_stock_items, stock_levels
-from inventory_assets_tests.conftest import day_window, expected_records
+from inventory_assets_tests.conftest import (
+    INVENTORY,
+    INVENTORY_DATA_KEY,
+    LOAD_CHECKS,
+    day_window,
+    expected_records,
+)
 
-PIPELINE = [inventory_api_assets, *quality_checks, stock_levels, low_stock_items]
+PIPELINE = [INVENTORY.assets, *LOAD_CHECKS, stock_levels, low_stock_items]
 DOWNSTREAM = {"inventory/stock_levels", "inventory/low_stock_items"}
 
 
@@ -124,7 +128,7 @@ def test_rows_outside_the_loaded_window_warn(
         )
 
     result = materialize(
-        [inventory_api_assets, *quality_checks],
+        [INVENTORY.assets, *LOAD_CHECKS],
         resources=resources,
         instance=instance,
         selection=AssetSelection.checks(AssetCheckKey(INVENTORY_DATA_KEY, "updated_at_in_window")),

@@ -70,7 +70,12 @@ def test_a_vendor_change_shows_in_the_reconciliation_and_names_the_day_to_load(
         dagster(
             cli_env,
             *("job", "execute", "-m", "inventory_assets.definitions"),
-            *("-j", "inventory_reconcile_job", "--tags", '{"dagster/partition": "2026-11-02"}'),
+            *(
+                "-j",
+                "inventory_data_reconcile_job",
+                "--tags",
+                '{"dagster/partition": "2026-11-02"}',
+            ),
         )
     )
 
@@ -138,7 +143,13 @@ def test_sensor_preview_lists_the_changed_partitions(simulator, cli_env: dict[st
 
     preview = dagster(
         cli_env,
-        *("sensor", "preview", "inventory_change_sensor", "-m", "inventory_assets.definitions"),
+        *(
+            "sensor",
+            "preview",
+            "inventory_data_change_sensor",
+            "-m",
+            "inventory_assets.definitions",
+        ),
         *("--cursor", cursor),
     )
     output = finish(preview)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 from dagster import (
     AssetKey,
@@ -17,14 +20,17 @@ from dagster import (
     EnvVar,
 )
 
-from inventory_assets.definitions import defs
-from inventory_assets.defs.ingest import inventory_api_assets
+from inventory_assets.settings import SettingsError, settings_from_yaml
+from inventory_assets.sources.inventory_api import INVENTORY_DATA as CONTRACT
 from inventory_assets.sources.inventory_api import inventory_source
+from inventory_assets_tests.conftest import CODE_LOCATION as defs
+from inventory_assets_tests.conftest import INVENTORY, SETTINGS, WAREHOUSES
 
 ROOT = Path(__file__).resolve().parents[1]
-
+PACKAGE = ROOT / "inventory_assets"
 
 INVENTORY_DATA = AssetKey(["inventory", "inventory_data"])
+WAREHOUSES_KEY = AssetKey(["inventory", "warehouses"])
 STOCK_LEVELS = AssetKey(["inventory", "stock_levels"])
 LOW_STOCK_ITEMS = AssetKey(["inventory", "low_stock_items"])
 
@@ -33,7 +39,12 @@ def test_inventory_data_spec_snapshot() -> None:
     graph = defs.resolve_asset_graph()
     key = INVENTORY_DATA
 
-    assert set(graph.get_all_asset_keys()) == {INVENTORY_DATA, STOCK_LEVELS, LOW_STOCK_ITEMS}
+    assert set(graph.get_all_asset_keys()) == {
+        INVENTORY_DATA,
+        WAREHOUSES_KEY,
+        STOCK_LEVELS,
+        LOW_STOCK_ITEMS,
+    }
     node = graph.get(key)
     assert node.group_name == "inventory"
     assert node.kinds == {"dlt", "duckdb"}
@@ -45,6 +56,24 @@ def test_inventory_data_spec_snapshot() -> None:
     assert partitions.start.strftime("%Y-%m-%d") == "2026-01-01"
     assert node.backfill_policy == BackfillPolicy.single_run()
     assert node.freshness_policy is not None
+    assert node.pools == {"vendor_api_calls"}
+
+
+def test_the_second_endpoint_is_its_own_unpartitioned_asset() -> None:
+    graph = defs.resolve_asset_graph()
+    node = graph.get(WAREHOUSES_KEY)
+    assert node.partitions_def is None, "a full listing is loaded whole"
+    assert node.kinds == {"dlt", "duckdb"}
+    assert node.parent_keys == set()
+    checks = {key.name for key in graph.asset_check_keys if key.asset_key == WAREHOUSES_KEY}
+    assert checks == {
+        "code_is_unique",
+        "required_columns_not_null",
+        "capacity_not_negative",
+        "no_rejected_records",
+        "schema_drift",
+        "rows_match_api",
+    }
 
 
 def test_downstream_and_checks_snapshot() -> None:
@@ -56,7 +85,7 @@ def test_downstream_and_checks_snapshot() -> None:
         assert node.group_name == "inventory"
         assert node.partitions_def is None
         assert node.automation_condition is not None
-    checks = {key.name: key for key in graph.asset_check_keys}
+    checks = {key.name: key for key in graph.asset_check_keys if key.asset_key == INVENTORY_DATA}
     assert set(checks) == {
         "id_is_unique",
         "required_columns_not_null",
@@ -71,42 +100,59 @@ def test_downstream_and_checks_snapshot() -> None:
         graph.get(checks["rows_match_api"]).partitions_def
         == graph.get(INVENTORY_DATA).partitions_def
     )
-    assert all(key.asset_key == INVENTORY_DATA for key in checks.values())
     blocking = {name for name, key in checks.items() if graph.get(key).blocking}
     assert blocking == {"id_is_unique", "required_columns_not_null", "quantity_not_negative"}
 
 
 def test_jobs_sensors_and_schedule_snapshot() -> None:
-    ingest = defs.resolve_job_def("inventory_ingest_job")
+    ingest = defs.resolve_job_def("inventory_data_ingest_job")
     ingest_checks = {key.name for key in ingest.asset_layer.asset_graph.asset_check_keys}
-    assert "freshness_check" not in ingest_checks, "freshness is evaluated by its own sensor"
+    assert {"freshness_check", "rows_match_api", "id_is_unique"} <= ingest_checks, (
+        "a load evaluates its checks, partition freshness included, in its own run"
+    )
     assert ingest.partitions_def is not None
+    assert defs.resolve_job_def("warehouses_ingest_job").partitions_def is None
     refresh = defs.resolve_job_def("inventory_refresh_job")
     assert refresh.asset_layer.executable_asset_keys == {STOCK_LEVELS, LOW_STOCK_ITEMS}
 
     statuses = {s.name: s.default_status for s in defs.sensors}
     assert statuses == {
-        "inventory_change_sensor": DefaultSensorStatus.STOPPED,
+        "inventory_data_change_sensor": DefaultSensorStatus.STOPPED,
         "inventory_freshness_sensor": DefaultSensorStatus.RUNNING,
         "inventory_automation_sensor": DefaultSensorStatus.RUNNING,
     }
-    (schedule,) = defs.schedules
-    assert schedule.name == "inventory_daily_schedule"
-    assert schedule.default_status == DefaultScheduleStatus.STOPPED
+    schedules = {s.name: s.default_status for s in defs.schedules}
+    assert schedules == {
+        "inventory_data_daily_schedule": DefaultScheduleStatus.STOPPED,
+        "warehouses_daily_schedule": DefaultScheduleStatus.STOPPED,
+    }
 
 
 def test_resources_take_url_and_key_from_the_environment() -> None:
-    api = defs.resources["inventory_api"]
+    api = defs.resources["vendor_api"]
     assert api.base_url == EnvVar("INVENTORY_API_BASE_URL")
     assert api.api_key == EnvVar("INVENTORY_API_KEY")
     assert isinstance(api.api_key, EnvVar), "the key must never be a literal in code"
+    assert set(defs.resources) == {"vendor_api", "destination", "dlt_working_dir"}
 
 
 def test_spec_source_and_run_time_source_expose_the_same_resources() -> None:
     run_time = inventory_source("http://127.0.0.1:1", "key")
-    spec_keys = {spec.key for spec in inventory_api_assets.specs}
+    spec_keys = {spec.key for spec in INVENTORY.assets.specs}
     assert set(run_time.resources) == {"inventory_data"}
     assert spec_keys == {AssetKey(["inventory", name]) for name in run_time.resources}
+
+
+def test_defs_yaml_declares_the_contracts_columns() -> None:
+    """The YAML's inventory_data and the source's contract constants never drift apart."""
+    declared = SETTINGS.endpoints["inventory_data"].endpoint("inventory_data")
+
+    def shape(endpoint):
+        return [(c.name, c.type, c.nullable, c.precision, c.scale) for c in endpoint.columns]
+
+    assert shape(declared) == shape(CONTRACT)
+    assert (declared.path, declared.primary_key) == (CONTRACT.path, CONTRACT.primary_key)
+    assert all(column.description for column in declared.columns)
 
 
 def test_workspace_and_pyproject_name_the_same_module() -> None:
@@ -114,6 +160,13 @@ def test_workspace_and_pyproject_name_the_same_module() -> None:
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     module = workspace["load_from"][0]["python_module"]["module_name"]
     assert module == pyproject["tool"]["dagster"]["module_name"] == "inventory_assets.definitions"
+    assert pyproject["tool"]["dg"]["project"]["root_module"] == "inventory_assets"
+
+
+def _run_python(script: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", script], env=env, cwd=cwd, capture_output=True, text=True
+    )
 
 
 def test_import_touches_no_home_dir_and_no_network(tmp_path: Path) -> None:
@@ -124,20 +177,122 @@ def test_import_touches_no_home_dir_and_no_network(tmp_path: Path) -> None:
         "def refuse(*a, **k):\n"
         "    raise RuntimeError('network used at import')\n"
         "socket.socket.connect = refuse\n"
-        "import inventory_assets.definitions\n"
+        "from inventory_assets.definitions import defs\n"
+        "defs()\n"
     )
     env = {"HOME": str(home), "PATH": "/usr/bin:/bin", "RUNTIME__DLTHUB_TELEMETRY": "false"}
-    subprocess.run([sys.executable, "-c", script], check=True, env=env, cwd=tmp_path)
+    completed = _run_python(script, env, tmp_path)
+    assert completed.returncode == 0, completed.stderr
     assert list(home.iterdir()) == []
 
 
-def test_partitions_start_comes_from_the_environment(tmp_path: Path) -> None:
-    script = (
-        "from inventory_assets.defs.partitions import daily_partitions\n"
-        "print(daily_partitions.start.date())\n"
+def test_partitions_start_comes_from_the_environment(monkeypatch) -> None:
+    monkeypatch.setenv("INVENTORY_PARTITIONS_START", "2026-06-01")
+    assert settings_from_yaml().partitions_start.isoformat() == "2026-06-01"
+
+
+# One bad value per setting the README documents: the variable, the field, what is accepted.
+BAD_SETTINGS = [
+    ("INVENTORY_PARTITIONS_START", "garbage", "partitions_start", "YYYY-MM-DD"),
+    ("INVENTORY_FRESHNESS_MAX_HOURS", "abc", "freshness.max_hours", "a number"),
+    ("INVENTORY_FRESHNESS_DEADLINE_CRON", "every day", "freshness.deadline_cron", "cron"),
+    ("INVENTORY_CHANGE_SENSOR_INTERVAL_SECONDS", "abc", "sensors.change_interval_seconds", "whole"),
+    ("INVENTORY_FRESHNESS_SENSOR_INTERVAL_SECONDS", "0", "sensors.freshness_interval_seconds", "1"),
+    (
+        "INVENTORY_AUTOMATION_SENSOR_INTERVAL_SECONDS",
+        "1.5",
+        "sensors.automation_interval_seconds",
+        "whole",
+    ),
+    ("INVENTORY_DESTINATION", "sqlite", "warehouse.destination", "'duckdb' or 'postgres'"),
+    ("INVENTORY_EXECUTOR", "threads", "executor", "'in_process', 'multiprocess' or 'celery'"),
+    ("INVENTORY_SYNC_MODE", "sometimes", "endpoints.inventory_data.sync_mode", "'client_window'"),
+    ("INVENTORY_PAGE_SIZE", "0", "api.page_size", "greater than or equal to 1"),
+    ("INVENTORY_MAX_CONCURRENCY", "many", "api.max_concurrency", "whole"),
+    ("INVENTORY_WINDOW_START_PARAM", "since when", "api.window_start_param", "pattern"),
+    ("INVENTORY_ENDPOINT_PATH", "v1/resource", "endpoints.inventory_data.path", "pattern"),
+    ("INVENTORY_API_POOL", "Vendor API", "api.pool", "pattern"),
+]
+
+
+@pytest.mark.parametrize(("variable", "value", "field", "accepted"), BAD_SETTINGS)
+def test_a_bad_setting_fails_the_load_with_one_line_naming_it(
+    monkeypatch, variable: str, value: str, field: str, accepted: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+
+    with pytest.raises(SettingsError) as caught:
+        settings_from_yaml()
+
+    message = str(caught.value)
+    assert "\n" not in message
+    assert f"{variable}=" in message and value in message
+    assert f"({field} in defs.yaml)" in message
+    assert accepted in message
+
+
+def test_a_bad_setting_is_the_last_line_of_a_cli_load(tmp_path: Path) -> None:
+    env = {**os.environ, "INVENTORY_PARTITIONS_START": "garbage", "DAGSTER_HOME": str(tmp_path)}
+    dagster = str(Path(sys.executable).parent / "dagster")
+    completed = subprocess.run(
+        [
+            dagster,
+            "asset",
+            "materialize",
+            "-m",
+            "inventory_assets.definitions",
+            "--select",
+            "inventory/inventory_data",
+            "--partition",
+            "2026-11-02",
+        ],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
-    env = {"PATH": "/usr/bin:/bin", "INVENTORY_PARTITIONS_START": "2026-06-01"}
-    out = subprocess.run(
-        [sys.executable, "-c", script], check=True, env=env, capture_output=True, text=True
+    assert completed.returncode != 0
+    last = completed.stderr.strip().splitlines()[-1]
+    assert "INVENTORY_PARTITIONS_START='garbage' (partitions_start in defs.yaml)" in last, last
+
+
+def test_the_api_key_can_only_be_named_never_written(tmp_path: Path) -> None:
+    text = (PACKAGE / "defs" / "inventory_api" / "defs.yaml").read_text()
+    literal = tmp_path / "defs.yaml"
+    literal.write_text(text.replace("api_key: {env: INVENTORY_API_KEY}", "api_key: sk-literal"))
+
+    with pytest.raises(SettingsError, match=r"api\.api_key in defs\.yaml.*never hold the key"):
+        settings_from_yaml(literal)
+
+
+def test_dg_check_defs_passes_and_lists_everything(tmp_path: Path) -> None:
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "VIRTUAL_ENV": str(ROOT / ".venv")}
+    dg = str(Path(sys.executable).parent / "dg")
+    checked = subprocess.run(
+        [dg, "check", "defs"], env=env, cwd=ROOT, capture_output=True, text=True
     )
-    assert out.stdout.strip() == "2026-06-01"
+    assert checked.returncode == 0, checked.stderr
+    listed = subprocess.run(
+        [dg, "list", "defs", "--json"], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    assert listed.returncode == 0, listed.stderr
+    for name in (
+        "inventory/inventory_data",
+        "inventory/warehouses",
+        "inventory/stock_levels",
+        "inventory_data_ingest_job",
+        "inventory_data_change_sensor",
+        "inventory_data_daily_schedule",
+        "rows_match_api",
+    ):
+        assert name in listed.stdout
+
+
+def test_product_code_uses_public_apis_and_one_module_reads_the_environment() -> None:
+    sources = {path: path.read_text() for path in PACKAGE.rglob("*.py")}
+    private = [str(path) for path, text in sources.items() if re.search(r"\bdagster\._", text)]
+    assert private == []
+    reads = re.compile(r"os\.environ|os\.getenv|\.get_value\(")
+    readers = {path.relative_to(PACKAGE) for path, text in sources.items() if reads.search(text)}
+    assert readers == set(), "settings.py reads the environment through Dagster's templates"
+    assert WAREHOUSES.key == WAREHOUSES_KEY

@@ -12,7 +12,7 @@ tests run in file order:
    `test_the_readme_shows_the_commands_tested_here` there keeps the README's
    commands and that test the same); it needs no webserver, so it is not
    repeated here.
-3. The sensors: `dagster sensor start inventory_change_sensor`, records change
+3. The sensors: `dagster sensor start inventory_data_change_sensor`, records change
    in the simulator, the daemon loads exactly the changed days, and the
    automation sensor refreshes the downstream assets.
 4. The UI again, on what 3 refreshed: the asset graph with its checks, the
@@ -27,6 +27,7 @@ every minute, or the module would take many minutes.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -40,14 +41,14 @@ from dagster._core.scheduler.instigation import InstigatorType
 from dagster._core.storage.dagster_run import RunRecord
 from dagster._core.storage.tags import AUTOMATION_CONDITION_TAG, PARTITION_NAME_TAG, SENSOR_NAME_TAG
 
-from inventory_assets.definitions import defs
-from inventory_assets.defs.destinations import DuckDBDestinationResource
-from inventory_assets.defs.ingest import INVENTORY_DATA_KEY
 from inventory_assets.defs.marts import LOW_STOCK_ITEMS_KEY, STOCK_LEVELS_KEY
+from inventory_assets.lib.destinations import DuckDBDestinationResource
 from inventory_assets.simulator import InventoryApiSimulator
 from inventory_assets_tests.browser import chromium, new_page, save_readme_screenshot
 from inventory_assets_tests.cli_runner import cli_env, dagster, finish, readme_commands
+from inventory_assets_tests.conftest import CODE_LOCATION as defs
 from inventory_assets_tests.conftest import (
+    INVENTORY_DATA_KEY,
     TEST_API_KEY,
     assert_key_in_no_file,
     day_window,
@@ -62,12 +63,13 @@ if TYPE_CHECKING:
 # Every wait below is bounded and says what did not happen; the timeout only backs them up.
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
-CHANGE_SENSOR = "inventory_change_sensor"
+CHANGE_SENSOR = "inventory_data_change_sensor"
 START_CHANGE_SENSOR = ("sensor", "start", CHANGE_SENSOR, "-w", "workspace.yaml")  # as the README
 DATA_DAYS = (-5, -3)  # first and last day of the vendor's records, from today
 UI_DAY = -4
 CHANGED_DAYS = {-1: 3, 0: 2}  # day from today -> records changed on it
 TICK_TIMEOUT_SECONDS = 60
+DAY_MARGIN = timedelta(minutes=20)  # longer than this module runs
 RUN_TIMEOUT_SECONDS = 180
 FAST_SENSORS = {
     "INVENTORY_CHANGE_SENSOR_INTERVAL_SECONDS": "2",
@@ -117,10 +119,24 @@ def _environment(base_url: str, root: Path, first_day: date) -> dict[str, str]:
     }
 
 
+def _a_whole_day_ahead() -> date:
+    """Today (UTC), once at least `DAY_MARGIN` of it is left.
+
+    The data, the changes and the freshness deadline are placed relative to
+    today; a module that crossed UTC midnight would see partitions move under
+    it. So close to midnight, wait for the new day instead.
+    """
+    now = datetime.now(UTC)
+    midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
+    if midnight - now < DAY_MARGIN:
+        time.sleep((midnight - now).total_seconds() + 1)
+    return datetime.now(UTC).date()
+
+
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     root = tmp_path_factory.mktemp("e2e")
-    today = datetime.now(UTC).date()
+    today = _a_whole_day_ahead()
     first, last = (today + timedelta(days=offset) for offset in DATA_DAYS)
     simulator = make_simulator(rows=600, days=(last - first).days + 1, start=first)
     try:
@@ -305,9 +321,20 @@ def test_the_readme_starts_the_change_sensor_as_tested_here() -> None:
     assert ("dagster", *START_CHANGE_SENSOR) in readme_commands("dagster sensor start")
 
 
-def test_the_change_sensor_loads_exactly_the_changed_days_and_automation_refreshes_downstream(
-    deployment: Deployment,
-) -> None:
+@dataclass(frozen=True)
+class SensorRefresh:
+    """What the change sensor loaded after simulated vendor changes, and when."""
+
+    changed: dict[str, int]  # day -> records changed on it
+    touched: list[dict]
+    runs: list[RunRecord]
+
+
+@pytest.fixture(scope="module")
+def sensor_refresh(deployment: Deployment) -> SensorRefresh:
+    """The README's sensor walk-through, once per module, whichever test asks first:
+    start the change sensor, change records at the vendor, wait for the loads and
+    the automation refresh downstream."""
     instance = deployment.instance
     _start_change_sensor(deployment)
     changed = {deployment.day(offset): count for offset, count in CHANGED_DAYS.items()}
@@ -316,14 +343,29 @@ def test_the_change_sensor_loads_exactly_the_changed_days_and_automation_refresh
         for day, count in changed.items()
         for record in _change_records(deployment.simulator, day, count)
     ]
-
     runs = deployment.dev.wait_until(
         lambda: _all_finished(instance, len(changed)),
         RUN_TIMEOUT_SECONDS,
         lambda: f"the change sensor's runs did not finish; {_describe_runs(instance)}",
     )
-    assert sorted(run.dagster_run.tags[PARTITION_NAME_TAG] for run in runs) == sorted(changed)
+    last_load = max(run.end_time or 0 for run in runs)
+    deployment.dev.wait_until(
+        lambda: _refreshed_by_automation(instance, last_load),
+        RUN_TIMEOUT_SECONDS,
+        lambda: f"the downstream assets were not refreshed; {_describe_runs(instance)}",
+    )
+    return SensorRefresh(changed, touched, runs)
+
+
+def test_the_change_sensor_loads_exactly_the_changed_days_and_automation_refreshes_downstream(
+    deployment: Deployment, sensor_refresh: SensorRefresh
+) -> None:
+    instance, runs = deployment.instance, sensor_refresh.runs
+    assert sorted(run.dagster_run.tags[PARTITION_NAME_TAG] for run in runs) == sorted(
+        sensor_refresh.changed
+    )
     assert all(run.dagster_run.is_success for run in runs), _describe_runs(instance)
+    touched = sensor_refresh.touched
     loaded = _warehouse(
         deployment,
         "select id, quantity from {inventory_data} where list_contains(%s, id)",
@@ -331,19 +373,13 @@ def test_the_change_sensor_loads_exactly_the_changed_days_and_automation_refresh
     )
     assert dict(loaded) == {record["id"]: record["quantity"] for record in touched}
 
-    last_load = max(run.end_time or 0 for run in runs)
-    deployment.dev.wait_until(
-        lambda: _refreshed_by_automation(instance, last_load),
-        RUN_TIMEOUT_SECONDS,
-        lambda: f"the downstream assets were not refreshed; {_describe_runs(instance)}",
-    )
     newest_loaded, newest_in_stock_levels = _warehouse(
         deployment,
         "select (select max(updated_at) from {inventory_data}),"
         " (select max(last_updated_at) from {stock_levels})",
     )[0]
     assert newest_in_stock_levels == newest_loaded, "stock_levels was refreshed with the changes"
-    assert len(_sensor_runs(instance)) == len(changed), "later ticks requested nothing more"
+    assert len(_sensor_runs(instance)) == len(sensor_refresh.changed), "nothing more requested"
 
 
 # -- 4. the UI, on what the sensors refreshed -------------------------------------------------
@@ -383,14 +419,8 @@ def _expect_low_stock_report_with_chart(page: Page, low_stock_items: int) -> Non
 
 
 def test_the_ui_shows_the_checks_the_freshness_and_the_low_stock_report(
-    deployment: Deployment, browser_page: Page
+    deployment: Deployment, sensor_refresh: SensorRefresh, browser_page: Page
 ) -> None:
-    deployment.dev.wait_until(
-        lambda: deployment.instance.get_latest_materialization_event(LOW_STOCK_ITEMS_KEY),
-        TICK_TIMEOUT_SECONDS,
-        lambda: "low_stock_items was never materialized: the sensor test refreshes it first",
-    )
-
     _expect_graph_with_passing_checks(browser_page)
     _expect_checks_and_freshness(browser_page)
     ((low_stock_items,),) = _warehouse(deployment, "select count(*) from {low_stock_items}")

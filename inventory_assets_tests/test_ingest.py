@@ -12,10 +12,10 @@ import duckdb
 import pytest
 from dagster import DagsterInstance, materialize
 
-from inventory_assets.defs.ingest import inventory_api_assets
-from inventory_assets.defs.resources import InventoryApiResource
+from inventory_assets.defs.inventory_api.resources import VendorApiResource
 from inventory_assets_tests.conftest import (
     CONTRACT_COLUMNS,
+    INVENTORY,
     TEST_API_KEY,
     as_warehouse_row,
     assert_secret_in_no_event,
@@ -273,12 +273,12 @@ def test_a_range_loads_in_one_run_with_bounded_concurrency(
 ) -> None:
     days = ["2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04", "2026-11-05"]
     resources = make_resources(simulator.url, duckdb_path, tmp_path)
-    resources["inventory_api"] = InventoryApiResource(
+    resources["vendor_api"] = VendorApiResource(
         base_url=simulator.url, api_key=TEST_API_KEY, max_concurrency=max_concurrency
     )
 
     result = materialize(
-        [inventory_api_assets],
+        [INVENTORY.assets],
         resources=resources,
         instance=instance,
         tags={
@@ -291,7 +291,7 @@ def test_a_range_loads_in_one_run_with_bounded_concurrency(
         r["id"] for day in days for r in expected_records(simulator, *day_window(day))
     )
     assert [row[0] for row in warehouse_rows(duckdb_path, "id")] == expected
-    materializations = result.asset_materializations_for_node("inventory_api")
+    materializations = result.asset_materializations_for_node("load_inventory_data")
     assert len(materializations) == len(days)
     assert materializations[0].metadata["total_announced"].value == len(expected)
     windows = {(q["updated_since"], q["updated_before"]) for q in simulator.requests}

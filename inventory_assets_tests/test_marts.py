@@ -9,9 +9,8 @@ from pathlib import Path
 import duckdb
 from dagster import AssetSelection, DagsterInstance, materialize
 
-from inventory_assets.defs.ingest import inventory_api_assets
 from inventory_assets.defs.marts import low_stock_items, stock_levels
-from inventory_assets_tests.conftest import SIM_DAYS, SIM_START, materialize_partition
+from inventory_assets_tests.conftest import INVENTORY, SIM_DAYS, SIM_START, materialize_partition
 
 THRESHOLD = 25
 
@@ -24,7 +23,7 @@ def _load_everything(resources: dict, instance: DagsterInstance) -> None:
 
 def _refresh_marts(resources: dict, instance: DagsterInstance, threshold: int = THRESHOLD):
     return materialize(
-        [inventory_api_assets, stock_levels, low_stock_items],
+        [INVENTORY.assets, stock_levels, low_stock_items],
         resources=resources,
         instance=instance,
         selection=AssetSelection.assets(stock_levels, low_stock_items),

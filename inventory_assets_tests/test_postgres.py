@@ -19,20 +19,21 @@ import pytest
 from dagster import DagsterInstance, EnvVar, materialize
 from sqlalchemy.engine import make_url
 
-from inventory_assets.defs.checks import quality_checks
-from inventory_assets.defs.destinations import (
+from inventory_assets.defs.inventory_api.resources import destination_resource
+from inventory_assets.defs.marts import low_stock_items, stock_levels
+from inventory_assets.lib.destinations import (
     DESTINATION_ENV,
     DUCKDB_PATH_ENV,
     POSTGRES_URL_ENV,
     DestinationResource,
     DuckDBDestinationResource,
     PostgresDestinationResource,
-    destination_from_env,
 )
-from inventory_assets.defs.ingest import inventory_api_assets
-from inventory_assets.defs.marts import low_stock_items, stock_levels
+from inventory_assets.settings import SettingsError, settings_from_yaml
 from inventory_assets_tests.conftest import (
     CONTRACT_COLUMNS,
+    INVENTORY,
+    LOAD_CHECKS,
     as_warehouse_row,
     assert_key_in_no_file,
     assert_secret_in_no_event,
@@ -127,7 +128,7 @@ def _checks_and_marts(resources: dict, day: str) -> dict[str, Any]:
     """What one run of the ingest, its checks and the marts reports, on a fresh instance."""
     with DagsterInstance.ephemeral() as instance:
         result = materialize(
-            [inventory_api_assets, *quality_checks, stock_levels, low_stock_items],
+            [INVENTORY.assets, *LOAD_CHECKS, stock_levels, low_stock_items],
             resources=resources,
             partition_key=day,
             instance=instance,
@@ -218,7 +219,7 @@ def test_the_password_appears_in_no_event_metadata_or_file(
     }
 
     result = materialize(
-        [inventory_api_assets, *quality_checks, stock_levels, low_stock_items],
+        [INVENTORY.assets, *LOAD_CHECKS, stock_levels, low_stock_items],
         resources=resources,
         partition_key=DAY,
         instance=instance,
@@ -252,24 +253,24 @@ def test_the_destination_is_chosen_by_configuration(
 ) -> None:
     monkeypatch.delenv(DESTINATION_ENV, raising=False)
     monkeypatch.setenv(DUCKDB_PATH_ENV, str(tmp_path / "w.duckdb"))
-    default = destination_from_env()
+    default = destination_resource(settings_from_yaml())
     assert isinstance(default, DuckDBDestinationResource) and default.kind == "duckdb"
     assert default.path == str(tmp_path / "w.duckdb")
 
     monkeypatch.setenv(DESTINATION_ENV, "postgres")
-    postgres = destination_from_env()
+    postgres = destination_resource(settings_from_yaml())
     assert isinstance(postgres, PostgresDestinationResource) and postgres.kind == "postgres"
     assert postgres.url == EnvVar(POSTGRES_URL_ENV), "resolved where the run executes"
 
     monkeypatch.setenv(DESTINATION_ENV, "snowflake")
-    with pytest.raises(ValueError, match="INVENTORY_DESTINATION='snowflake'"):
-        destination_from_env()
+    with pytest.raises(SettingsError, match="INVENTORY_DESTINATION='snowflake'"):
+        settings_from_yaml()
 
 
 def test_every_asset_names_the_configured_destination_as_its_kind(tmp_path: Path) -> None:
     script = (
         "from inventory_assets.definitions import defs\n"
-        "graph = defs.resolve_asset_graph()\n"
+        "graph = defs().resolve_asset_graph()\n"
         "for key in sorted(graph.get_all_asset_keys()):\n"
         "    node = graph.get(key)\n"
         "    storage = node.metadata['dagster/storage_kind']\n"
@@ -283,6 +284,7 @@ def test_every_asset_names_the_configured_destination_as_its_kind(tmp_path: Path
         "inventory/inventory_data dlt,postgres postgres",
         "inventory/low_stock_items postgres,sql postgres",
         "inventory/stock_levels postgres,sql postgres",
+        "inventory/warehouses dlt,postgres postgres",
     ]
 
 

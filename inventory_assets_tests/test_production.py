@@ -21,19 +21,25 @@ from typing import Any
 
 import pytest
 import yaml
-from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
+from dagster import (
+    DagsterEventType,
+    DagsterInstance,
+    DagsterRunStatus,
+    ExecutorDefinition,
+    RunsFilter,
+)
 from dagster._core.instance.config import dagster_instance_config
 from dagster._core.instance.ref import InstanceRef
 from dagster._core.storage.tags import BACKFILL_ID_TAG
 
-from inventory_assets.defs import executor
-from inventory_assets.defs.destinations import (
+from inventory_assets.defs.inventory_api import executor
+from inventory_assets.lib.destinations import (
     DESTINATION_ENV,
     POSTGRES,
     POSTGRES_URL_ENV,
     PostgresDestinationResource,
 )
-from inventory_assets.defs.ingest import INVENTORY_API_POOL, inventory_api_assets
+from inventory_assets.settings import SettingsError, settings_from_yaml
 from inventory_assets_tests.cli_runner import (
     BIN,
     ROOT,
@@ -46,6 +52,8 @@ from inventory_assets_tests.cli_runner import (
 )
 from inventory_assets_tests.conftest import (
     CONTRACT_COLUMNS,
+    INVENTORY,
+    SETTINGS,
     as_warehouse_row,
     day_window,
     expected_records,
@@ -53,11 +61,11 @@ from inventory_assets_tests.conftest import (
     warehouse_rows,
 )
 from inventory_assets_tests.dagster_dev import DagsterDev, free_port
-from inventory_assets_tests.services import redis_database_url, scratch_postgres_database
+from inventory_assets_tests.services import scratch_postgres_database, scratch_redis_database
 
 DEPLOY = ROOT / "deploy"
 POOL_LIMIT = 2
-STEP_KEY = "inventory_api"  # the op of @dlt_assets(name="inventory_api")
+STEP_KEY = "load_inventory_data"  # the op of inventory_data's @dlt_assets
 BACKFILL_DAYS = [f"2026-11-{day:02d}" for day in range(1, 11)]
 RUNS_TIMEOUT_SECONDS = 240
 WORKER_READY_TIMEOUT_SECONDS = 60
@@ -143,7 +151,7 @@ def test_dagster_yaml_is_valid_instance_config(tmp_path: Path) -> None:
 
 
 def test_inventory_data_steps_are_in_the_limited_pool() -> None:
-    assert inventory_api_assets.op.pool == INVENTORY_API_POOL
+    assert INVENTORY.assets.op.pool == SETTINGS.api.pool
     assert _dagster_yaml()["concurrency"]["pools"]["default_limit"] == POOL_LIMIT
     assert _helm_values()["concurrency"]["pools"]["defaultLimit"] == POOL_LIMIT
 
@@ -172,22 +180,26 @@ def test_helm_values_set_only_keys_the_chart_has() -> None:
 
 def test_the_executor_is_chosen_by_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("dagster_celery", reason="needs the `production` extra")
-    monkeypatch.delenv(executor.EXECUTOR_ENV, raising=False)
-    assert executor.inventory_executor().name == "in_process", "the default when unset"
 
-    monkeypatch.setenv(executor.EXECUTOR_ENV, "multiprocess")
-    assert executor.inventory_executor().name == "multiprocess"
+    def chosen() -> ExecutorDefinition:
+        return executor.build_executor(settings_from_yaml().executor)
 
-    monkeypatch.setenv(executor.EXECUTOR_ENV, "celery")
+    monkeypatch.delenv("INVENTORY_EXECUTOR", raising=False)
+    assert chosen().name == "in_process", "the default when unset"
+
+    monkeypatch.setenv("INVENTORY_EXECUTOR", "multiprocess")
+    assert chosen().name == "multiprocess"
+
+    monkeypatch.setenv("INVENTORY_EXECUTOR", "celery")
     monkeypatch.setenv(executor.CELERY_BROKER_ENV, "redis://broker.invalid:6379/3")
-    celery = executor.inventory_executor()
+    celery = chosen()
     assert celery.name == "celery"
     config = celery.apply_config_mapping({}).value["config"]
     assert config["broker"] == config["backend"] == "redis://broker.invalid:6379/3"
 
-    monkeypatch.setenv(executor.EXECUTOR_ENV, "kubernetes")
-    with pytest.raises(ValueError, match="INVENTORY_EXECUTOR='kubernetes'"):
-        executor.inventory_executor()
+    monkeypatch.setenv("INVENTORY_EXECUTOR", "kubernetes")
+    with pytest.raises(SettingsError, match="INVENTORY_EXECUTOR='kubernetes'"):
+        chosen()
 
 
 def test_celery_workers_start_with_the_executors_config() -> None:
@@ -244,9 +256,10 @@ def production_env(
 
 
 @pytest.fixture
-def redis_url() -> str:
+def redis_url() -> Iterator[str]:
     """A Redis database of the test's own, as the Celery broker."""
-    return redis_database_url()
+    with scratch_redis_database() as url:
+        yield url
 
 
 def _instance(home: Path) -> DagsterInstance:
@@ -265,7 +278,7 @@ def _wait_for_runs(instance: DagsterInstance, tags: dict[str, str], count: int) 
 
 
 def _most_steps_in_progress(instance: DagsterInstance, run_ids: Sequence[str]) -> int:
-    """The most `inventory_api` steps between STEP_START and their end at once, across runs.
+    """The most `load_inventory_data` steps between STEP_START and their end at once, across runs.
 
     Read from the event log in storage order (one sequence for the whole instance),
     not from timestamps: a step starts only after it claimed a pool slot and frees
@@ -322,7 +335,7 @@ def test_a_backfill_through_the_daemon_never_exceeds_the_pool_limit(
         output = finish(
             dagster(
                 env,
-                *("job", "backfill", "-w", "workspace.yaml", "-j", "inventory_ingest_job"),
+                *("job", "backfill", "-w", "workspace.yaml", "-j", "inventory_data_ingest_job"),
                 *("--from", BACKFILL_DAYS[0], "--to", BACKFILL_DAYS[-1], "--noprompt"),
             )
         )
@@ -331,7 +344,7 @@ def test_a_backfill_through_the_daemon_never_exceeds_the_pool_limit(
         with _instance(production_home) as instance:
             runs = _wait_for_runs(instance, {BACKFILL_ID_TAG: backfill[1]}, len(BACKFILL_DAYS))
             most = _most_steps_in_progress(instance, [run.run_id for run in runs])
-            pool = instance.event_log_storage.get_concurrency_info(INVENTORY_API_POOL)
+            pool = instance.event_log_storage.get_concurrency_info(SETTINGS.api.pool)
             webserver = DagsterDev(web, f"http://127.0.0.1:{port}", web_log, instance)
             seen_in_ui = _webserver_view(webserver, backfill[1])
 
@@ -386,7 +399,7 @@ def test_a_run_executes_its_steps_on_a_celery_worker(
         running.callback(simulator.stop)
         env = {
             **production_env(simulator.url),
-            "INVENTORY_EXECUTOR": executor.CELERY,
+            "INVENTORY_EXECUTOR": "celery",
             executor.CELERY_BROKER_ENV: redis_url,
         }
         log = tmp_path / "worker.log"
@@ -400,7 +413,7 @@ def test_a_run_executes_its_steps_on_a_celery_worker(
         _wait_for_worker(log, worker)
         output = finish(materialize(env, "--partition", day))
 
-    assert 'Submitting celery task for step "inventory_api"' in output
+    assert 'Submitting celery task for step "load_inventory_data"' in output
     with _instance(production_home) as instance:
         (run,) = instance.get_runs()
         events = [entry for entry in instance.all_logs(run.run_id) if entry.dagster_event]

@@ -8,10 +8,8 @@ from pathlib import Path
 import duckdb
 from dagster import AssetCheckSeverity, DagsterInstance, Definitions, materialize
 
-from inventory_assets.defs.ingest import inventory_api_assets
-from inventory_assets.defs.jobs import inventory_reconcile_job
-from inventory_assets.defs.reconciliation import rows_match_api
 from inventory_assets_tests.conftest import (
+    INVENTORY,
     TEST_API_KEY,
     check_evaluation,
     day_window,
@@ -23,18 +21,18 @@ LATER_DAY = "2026-11-04"
 
 
 def _run(resources: dict, instance: DagsterInstance, day: str, load: bool = True):
-    """Load `day` with its reconciliation, or run only the check (inventory_reconcile_job)."""
+    """Load `day` with its reconciliation, or run only the check (INVENTORY.reconcile_job)."""
     if not load:
         defs = Definitions(
-            assets=[inventory_api_assets],
-            asset_checks=[rows_match_api],
-            jobs=[inventory_reconcile_job],
+            assets=[INVENTORY.assets],
+            asset_checks=[INVENTORY.rows_match_api],
+            jobs=[INVENTORY.reconcile_job],
             resources=resources,
         )
-        job = defs.resolve_job_def("inventory_reconcile_job")
+        job = defs.resolve_job_def("inventory_data_reconcile_job")
         return job.execute_in_process(instance=instance, tags={"dagster/partition": day})
     return materialize(
-        [inventory_api_assets, rows_match_api],
+        [INVENTORY.assets, INVENTORY.rows_match_api],
         resources=resources,
         partition_key=day,
         instance=instance,

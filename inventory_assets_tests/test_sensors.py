@@ -1,4 +1,4 @@
-"""inventory_change_sensor against the simulator, and the daily schedule."""
+"""inventory_data_change_sensor against the simulator, and the daily schedule."""
 
 from __future__ import annotations
 
@@ -13,23 +13,19 @@ from dagster import (
     build_sensor_context,
 )
 
-from inventory_assets.defs.resources import InventoryApiResource
-from inventory_assets.defs.sensors import (
-    ChangeCursor,
-    inventory_change_sensor,
-    inventory_daily_schedule,
-)
-from inventory_assets_tests.conftest import TEST_API_KEY
+from inventory_assets.defs.inventory_api.resources import VendorApiResource
+from inventory_assets.defs.inventory_api.sensors import ChangeCursor
+from inventory_assets_tests.conftest import INVENTORY, TEST_API_KEY
 
 
 def _tick(simulator, cursor: str | None, api_key: str = TEST_API_KEY):
     """One evaluation of the change sensor against the simulator, from `cursor`."""
-    api = InventoryApiResource(base_url=simulator.url, api_key=api_key)
+    api = VendorApiResource(base_url=simulator.url, api_key=api_key)
     with DagsterInstance.ephemeral() as instance:
         context = build_sensor_context(
-            instance=instance, cursor=cursor, resources={"inventory_api": api}
+            instance=instance, cursor=cursor, resources={"vendor_api": api}
         )
-        return inventory_change_sensor(context)
+        return INVENTORY.change_sensor(context)
 
 
 def _watching(simulator) -> str:
@@ -163,6 +159,6 @@ def test_api_errors_skip_with_a_clear_message(
 def test_the_daily_schedule_finalizes_yesterday_and_opens_today() -> None:
     context = build_schedule_context(scheduled_execution_time=_at("2026-11-10T00:15:00"))
 
-    requests_ = inventory_daily_schedule(context)
+    requests_ = INVENTORY.schedule(context)
 
     assert [r.partition_key for r in requests_] == ["2026-11-09", "2026-11-10"]

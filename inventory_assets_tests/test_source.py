@@ -9,7 +9,12 @@ import pyarrow as pa
 import pytest
 
 from inventory_assets.simulator import InventoryApiSimulator
-from inventory_assets.sources.inventory_api import ExtractStats, Window, inventory_source
+from inventory_assets.sources.inventory_api import (
+    ApiOptions,
+    ExtractStats,
+    Window,
+    inventory_source,
+)
 from inventory_assets.sources.inventory_api.errors import explain
 from inventory_assets.sources.inventory_api.http import build_session
 from inventory_assets_tests.conftest import TEST_API_KEY, day_window, expected_records
@@ -17,11 +22,16 @@ from inventory_assets_tests.conftest import TEST_API_KEY, day_window, expected_r
 WINDOW = Window(*day_window("2026-11-03"))
 
 
-def _extract(sim: InventoryApiSimulator, **kwargs) -> list[dict]:
+def _extract(
+    sim: InventoryApiSimulator, stats: ExtractStats | None = None, **options
+) -> list[dict]:
     """The records the source yields; contract-shaped ones come in Arrow batches."""
-    kwargs.setdefault("backoff_factor", 0.01)
+    options.setdefault("backoff_factor", 0.01)
     records: list[dict] = []
-    for item in inventory_source(sim.url, TEST_API_KEY, WINDOW, **kwargs):
+    source = inventory_source(
+        sim.url, TEST_API_KEY, WINDOW, options=ApiOptions(**options), stats=stats
+    )
+    for item in source:
         records.extend(item.to_pylist() if isinstance(item, pa.Table) else [item])
     return records
 
@@ -52,25 +62,31 @@ def test_window_parameter_names_are_configurable(simulator) -> None:
     assert "updated_since" not in first
 
 
-def test_retry_after_is_honoured(simulator) -> None:
-    simulator.fail_next(429, times=1, retry_after=1)
+@pytest.fixture
+def sleeps(monkeypatch) -> list[float]:
+    """The waits the retrying client asks for, recorded instead of slept."""
+    waited: list[float] = []
+    monkeypatch.setattr(time, "sleep", waited.append)
+    return waited
+
+
+def test_retry_after_is_honoured(simulator, sleeps) -> None:
+    simulator.fail_next(429, times=1, retry_after=7)
     stats = ExtractStats()
 
-    started = time.monotonic()
     _extract(simulator, stats=stats)
 
-    assert time.monotonic() - started >= 1.0
+    assert sleeps == [7.0], "the wait is the server's Retry-After, not the backoff"
     assert stats.retryable_failures == 1
 
 
-def test_default_backoff_factor_is_two(simulator) -> None:
-    simulator.fail_next(503, times=1)
+def test_default_backoff_factor_is_two(simulator, sleeps) -> None:
+    simulator.fail_next(503, times=3)
 
-    started = time.monotonic()
     list(inventory_source(simulator.url, TEST_API_KEY, WINDOW))
 
-    # tenacity waits factor * 2**(attempt - 1): 2 s before the first retry.
-    assert 2.0 <= time.monotonic() - started < 4.0
+    # tenacity waits factor * 2**(attempt - 1): 2, 4 and 8 s before the three retries.
+    assert sleeps == [2.0, 4.0, 8.0]
 
 
 @pytest.mark.parametrize("status", [400, 401, 403])
@@ -80,7 +96,7 @@ def test_client_errors_fail_at_once(simulator, status: int) -> None:
     error = _failure(simulator)
 
     assert simulator.request_count == 1
-    explained = str(explain(error, simulator.url))
+    explained = str(explain(error, simulator.url, 3))
     assert f"HTTP {status}" in explained
     assert TEST_API_KEY not in explained
     if status != 400:
@@ -94,7 +110,7 @@ def test_each_transient_status_is_retried_three_times(simulator, status: int) ->
     error = _failure(simulator)
 
     assert simulator.request_count == 4
-    assert f"HTTP {status}" in str(explain(error, simulator.url))
+    assert f"HTTP {status}" in str(explain(error, simulator.url, 3))
 
 
 def test_a_stalled_server_times_out_after_retries(duckdb_path) -> None:
@@ -102,9 +118,9 @@ def test_a_stalled_server_times_out_after_retries(duckdb_path) -> None:
 
     slow = make_simulator(latency_ms=1500)
     try:
-        error = _failure(slow, request_timeout=0.3)
+        error = _failure(slow, request_timeout_seconds=0.3)
         assert slow.request_count == 4
-        message = str(explain(error, slow.url))
+        message = str(explain(error, slow.url, 3))
     finally:
         slow.stop()
     assert "did not answer in time" in message
@@ -112,15 +128,14 @@ def test_a_stalled_server_times_out_after_retries(duckdb_path) -> None:
 
 
 def test_a_connection_error_names_the_url_but_not_the_key() -> None:
-    source = inventory_source(
-        "http://127.0.0.1:9", TEST_API_KEY, WINDOW, backoff_factor=0.01, request_timeout=1
-    )
+    options = ApiOptions(backoff_factor=0.01, request_timeout_seconds=1)
+    source = inventory_source("http://127.0.0.1:9", TEST_API_KEY, WINDOW, options=options)
     with pytest.raises(Exception) as caught:
         list(source)
 
     assert TEST_API_KEY not in str(caught.value)
     assert "Could not connect to the inventory API at http://127.0.0.1:9" in str(
-        explain(caught.value, "http://127.0.0.1:9")
+        explain(caught.value, "http://127.0.0.1:9", 3)
     )
 
 
@@ -137,8 +152,8 @@ def test_proxy_settings_from_the_environment_are_read_once_and_kept(monkeypatch)
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
     monkeypatch.setenv("NO_PROXY", "internal.example")
 
-    public = build_session("https://api.example/v1", TEST_API_KEY, ExtractStats())
-    internal = build_session("https://internal.example", TEST_API_KEY, ExtractStats())
+    public = build_session("https://api.example/v1", TEST_API_KEY, ExtractStats(), ApiOptions())
+    internal = build_session("https://internal.example", TEST_API_KEY, ExtractStats(), ApiOptions())
 
     assert public.proxies.get("https") == "http://proxy.example:3128"
     assert "https" not in internal.proxies, "NO_PROXY is honoured"

@@ -30,6 +30,7 @@ DATASET_NAME = "inventory"
 DEFAULT_DUCKDB_PATH = "data/warehouse.duckdb"
 
 # The variables the README documents, named in error messages.
+DESTINATION_ENV = "INVENTORY_DESTINATION"
 DUCKDB_PATH_ENV = "INVENTORY_DUCKDB_PATH"
 POSTGRES_URL_ENV = "INVENTORY_POSTGRES_URL"
 DUCKDB = "duckdb"
@@ -284,7 +285,7 @@ def _psycopg2() -> Any:
         import psycopg2
     except ImportError as error:
         raise ImportError(
-            f"INVENTORY_DESTINATION={POSTGRES} needs the PostgreSQL driver: "
+            f"{DESTINATION_ENV}={POSTGRES} needs the PostgreSQL driver: "
             "pip install 'inventory_assets[production]'"
         ) from error
     return psycopg2

@@ -24,6 +24,7 @@ def rejected_table(table: str) -> str:
     """Where the records of `table` that broke the contract are kept, with why."""
     return f"{table}_rejected"
 
+
 # The source yields typed Arrow batches (batching.py); dlt adds its row and load
 # ids to those only when asked, and the checks select a load's rows by load id.
 ARROW_ROW_COLUMNS = {

@@ -11,7 +11,6 @@ between extract and load (`lib/loading.py`); dagster-dlt's `run` does all three
 steps in one call, with no place for either.
 """
 
-
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from dagster import (
 from dagster_dlt import DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
+from inventory_assets.defs.inventory_api.resources import DltWorkingDirResource, VendorApiResource
 from inventory_assets.lib.destinations import DATASET_NAME, DestinationResource
 from inventory_assets.lib.loading import (
     LoadOutcome,
@@ -40,7 +40,6 @@ from inventory_assets.lib.loading import (
 )
 from inventory_assets.sources.inventory_api import Endpoint, ExtractStats, Window, inventory_source
 from inventory_assets.sources.inventory_api.errors import explain
-from inventory_assets.defs.inventory_api.resources import DltWorkingDirResource, VendorApiResource
 
 LOAD_IDS_METADATA_KEY = "dlt_load_ids"
 REJECTED_METADATA_KEY = "rows_rejected"
@@ -101,7 +100,9 @@ def build_ingest_assets(spec: IngestSpec) -> AssetsDefinition:
     endpoint = spec.endpoint
 
     @dlt_assets(
-        dlt_source=inventory_source("http://spec.invalid", "spec-only-placeholder", endpoint=endpoint),
+        dlt_source=inventory_source(
+            "http://spec.invalid", "spec-only-placeholder", endpoint=endpoint
+        ),
         dlt_pipeline=_spec_pipeline(endpoint.name),
         name=f"load_{endpoint.name}",
         partitions_def=spec.partitions_def,

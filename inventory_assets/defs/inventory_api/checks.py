@@ -14,7 +14,6 @@ reconciliation with the API, `rows_match_api`, lives in `reconciliation.py`.
 All of them gate the automated downstream refresh (see `defs/marts.py`).
 """
 
-
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -66,7 +65,9 @@ class CheckedTable:
     windowed: bool
 
 
-Evaluate = Callable[[AssetCheckExecutionContext, DestinationResource, CheckedTable], AssetCheckResult]
+Evaluate = Callable[
+    [AssetCheckExecutionContext, DestinationResource, CheckedTable], AssetCheckResult
+]
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,10 @@ def required_columns_not_null(
 ) -> AssetCheckResult:
     any_null = " or ".join(f"{column} is null" for column in _required(table.endpoint))
     return _check_table(
-        destination, table, "a null required value", f"select {{key}} from {{table}} where {any_null}"
+        destination,
+        table,
+        "a null required value",
+        f"select {{key}} from {{table}} where {any_null}",
     )
 
 

@@ -21,9 +21,9 @@ from dagster import (
     Component,
     ComponentLoadContext,
     Definitions,
+    JobDefinition,
     ScheduleDefinition,
     SensorDefinition,
-    JobDefinition,
 )
 from pydantic import BaseModel, ConfigDict
 
@@ -73,7 +73,9 @@ def build_endpoint(
     """The asset, checks, jobs and sensors of one endpoint."""
     endpoint = endpoint_settings.endpoint(name)
     key = AssetKey([settings.group, name])
-    partitions = daily_partitions(settings.partitions_start) if endpoint_settings.partitioned else None
+    partitions = (
+        daily_partitions(settings.partitions_start) if endpoint_settings.partitioned else None
+    )
     assets = build_ingest_assets(
         IngestSpec(
             endpoint=endpoint,
@@ -154,7 +156,9 @@ class InventoryApiComponent(Component):
         return _Attributes
 
     @classmethod
-    def load(cls, attributes: BaseModel | None, context: ComponentLoadContext) -> InventoryApiComponent:
+    def load(
+        cls, attributes: BaseModel | None, context: ComponentLoadContext
+    ) -> InventoryApiComponent:
         raw: Mapping[str, Any] = attributes.model_dump() if attributes else {}
         resolution = context.resolution_context.at_path("attributes")
         return cls(settings_from_attributes(raw, resolution.resolve_value))

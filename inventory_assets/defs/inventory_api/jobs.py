@@ -6,8 +6,8 @@ from dagster import (
     AssetChecksDefinition,
     AssetKey,
     AssetSelection,
-    PartitionsDefinition,
     JobDefinition,
+    PartitionsDefinition,
     define_asset_job,
 )
 

@@ -14,6 +14,4 @@ from dagster import DailyPartitionsDefinition
 
 def daily_partitions(start: date) -> DailyPartitionsDefinition:
     """UTC days from `start` (the settings' `partitions_start`) to today, inclusive."""
-    return DailyPartitionsDefinition(
-        start_date=start.isoformat(), timezone="UTC", end_offset=1
-    )
+    return DailyPartitionsDefinition(start_date=start.isoformat(), timezone="UTC", end_offset=1)

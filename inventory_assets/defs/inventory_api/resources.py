@@ -50,7 +50,9 @@ class VendorApiResource(ConfigurableResource):
     """The vendor's API: where it is, its key, and how it pages, windows and fails."""
 
     base_url: str = Field(description="Base URL of the API (set INVENTORY_API_BASE_URL)")
-    api_key: str = Field(description="Secret key, sent as a query parameter (set INVENTORY_API_KEY)")
+    api_key: str = Field(
+        description="Secret key, sent as a query parameter (set INVENTORY_API_KEY)"
+    )
     api_key_param: str = Field(default="api_key", description="Query parameter of the key")
     page_size: int = Field(default=100, ge=1, description="Records asked for per page")
     window_start_param: str = Field(

@@ -95,9 +95,7 @@ def _start_watching(feed: ChangeFeed) -> SensorResult | SkipReason:
     )
 
 
-def _requestable(
-    changes: list[Change], partitions: TimeWindowPartitionsDefinition
-) -> list[Change]:
+def _requestable(changes: list[Change], partitions: TimeWindowPartitionsDefinition) -> list[Change]:
     """The prefix of `changes` whose day has a partition already.
 
     A change dated after the last partition (the vendor's clock ahead of ours)
@@ -214,5 +212,5 @@ def build_automation_sensor(group: str, interval_seconds: int) -> SensorDefiniti
         target=AssetSelection.groups(group),
         default_status=DefaultSensorStatus.RUNNING,
         minimum_interval_seconds=interval_seconds,
-        description="Refreshes the downstream assets once their upstream updated and its checks pass.",
+        description="Refreshes downstream assets once their upstream updated and passed checks.",
     )
