@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from dagster import DagsterEventType, DagsterInstance, materialize
 
+from inventory_api_sim import InventoryApiSimulator, SimulatorConfig
 from inventory_assets.defs.checks import quality_checks
 from inventory_assets.defs.destinations import (
     DestinationResource,
@@ -23,7 +24,6 @@ from inventory_assets.defs.destinations import (
 )
 from inventory_assets.defs.ingest import INVENTORY_DATA_KEY, inventory_api_assets
 from inventory_assets.defs.resources import DltPipelineResource, InventoryApiResource
-from inventory_assets.simulator import InventoryApiSimulator, SimulatorConfig
 from inventory_assets_tests.services import scratch_postgres_database
 
 TEST_API_KEY = "test-key-Zq7!x/9+s3cr3t"

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pyarrow as pa
 import pytest
 
-from inventory_assets.simulator import InventoryApiSimulator
+from inventory_api_sim import InventoryApiSimulator
 from inventory_assets.sources.inventory_api import ExtractStats, Window, inventory_source
 from inventory_assets.sources.inventory_api.errors import explain
 from inventory_assets.sources.inventory_api.http import build_session
