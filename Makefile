@@ -7,10 +7,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install demo test lint dev screenshots
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml simulator/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[dev,production]'
+	$(VENV)/bin/pip install --quiet -e '.[dev,production]' -e ./simulator
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -19,8 +19,8 @@ from types import TracebackType
 import requests
 
 from benchmarks.settings import SEED
-from inventory_assets.simulator import InventoryApiSimulator, SimulatorConfig
-from inventory_assets.simulator.responses import Response
+from inventory_api_sim import InventoryApiSimulator, SimulatorConfig
+from inventory_api_sim.responses import Response
 
 
 class InFlightGauge:

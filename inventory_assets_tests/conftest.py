@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from dagster import DagsterEventType, DagsterInstance, Definitions, materialize
 
+from inventory_api_sim import InventoryApiSimulator, SimulatorConfig
 from inventory_assets.definitions import defs as code_location
 from inventory_assets.defs.inventory_api.component import EndpointDefinitions, build_endpoints
 from inventory_assets.defs.inventory_api.resources import DltWorkingDirResource, VendorApiResource
@@ -26,7 +27,6 @@ from inventory_assets.lib.destinations import (
     PostgresDestinationResource,
 )
 from inventory_assets.settings import settings_from_yaml
-from inventory_assets.simulator import InventoryApiSimulator, SimulatorConfig
 from inventory_assets_tests.services import scratch_postgres_database
 
 TEST_API_KEY = "test-key-Zq7!x/9+s3cr3t"

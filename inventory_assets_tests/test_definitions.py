@@ -234,18 +234,9 @@ def test_a_bad_setting_fails_the_load_with_one_line_naming_it(
 def test_a_bad_setting_is_the_last_line_of_a_cli_load(tmp_path: Path) -> None:
     env = {**os.environ, "INVENTORY_PARTITIONS_START": "garbage", "DAGSTER_HOME": str(tmp_path)}
     dagster = str(Path(sys.executable).parent / "dagster")
+    command = [dagster, "asset", "materialize", "-m", "inventory_assets.definitions"]
     completed = subprocess.run(
-        [
-            dagster,
-            "asset",
-            "materialize",
-            "-m",
-            "inventory_assets.definitions",
-            "--select",
-            "inventory/inventory_data",
-            "--partition",
-            "2026-11-02",
-        ],
+        [*command, "--select", "inventory/inventory_data", "--partition", "2026-11-02"],
         env=env,
         cwd=ROOT,
         capture_output=True,

@@ -41,9 +41,9 @@ from dagster._core.scheduler.instigation import InstigatorType
 from dagster._core.storage.dagster_run import RunRecord
 from dagster._core.storage.tags import AUTOMATION_CONDITION_TAG, PARTITION_NAME_TAG, SENSOR_NAME_TAG
 
+from inventory_api_sim import InventoryApiSimulator
 from inventory_assets.defs.marts import LOW_STOCK_ITEMS_KEY, STOCK_LEVELS_KEY
 from inventory_assets.lib.destinations import DuckDBDestinationResource
-from inventory_assets.simulator import InventoryApiSimulator
 from inventory_assets_tests.browser import chromium, new_page, save_readme_screenshot
 from inventory_assets_tests.cli_runner import cli_env, dagster, finish, readme_commands
 from inventory_assets_tests.conftest import CODE_LOCATION as defs

@@ -17,7 +17,7 @@ import duckdb
 import pytest
 from dagster import DagsterInstance
 
-from inventory_assets.simulator import InventoryApiSimulator
+from inventory_api_sim import InventoryApiSimulator
 from inventory_assets_tests.conftest import (
     TEST_API_KEY,
     assert_key_in_no_file,

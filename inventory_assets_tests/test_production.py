@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import time
+import tomllib
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
@@ -205,6 +206,20 @@ def test_the_executor_is_chosen_by_configuration(monkeypatch: pytest.MonkeyPatch
 def test_celery_workers_start_with_the_executors_config() -> None:
     worker = yaml.safe_load((DEPLOY / "celery_worker.yaml").read_text())
     assert worker["execution"]["config"] == executor.CELERY_EXECUTOR_CONFIG
+
+
+def test_the_image_holds_no_simulator() -> None:
+    # The simulator is a distribution of its own (simulator/): nothing the image
+    # copies holds it or imports it, and the project declares no script of it.
+    # check_dockerfile.py cannot show this: its scratch image sees our packages.
+    copies = re.findall(r"^COPY (.+)$", (DEPLOY / "Dockerfile").read_text(), re.MULTILINE)
+    sources = [ROOT / source for line in copies for source in line.split()[:-1]]
+    files = [p for s in sources for p in ([s] if s.is_file() else s.rglob("*")) if p.is_file()]
+    assert ROOT / "inventory_assets" in sources
+    assert not [p for p in files if p.is_relative_to(ROOT / "simulator")]
+    assert not [p for p in files if p.suffix == ".py" and "inventory_api_sim" in p.read_text()]
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "inventory-api-sim" not in pyproject["project"].get("scripts", {})
 
 
 @pytest.mark.e2e

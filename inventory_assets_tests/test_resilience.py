@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from inventory_assets.simulator import InventoryApiSimulator
+from inventory_api_sim import InventoryApiSimulator
 from inventory_assets_tests.cli_runner import cli_env, finish, materialize
 from inventory_assets_tests.conftest import (
     assert_key_in_no_file,

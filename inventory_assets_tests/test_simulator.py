@@ -20,8 +20,8 @@ from decimal import Decimal
 import pytest
 import requests
 
-from inventory_assets.simulator import InventoryApiSimulator, SimulatorConfig, generate_records
-from inventory_assets.simulator.cli import main as cli_main
+from inventory_api_sim import InventoryApiSimulator, SimulatorConfig, generate_records
+from inventory_api_sim.cli import main as cli_main
 
 KEY = "sim-secret-key"
 START = dt.date(2026, 11, 1)
@@ -252,7 +252,7 @@ def test_the_key_never_reaches_stdout_or_stderr(make_sim, capfd) -> None:
 
 def run_cli(*args: str) -> subprocess.Popen[str]:
     env = {**os.environ, "INVENTORY_API_KEY": "cli-key"}
-    command = [sys.executable, "-m", "inventory_assets.simulator", *args]
+    command = [sys.executable, "-m", "inventory_api_sim", *args]
     return subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
     )

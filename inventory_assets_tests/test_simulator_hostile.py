@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from inventory_assets.simulator import InventoryApiSimulator, SimulatorConfig
+from inventory_api_sim import InventoryApiSimulator, SimulatorConfig
 from inventory_assets_tests.test_simulator import KEY, LISTENING, get, page_all, run_cli
 
 ROWS = 300

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pyarrow as pa
 import pytest
 
-from inventory_assets.simulator import InventoryApiSimulator
+from inventory_api_sim import InventoryApiSimulator
 from inventory_assets.sources.inventory_api import (
     ApiOptions,
     ExtractStats,

@@ -18,9 +18,9 @@ from collections.abc import Callable
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from inventory_assets.simulator.params import first_values, int_param
-from inventory_assets.simulator.responses import Response, error
-from inventory_assets.simulator.touches import MAX_QUANTITY, MAX_TOUCH_COUNT
+from inventory_api_sim.params import first_values, int_param
+from inventory_api_sim.responses import Response, error
+from inventory_api_sim.touches import MAX_QUANTITY, MAX_TOUCH_COUNT
 
 __all__ = ["CONTROL_PREFIX", "handle", "is_control_path"]
 

@@ -15,11 +15,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from socketserver import TCPServer
 from typing import TYPE_CHECKING, Any
 
-from inventory_assets.simulator.control import is_control_path
-from inventory_assets.simulator.responses import Response, error, phrase, with_request
+from inventory_api_sim.control import is_control_path
+from inventory_api_sim.responses import Response, error, phrase, with_request
 
 if TYPE_CHECKING:  # the simulator imports this module to serve
-    from inventory_assets.simulator.server import InventoryApiSimulator
+    from inventory_api_sim.server import InventoryApiSimulator
 
 __all__ = ["HttpServer"]
 

@@ -7,7 +7,7 @@ never repeats the value: a misplaced api key must not come back in a body.
 from typing import TypeVar
 from urllib.parse import parse_qs
 
-from inventory_assets.simulator.timestamps import instant_key, parse_timestamp
+from inventory_api_sim.timestamps import instant_key, parse_timestamp
 
 __all__ = ["BadRequest", "first_values", "int_param", "time_param"]
 

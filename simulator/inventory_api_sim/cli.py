@@ -15,8 +15,8 @@ import sys
 import threading
 from collections.abc import Callable
 
-from inventory_assets.simulator.config import SimulatorConfig
-from inventory_assets.simulator.server import InventoryApiSimulator
+from inventory_api_sim.config import SimulatorConfig
+from inventory_api_sim.server import InventoryApiSimulator
 
 DEFAULT_API_KEY = "sim-secret-key"
 API_KEY_ENV = "INVENTORY_API_KEY"

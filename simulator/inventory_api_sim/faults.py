@@ -12,9 +12,9 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from inventory_assets.simulator.config import SimulatorConfig
-from inventory_assets.simulator.pages import Page, json_list
-from inventory_assets.simulator.responses import HTML, Response, error, phrase
+from inventory_api_sim.config import SimulatorConfig
+from inventory_api_sim.pages import Page, json_list
+from inventory_api_sim.responses import HTML, Response, error, phrase
 
 __all__ = ["FAULT_STATUSES", "HOSTILE_KINDS", "FaultScript", "Hostile", "StatusFault"]
 

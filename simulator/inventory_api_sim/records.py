@@ -11,8 +11,8 @@ from bisect import bisect_left
 from collections.abc import Callable
 from typing import Any
 
-from inventory_assets.simulator.pages import Page
-from inventory_assets.simulator.timestamps import instant_key, parse_timestamp
+from inventory_api_sim.pages import Page
+from inventory_api_sim.timestamps import instant_key, parse_timestamp
 
 __all__ = ["Key", "RecordIndex", "encode"]
 

@@ -18,23 +18,23 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
-from inventory_assets.simulator.config import SimulatorConfig
-from inventory_assets.simulator.control import handle as handle_control
-from inventory_assets.simulator.data import generate_records
-from inventory_assets.simulator.drift import RETYPES
-from inventory_assets.simulator.faults import FaultScript, Hostile, StatusFault
-from inventory_assets.simulator.params import BadRequest, first_values, int_param, time_param
-from inventory_assets.simulator.records import RecordIndex
-from inventory_assets.simulator.responses import Response, error
-from inventory_assets.simulator.timestamps import format_timestamp, key_moment
-from inventory_assets.simulator.touches import (
+from inventory_api_sim.config import SimulatorConfig
+from inventory_api_sim.control import handle as handle_control
+from inventory_api_sim.data import generate_records
+from inventory_api_sim.drift import RETYPES
+from inventory_api_sim.faults import FaultScript, Hostile, StatusFault
+from inventory_api_sim.params import BadRequest, first_values, int_param, time_param
+from inventory_api_sim.records import RecordIndex
+from inventory_api_sim.responses import Response, error
+from inventory_api_sim.timestamps import format_timestamp, key_moment
+from inventory_api_sim.touches import (
     SECONDS_PER_DAY,
     check_counts,
     other_quantity,
     touch_day,
     touch_moment,
 )
-from inventory_assets.simulator.transport import HttpServer
+from inventory_api_sim.transport import HttpServer
 
 __all__ = ["InventoryApiSimulator"]
 

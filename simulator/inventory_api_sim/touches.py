@@ -8,7 +8,7 @@ name the argument but never repeat its value, so they are safe to send back.
 import datetime as dt
 import random
 
-from inventory_assets.simulator.timestamps import parse_timestamp
+from inventory_api_sim.timestamps import parse_timestamp
 
 __all__ = [
     "MAX_QUANTITY",
