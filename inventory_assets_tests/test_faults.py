@@ -15,12 +15,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import DagsterInstance
+from dagster import AssetCheckSeverity, DagsterInstance
 
 from inventory_api_sim import InventoryApiSimulator
 from inventory_assets_tests.conftest import (
     TEST_API_KEY,
     assert_key_in_no_file,
+    check_evaluation,
     day_window,
     expected_records,
     ingest_metadata,
@@ -215,9 +216,12 @@ def test_a_record_that_breaks_the_contract_is_set_aside_and_reported(
 def test_a_negative_quantity_loads_and_is_flagged(hostile, api, instance, duckdb_path) -> None:
     hostile.put_raw(_raw(90010, quantity=-4))
 
-    materialize_partition(api, DAY, instance)
+    result = materialize_partition(api, DAY, instance, raise_on_error=False, with_checks=True)
 
     assert (90010, -4) in warehouse_rows(duckdb_path, "id, quantity")
+    flagged = check_evaluation(result, "quantity_not_negative")
+    assert not flagged.passed and flagged.severity == AssetCheckSeverity.ERROR
+    assert flagged.metadata["sample_ids"].value == [90010]
 
 
 def test_an_id_served_twice_in_one_window_fails_as_incomplete(
