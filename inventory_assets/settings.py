@@ -15,6 +15,7 @@ environment variable it came from, and what is accepted
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from datetime import date
@@ -34,7 +35,7 @@ from pydantic import (
     model_validator,
 )
 
-from inventory_assets.sources.inventory_api.settings import Column, Endpoint
+from inventory_assets.sources.inventory_api.settings import ApiOptions, Column, Endpoint
 
 ColumnType = Literal["bigint", "text", "decimal", "timestamp", "bool", "double"]
 SyncMode = Literal["window", "client_window", "full"]
@@ -142,12 +143,30 @@ class ApiSettings(_Settings):
     page_size: int = Field(default=100, ge=1, le=10_000)
     window_start_param: ParamName = "updated_since"
     window_end_param: ParamName = "updated_before"
+    # Where a page says how many records match; "" for a vendor that says nothing
+    # (paging then stops at an empty page, without the completeness check).
+    total_path: Annotated[str, StringConstraints(pattern=r"^([A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*)?$")] = (
+        "total"
+    )
     max_concurrency: int = Field(default=8, ge=1, le=64)
     request_timeout_seconds: float = Field(default=30.0, gt=0)
     backoff_factor: float = Field(default=2.0, ge=0)
     max_retries: int = Field(default=3, ge=0, le=10)
     # The concurrency pool of every step that calls the API; its limit is the instance's.
     pool: Identifier = "vendor_api_calls"
+
+    def options(self) -> ApiOptions:
+        """How the dlt source calls the vendor, as the source package describes it."""
+        return ApiOptions(
+            api_key_param=self.api_key_param,
+            page_size=self.page_size,
+            total_path=self.total_path,
+            window_start_param=self.window_start_param,
+            window_end_param=self.window_end_param,
+            max_retries=self.max_retries,
+            backoff_factor=self.backoff_factor,
+            request_timeout_seconds=self.request_timeout_seconds,
+        )
 
     @field_validator("api_key", mode="before")
     @classmethod
@@ -223,10 +242,18 @@ def _env_sources(raw: Any, path: tuple = ()) -> dict[tuple, str]:
     return {}
 
 
+# Settings for which an empty value means something ("the API gives none").
+_EMPTY_IS_A_VALUE = frozenset({"total_path"})
+
+
 def _without_unset(values: Any) -> Any:
     """Drop values a template rendered empty (None or ""): their defaults apply."""
     if isinstance(values, Mapping):
-        return {k: _without_unset(v) for k, v in values.items() if v is not None and v != ""}
+        return {
+            k: _without_unset(v)
+            for k, v in values.items()
+            if v is not None and (v != "" or k in _EMPTY_IS_A_VALUE)
+        }
     if isinstance(values, list):
         return [_without_unset(v) for v in values]
     return values
@@ -295,3 +322,11 @@ def settings_from_yaml(path: Path = DEFS_YAML) -> InventorySettings:
     return settings_from_attributes(
         document.get("attributes") or {}, ResolutionContext.default().resolve_value
     )
+
+
+def read_reference(value: EnvReference | str) -> str | None:
+    """The value an env reference names, for tools that run outside Dagster (the probe).
+
+    Dagster's resources resolve the same references with `EnvVar` when a run executes.
+    """
+    return os.environ.get(value.env) if isinstance(value, EnvReference) else value
