@@ -49,8 +49,9 @@ def _date(text: str) -> dt.date:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="inventory-api-sim",
-        description="Serve a simulated inventory REST API (GET /v1/resource). Loopback clients "
-        "can change records with POST /_control/touch and read GET /_control/state.",
+        description="Serve a simulated inventory REST API (GET /v1/resource, GET /v1/warehouses). "
+        "Loopback clients can change records with POST /_control/touch and read "
+        "GET /_control/state.",
     )
     add = parser.add_argument
     add("--host", default="127.0.0.1", help="interface to bind (default: %(default)s)")

@@ -1,11 +1,13 @@
 """InventoryApiSimulator: the third-party inventory API over real HTTP, for tests and demos.
 
-The contract is docs/inventory-api.md. Besides serving it, the simulator is
-what tests steer: it changes records as a vendor would (touch, add_field),
-fails (fail_next, fault_rate) and misbehaves (serve_next, total_delta,
-put_raw) on request. It is safe to run next to real secrets: the api key
-travels in the query string, so no request line, URL or key is ever logged or
-echoed back, unless SimulatorConfig.echo_url_in_errors asks for that leak.
+The contract is docs/inventory-api.md: the inventory records on /v1/resource
+and the vendor's warehouses on /v1/warehouses. Besides serving it, the
+simulator is what tests steer: it changes records as a vendor would (touch,
+touch_warehouse, add_field), fails (fail_next, fault_rate) and misbehaves
+(serve_next, total_delta, put_raw) on request. It is safe to run next to real
+secrets: the api key travels in the query string, so no request line, URL or
+key is ever logged or echoed back, unless SimulatorConfig.echo_url_in_errors
+asks for that leak.
 """
 
 import datetime as dt
@@ -20,10 +22,11 @@ from urllib.parse import urlsplit
 
 from inventory_api_sim.config import SimulatorConfig
 from inventory_api_sim.control import handle as handle_control
-from inventory_api_sim.data import generate_records
+from inventory_api_sim.data import generate_records, generate_warehouses
 from inventory_api_sim.drift import RETYPES
 from inventory_api_sim.faults import FaultScript, Hostile, StatusFault
-from inventory_api_sim.params import BadRequest, first_values, int_param, time_param
+from inventory_api_sim.listing import Listing, page_request
+from inventory_api_sim.params import BadRequest, first_values
 from inventory_api_sim.records import RecordIndex
 from inventory_api_sim.responses import Response, error
 from inventory_api_sim.timestamps import format_timestamp, key_moment
@@ -39,8 +42,8 @@ from inventory_api_sim.transport import HttpServer
 __all__ = ["InventoryApiSimulator"]
 
 RESOURCE_PATH = "/v1/resource"
-MAX_LIMIT = 100
-DEFAULT_LIMIT = 100
+WAREHOUSES_PATH = "/v1/warehouses"
+PATH_KEY = "_path"  # where `requests` notes the path of each logged request
 _REDACTED = "***"
 
 
@@ -50,14 +53,19 @@ class InventoryApiSimulator:
     def __init__(self, config: SimulatorConfig | None = None) -> None:
         self.config = config or SimulatorConfig()
         self._lock = threading.Lock()
-        self._index = RecordIndex(
-            generate_records(
-                self.config.rows, self.config.days, self.config.start, self.config.seed
-            )
+        days, start, seed = self.config.days, self.config.start, self.config.seed
+        records = generate_records(self.config.rows, days, start, seed)
+        self._index = RecordIndex(records)
+        self._warehouse_index = RecordIndex(
+            generate_warehouses(records, days, start, seed), primary_key="code"
         )
+        self._listings = {
+            RESOURCE_PATH: Listing(self._index),
+            WAREHOUSES_PATH: Listing(self._warehouse_index),
+        }
         self._faults = FaultScript(self.config)
         # Its own generator, so touches do not shift the fault sequence and vice versa.
-        self._touch_rng = random.Random(f"touch:{self.config.seed}")
+        self._touch_rng = random.Random(f"touch:{seed}")
         self._ids = sorted(self._index.key_of)  # the data set never gains or loses records
         self._total_delta = 0
         self._request_count = 0
@@ -117,13 +125,17 @@ class InventoryApiSimulator:
     # -- misbehaviour ------------------------------------------------------------------------
 
     def fail_next(self, status: int, times: int = 1, retry_after: int | None = None) -> None:
-        """Answer the next `times` resource requests with `status`, before auth is checked."""
+        """Answer the next `times` API requests with `status`, before auth is checked.
+
+        Like serve_next, this scripts the gateway in front of both endpoints:
+        the next requests get the answers, whichever endpoint they ask.
+        """
         fault = StatusFault(status, retry_after)
         with self._lock:
             self._faults.add(fault, times)
 
     def serve_next(self, kind: str, times: int = 1, **options: float) -> None:
-        """Answer the next `times` resource requests wrongly, before auth is checked.
+        """Answer the next `times` API requests wrongly, before auth is checked.
 
         Kinds: "html" (a 200 HTML error page), "no_data" (a page without "data"),
         "data_not_list" ("data" is an object), "empty" ("data": [] with the true
@@ -139,7 +151,7 @@ class InventoryApiSimulator:
 
     @property
     def total_delta(self) -> int:
-        """Added to every page's `total` (clamped at 0); the data stays true."""
+        """Added to every /v1/resource page's `total` (clamped at 0); the data stays true."""
         return self._total_delta
 
     @total_delta.setter
@@ -236,6 +248,17 @@ class InventoryApiSimulator:
         with self._lock:
             self._index.map_field(name, change)
 
+    def touch_warehouse(self, code: str, at: dt.datetime, /, **changes: Any) -> None:
+        """Set a warehouse's updated_at to `at` (naive = UTC) and apply field changes."""
+        if "code" in changes or "updated_at" in changes:
+            raise ValueError("code and updated_at cannot be changed with **changes")
+        updated_at = format_timestamp(at)
+        with self._lock:
+            if code not in self._warehouse_index.key_of:
+                raise KeyError(f"no warehouse with code {code!r}")
+            changed = self._warehouse_index.get(code) | changes | {"updated_at": updated_at}
+            self._warehouse_index.put(changed)
+
     def _update(self, changes_by_id: dict[int, dict[str, Any]]) -> None:
         """Apply per-record changes and re-sort them in the index; caller holds the lock."""
         for record_id, changes in changes_by_id.items():
@@ -277,13 +300,24 @@ class InventoryApiSimulator:
         return [json.loads(body) for body in bodies]
 
     @property
+    def warehouses(self) -> list[dict]:
+        """A copy of the current warehouses, in code order."""
+        with self._lock:
+            bodies = self._warehouse_index.in_id_order()
+        return [json.loads(body) for body in bodies]
+
+    @property
     def request_count(self) -> int:
-        """Resource requests received, faulted and rejected ones included."""
+        """API requests received (both endpoints), faulted and rejected ones included."""
         return self._request_count
 
     @property
     def requests(self) -> list[dict[str, str]]:
-        """Query parameters of each resource request, api_key replaced by "***"."""
+        """Query parameters of each API request, api_key replaced by "***".
+
+        Key "_path" (PATH_KEY) holds the path asked for, /v1/resource or
+        /v1/warehouses; it is set last, so a query parameter of that name is lost.
+        """
         with self._lock:
             return [dict(params) for params in self._requests]
 
@@ -318,35 +352,33 @@ class InventoryApiSimulator:
         the page.
         """
         parts = urlsplit(target)
-        if parts.path != RESOURCE_PATH:
+        listing = self._listings.get(parts.path)
+        if listing is None:
             return error(404, "not found")
         params = first_values(parts.query)
+        logged = {k: (_REDACTED if k == "api_key" else v) for k, v in params.items()}
         with self._lock:
             self._request_count += 1
-            self._requests.append(
-                {k: (_REDACTED if k == "api_key" else v) for k, v in params.items()}
-            )
+            self._requests.append({**logged, PATH_KEY: parts.path})
             scripted = self._faults.next()
         if self.config.latency_ms:
             time.sleep(self.config.latency_ms / 1000)
         if isinstance(scripted, StatusFault):
             return scripted.response()
         if isinstance(scripted, Hostile):
-            return scripted.preempt() or self._page(params, scripted)
+            return scripted.preempt() or self._page(listing, params, scripted)
         given = params.get("api_key", "").encode()
         if not hmac.compare_digest(given, self.config.api_key.encode()):
             return error(401, "invalid or missing api key")
-        return self._page(params, None)
+        return self._page(listing, params, None)
 
-    def _page(self, params: dict[str, str], hostile: Hostile | None) -> Response:
+    def _page(self, listing: Listing, params: dict[str, str], hostile: Hostile | None) -> Response:
         """The page the parameters ask for, bent by `hostile` if given; 400 for bad ones."""
         try:
-            offset = int_param(params, "offset", 0, 0)
-            limit = int_param(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-            since = time_param(params, "updated_since")
-            before = time_param(params, "updated_before")
+            request = page_request(params)
         except BadRequest as exc:
             return error(400, str(exc))
         with self._lock:
-            page = self._index.page(since, before, offset, limit, self._total_delta)
+            delta = self._total_delta if listing.index is self._index else 0  # inventory only
+            page = listing.page(request, delta)
             return hostile.answer(page) if hostile else Response(200, page.body())
