@@ -9,6 +9,7 @@ requests. This module only parses and routes; the simulator does the work.
     POST /_control/touch?count=N[&day=YYYY-MM-DD][&at=ISO8601][&quantity=Q]
     POST /_control/add_field?name=NAME&value=JSON   (a value that is not JSON is text)
     POST /_control/retype?field=NAME&to=text|number
+    POST /_control/deviate?name=SWITCH&value=VALUE  (true/false, a number or none, a,b)
     GET  /_control/state
 """
 
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from inventory_api_sim.deviations import Deviations, parse_switch
 from inventory_api_sim.params import first_values, int_param
 from inventory_api_sim.responses import Response, error
 from inventory_api_sim.touches import MAX_QUANTITY, MAX_TOUCH_COUNT
@@ -43,6 +45,8 @@ class ControlTarget(Protocol):
     def add_field(self, name: str, value: Any) -> None: ...
 
     def retype_field(self, name: str, to: str) -> None: ...
+
+    def deviate(self, **switches: Any) -> Deviations: ...
 
     def state(self) -> dict[str, Any]: ...
 
@@ -101,6 +105,12 @@ def _retype(simulator: ControlTarget, params: dict[str, str]) -> Response:
     return _ok({"retyped": field, "to": params["to"]})
 
 
+def _deviate(simulator: ControlTarget, params: dict[str, str]) -> Response:
+    name = _required(params, "name")
+    value = parse_switch(name, params.get("value", ""))
+    return _ok({"deviations": simulator.deviate(**{name: value}).as_json()})
+
+
 def _state(simulator: ControlTarget, params: dict[str, str]) -> Response:
     return _ok(simulator.state())
 
@@ -111,6 +121,7 @@ _ROUTES: dict[str, tuple[str, frozenset[str], _Action]] = {
     CONTROL_PREFIX + "touch": ("POST", frozenset({"count", "day", "at", "quantity"}), _touch),
     CONTROL_PREFIX + "add_field": ("POST", frozenset({"name", "value"}), _add_field),
     CONTROL_PREFIX + "retype": ("POST", frozenset({"field", "to"}), _retype),
+    CONTROL_PREFIX + "deviate": ("POST", frozenset({"name", "value"}), _deviate),
     CONTROL_PREFIX + "state": ("GET", frozenset(), _state),
 }
 

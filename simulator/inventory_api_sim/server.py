@@ -3,11 +3,11 @@
 The contract is docs/inventory-api.md: the inventory records on /v1/resource
 and the vendor's warehouses on /v1/warehouses. Besides serving it, the
 simulator is what tests steer: it changes records as a vendor would (touch,
-touch_warehouse, add_field), fails (fail_next, fault_rate) and misbehaves
-(serve_next, total_delta, put_raw) on request. It is safe to run next to real
-secrets: the api key travels in the query string, so no request line, URL or
-key is ever logged or echoed back, unless SimulatorConfig.echo_url_in_errors
-asks for that leak.
+touch_warehouse, add_field), fails (fail_next, fault_rate), misbehaves
+(serve_next, total_delta, put_raw) and departs from the contract (deviate) on
+request. It is safe to run next to real secrets: the api key travels in the
+query string, so no request line, URL or key is ever logged or echoed back,
+unless SimulatorConfig.echo_url_in_errors asks for that leak.
 """
 
 import datetime as dt
@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from inventory_api_sim.config import SimulatorConfig
 from inventory_api_sim.control import handle as handle_control
 from inventory_api_sim.data import generate_records, generate_warehouses
+from inventory_api_sim.deviations import Deviations, rate_limited
 from inventory_api_sim.drift import RETYPES
 from inventory_api_sim.faults import FaultScript, Hostile, StatusFault
 from inventory_api_sim.listing import Listing, page_request
@@ -60,9 +61,10 @@ class InventoryApiSimulator:
             generate_warehouses(records, days, start, seed), primary_key="code"
         )
         self._listings = {
-            RESOURCE_PATH: Listing(self._index),
-            WAREHOUSES_PATH: Listing(self._warehouse_index),
+            RESOURCE_PATH: Listing(self._index, ("id", "quantity")),
+            WAREHOUSES_PATH: Listing(self._warehouse_index, ("capacity",)),
         }
+        self._deviations = Deviations.from_config(self.config)
         self._faults = FaultScript(self.config)
         # Its own generator, so touches do not shift the fault sequence and vice versa.
         self._touch_rng = random.Random(f"touch:{seed}")
@@ -179,6 +181,22 @@ class InventoryApiSimulator:
         """Remove every record put_raw added."""
         with self._lock:
             self._index.clear_raw()
+
+    @property
+    def deviations(self) -> Deviations:
+        """The deviations in force: the config's, as deviate has changed them since."""
+        return self._deviations
+
+    def deviate(self, **switches: Any) -> Deviations:
+        """Depart from the contract from the next request on, e.g. deviate(page_cap=50).
+
+        The switches are SimulatorConfig's deviation fields (see deviations.py);
+        POST /_control/deviate runs this. Returns every switch's value now;
+        ValueError for an unknown switch or a bad value, and nothing changes.
+        """
+        with self._lock:
+            self._deviations = self._deviations.changed(**switches)
+            return self._deviations
 
     # -- vendor updates ----------------------------------------------------------------------
 
@@ -349,7 +367,7 @@ class InventoryApiSimulator:
         Order: path, counting (on arrival, so a client that times out is still
         counted), latency, scripted then random faults and hostile answers (they
         come from the gateway, before the API sees the key), auth, parameters,
-        the page.
+        the page. One request sees one set of deviations, those of its arrival.
         """
         parts = urlsplit(target)
         listing = self._listings.get(parts.path)
@@ -361,24 +379,42 @@ class InventoryApiSimulator:
             self._request_count += 1
             self._requests.append({**logged, PATH_KEY: parts.path})
             scripted = self._faults.next()
+            deviations, used = self._deviations, self._request_count
+        response = self._answer(listing, params, scripted, deviations)
+        return rate_limited(response, used) if deviations.rate_limit_headers else response
+
+    def _answer(
+        self,
+        listing: Listing,
+        params: dict[str, str],
+        scripted: StatusFault | Hostile | None,
+        deviations: Deviations,
+    ) -> Response:
+        """The answer after counting: latency, the scripted answer, auth, then the page."""
         if self.config.latency_ms:
             time.sleep(self.config.latency_ms / 1000)
         if isinstance(scripted, StatusFault):
             return scripted.response()
         if isinstance(scripted, Hostile):
-            return scripted.preempt() or self._page(listing, params, scripted)
+            return scripted.preempt() or self._page(listing, params, deviations, scripted)
         given = params.get("api_key", "").encode()
         if not hmac.compare_digest(given, self.config.api_key.encode()):
             return error(401, "invalid or missing api key")
-        return self._page(listing, params, None)
+        return self._page(listing, params, deviations, None)
 
-    def _page(self, listing: Listing, params: dict[str, str], hostile: Hostile | None) -> Response:
+    def _page(
+        self,
+        listing: Listing,
+        params: dict[str, str],
+        deviations: Deviations,
+        hostile: Hostile | None,
+    ) -> Response:
         """The page the parameters ask for, bent by `hostile` if given; 400 for bad ones."""
         try:
-            request = page_request(params)
+            request = page_request(params, deviations)
         except BadRequest as exc:
             return error(400, str(exc))
         with self._lock:
             delta = self._total_delta if listing.index is self._index else 0  # inventory only
-            page = listing.page(request, delta)
+            page = listing.page(request, deviations, delta)
             return hostile.answer(page) if hostile else Response(200, page.body())
