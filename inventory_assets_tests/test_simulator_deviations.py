@@ -3,7 +3,8 @@
 /v1/warehouses must page, authenticate and filter as /v1/resource does, and
 list exactly the warehouses the inventory records name. Each deviation is
 proved over real HTTP as a config field, as a switch flipped on a running
-simulator (in process and through POST /_control/deviate) and as a CLI flag.
+simulator (in process and through POST /_control/deviate) and as a CLI flag;
+deleted records must vanish everywhere the data set shows.
 """
 
 import datetime as dt
@@ -86,6 +87,10 @@ def served_order(records: list[dict], key: str = "id") -> list[dict]:
 
 def of_day(records: list[dict], day: str = "2026-11-02") -> list[dict]:
     return served_order([r for r in records if r["updated_at"].startswith(day)])
+
+
+def ids(records: list[dict]) -> list[int]:
+    return [record["id"] for record in records]
 
 
 # -- /v1/warehouses ------------------------------------------------------------------------------
@@ -456,3 +461,94 @@ def test_deviations_compose_with_hostile_answers_and_drift(sim) -> None:
     first = page["data"][0]
     assert isinstance(first["id"], str) and first["colour"] == "red"
     assert first["unit_price"] is None or isinstance(first["unit_price"], float | int)
+
+
+# -- deleted records ------------------------------------------------------------------------------
+
+
+def test_deleted_records_vanish_from_pages_totals_and_state(sim) -> None:
+    before = sim.records
+    on_day = of_day(before)[0]["id"]
+
+    assert sim.delete([5, 3, 5, on_day]) == [before[i - 1] for i in sorted({3, 5, on_day})]
+    kept = [r for r in before if r["id"] not in {3, 5, on_day}]
+    assert sim.records == kept
+    assert page_through(sim) == served_order(kept)
+    assert body(sim)["total"] == len(kept) and body(sim, **DAY)["total"] == len(of_day(kept))
+    assert sim.state()["rows"] == len(kept)
+    with pytest.raises(KeyError):
+        sim.touch([3], dt.datetime(2026, 11, 20, tzinfo=dt.UTC))
+    with pytest.raises(KeyError):
+        sim.delete([4, 3])  # 3 is gone already: nothing is deleted
+    assert sim.records == kept
+
+
+def test_touch_random_and_state_cope_with_a_shrinking_data_set(sim) -> None:
+    assert len(sim.delete_random(count=ROWS - 10)) == ROWS - 10
+    with pytest.raises(ValueError, match="count"):
+        sim.touch_random(count=11)
+    touched = sim.touch_random(count=10)
+    assert sorted(c["id"] for c in touched) == ids(sim.records)
+    assert sim.state()["newest_updated_at"] == touched[0]["updated_at"]
+
+    sim.delete_random(count=10)
+    assert sim.state() == {"rows": 0, "newest_updated_at": None}
+    assert body(sim) == {"data": [], "total": 0, "offset": 0, "limit": 100}
+    for action in (sim.touch_random, sim.delete_random):
+        with pytest.raises(ValueError, match="count"):
+            action()
+
+
+def test_delete_random_is_deterministic_and_can_keep_to_one_day(make_sim) -> None:
+    def sequence(sim: InventoryApiSimulator) -> list[list[dict]]:
+        return [
+            sim.delete_random(3),
+            sim.delete_random(2, day="2026-11-02"),
+            sim.delete_random(day=dt.date(2026, 11, 4)),
+        ]
+
+    first = sequence(make_sim())
+    assert first == sequence(make_sim())
+    assert first != sequence(make_sim(seed=8))
+    assert [len(deleted) for deleted in first] == [3, 2, 1]
+    assert all(r["updated_at"].startswith("2026-11-02") for r in first[1])
+    assert first[2][0]["updated_at"].startswith("2026-11-04")
+    sim = make_sim()
+    on_day = len(of_day(sim.records, "2026-11-03"))
+    for kwargs, named in (
+        ({"count": 0}, "count"),
+        ({"count": on_day + 1, "day": "2026-11-03"}, "records of that day"),
+        ({"day": "2026-11-31"}, "day"),
+        ({"day": "20261103"}, "day"),
+    ):
+        with pytest.raises(ValueError, match=named):
+            sim.delete_random(**kwargs)  # type: ignore[arg-type]
+    assert len(sim.records) == ROWS
+
+
+def test_delete_endpoint_takes_ids_or_a_count(sim) -> None:
+    def delete(**params: object) -> requests.Response:
+        return control(sim, "delete", **params)
+
+    assert ids(delete(ids="1,2").json()["deleted"]) == [1, 2]
+    on_day = delete(count=3, day="2026-11-03").json()["deleted"]
+    assert len(on_day) == 3 and all(r["updated_at"].startswith("2026-11-03") for r in on_day)
+    assert len(delete().json()["deleted"]) == 1  # count defaults to 1, as for touch
+    remaining = sim.records
+    assert len(remaining) == ROWS - 6
+    for params, named in (
+        ({"ids": "1,x"}, "ids must be integers"),
+        ({"ids": "3", "count": "2"}, "cannot be combined"),
+        ({"ids": "1,3"}, "nothing was deleted"),  # 1 is gone already
+        ({"count": 0}, "count"),
+        ({"count": ROWS}, "count"),
+        ({"day": "2026-13-01"}, "day"),
+        ({"cnt": 5}, "accepts: count, day, ids"),
+    ):
+        response = delete(**params)
+        assert response.status_code == 400, params
+        assert named in response.json()["error"], params
+    assert sim.records == remaining
+    assert control(sim, "delete", "GET").headers["Allow"] == "POST"
+    assert sim.control("POST", "/_control/delete?ids=4", "192.0.2.7").status == 403
+    assert sim.records == remaining and sim.request_count == 0

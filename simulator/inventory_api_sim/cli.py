@@ -92,8 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="inventory-api-sim",
         description="Serve a simulated inventory REST API (GET /v1/resource, GET /v1/warehouses). "
-        "Loopback clients can change it with POST /_control/touch, add_field, retype and "
-        "deviate, and read GET /_control/state.",
+        "Loopback clients can change it with POST /_control/touch, delete, add_field, retype "
+        "and deviate, and read GET /_control/state.",
     )
     add = parser.add_argument
     add("--host", default="127.0.0.1", help="interface to bind (default: %(default)s)")

@@ -70,7 +70,7 @@ class RecordIndex:
         order.sort(key=times.__getitem__)
         self.keys: list[Key] = [(times[i], ids[i], 0) for i in order]
         self.bodies: list[bytes] = [encode(records[i]) for i in order]
-        # Data-set records only: touches change those, never raw records.
+        # Data-set records only: touches and deletes change those, never raw records.
         self.key_of: dict[PrimaryKey, Key] = {key[1]: key for key in self.keys}
         self._raw_sequence = itertools.count(1)
         self.timeless = 0  # raw records without a valid updated_at: the first in keys
@@ -85,6 +85,11 @@ class RecordIndex:
         high = len(self.keys) if before is None else bisect_left(self.keys, (before,))
         return low, max(low, high)
 
+    def ids_between(self, since: str, before: str) -> list[PrimaryKey]:
+        """Primary keys of the data-set records with since <= updated_at < before."""
+        low, high = self.window(since, before)
+        return [key[1] for key in self.keys[low:high] if key[2] == 0]
+
     def newest(self) -> str | None:
         """The greatest time key; None when no record has a valid updated_at."""
         return self.keys[-1][0] if self.keys and self.keys[-1][0] != _TIMELESS else None
@@ -96,11 +101,17 @@ class RecordIndex:
     def put(self, record: dict) -> None:
         """Replace a data-set record by primary key, moving it to where its updated_at sorts."""
         record_id = record[self.primary_key]
-        position = bisect_left(self.keys, self.key_of[record_id])
-        del self.keys[position], self.bodies[position]
+        self._drop(record_id)
         new = (_time_key(record["updated_at"]), record_id, 0)
         self._insert(new, encode(record))
         self.key_of[record_id] = new
+
+    def remove(self, record_id: PrimaryKey) -> dict:
+        """Take a data-set record out of the index, as a vendor's hard delete does; return it."""
+        record = self.get(record_id)
+        self._drop(record_id)
+        del self.key_of[record_id]
+        return record
 
     def put_raw(self, record: dict[str, Any]) -> None:
         """Add a record exactly as given, however invalid, in its serving place."""
@@ -132,6 +143,11 @@ class RecordIndex:
         """Every body by primary key (invalid ids as 0); ties: the data set's, then raw as put."""
         pairs = sorted(zip(self.keys, self.bodies, strict=True), key=lambda pair: pair[0][1:])
         return [body for _, body in pairs]
+
+    def _drop(self, record_id: PrimaryKey) -> None:
+        """Delete a data-set record's key and body; key_of is the caller's to update."""
+        position = bisect_left(self.keys, self.key_of[record_id])
+        del self.keys[position], self.bodies[position]
 
     def _insert(self, key: Key, body: bytes) -> None:
         position = bisect_left(self.keys, key)

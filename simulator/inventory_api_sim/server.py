@@ -3,7 +3,7 @@
 The contract is docs/inventory-api.md: the inventory records on /v1/resource
 and the vendor's warehouses on /v1/warehouses. Besides serving it, the
 simulator is what tests steer: it changes records as a vendor would (touch,
-touch_warehouse, add_field), fails (fail_next, fault_rate), misbehaves
+touch_warehouse, add_field, delete), fails (fail_next, fault_rate), misbehaves
 (serve_next, total_delta, put_raw) and departs from the contract (deviate) on
 request. It is safe to run next to real secrets: the api key travels in the
 query string, so no request line, URL or key is ever logged or echoed back,
@@ -17,7 +17,7 @@ import random
 import threading
 import time
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from inventory_api_sim.config import SimulatorConfig
@@ -30,7 +30,7 @@ from inventory_api_sim.listing import Listing, page_request
 from inventory_api_sim.params import BadRequest, first_values
 from inventory_api_sim.records import RecordIndex
 from inventory_api_sim.responses import Response, error
-from inventory_api_sim.timestamps import format_timestamp, key_moment
+from inventory_api_sim.timestamps import format_timestamp, instant_key, key_moment
 from inventory_api_sim.touches import (
     SECONDS_PER_DAY,
     check_counts,
@@ -66,9 +66,10 @@ class InventoryApiSimulator:
         }
         self._deviations = Deviations.from_config(self.config)
         self._faults = FaultScript(self.config)
-        # Its own generator, so touches do not shift the fault sequence and vice versa.
+        # Their own generators, so touches, deletes and faults do not shift each other.
         self._touch_rng = random.Random(f"touch:{seed}")
-        self._ids = sorted(self._index.key_of)  # the data set never gains or loses records
+        self._delete_rng = random.Random(f"delete:{seed}")
+        self._ids = sorted(self._index.key_of)  # the data set's ids; deletes shrink it
         self._total_delta = 0
         self._request_count = 0
         self._requests: list[dict[str, str]] = []
@@ -276,6 +277,51 @@ class InventoryApiSimulator:
                 raise KeyError(f"no warehouse with code {code!r}")
             changed = self._warehouse_index.get(code) | changes | {"updated_at": updated_at}
             self._warehouse_index.put(changed)
+
+    def delete(self, ids: list[int]) -> list[dict]:
+        """Delete these records, as a vendor's hard delete does; return them in id order.
+
+        They vanish from every page and total, and touches no longer find them;
+        raw records are not affected. KeyError if an id is not in the data set,
+        and then nothing is deleted.
+        """
+        with self._lock:
+            return self._delete(sorted(set(ids)))
+
+    def delete_random(self, count: int = 1, day: dt.date | str | None = None) -> list[dict]:
+        """Delete `count` distinct records, drawn like touch_random's; return them in id order.
+
+        POST /_control/delete runs this. With `day` (a date or YYYY-MM-DD) only
+        records last updated on that UTC day are candidates, so a test can take
+        records out of a partition already loaded. The draws come from a
+        generator of their own, seeded from the config seed, so the same calls
+        on the same config delete the same ids. ValueError for bad arguments,
+        with a client-safe message.
+        """
+        date = touch_day(day)
+        check_counts(count, None)
+        with self._lock:
+            candidates = self._ids if date is None else self._ids_on(date)
+            if count > len(candidates):
+                scope = "records" if date is None else "records of that day"
+                raise ValueError(f"count must not exceed the number of {scope} ({len(candidates)})")
+            return self._delete(sorted(self._delete_rng.sample(candidates, count)))
+
+    def _delete(self, ids: list[int]) -> list[dict]:
+        """Delete records by id, all or none; caller holds the lock."""
+        missing = [i for i in ids if i not in self._index.key_of]
+        if missing:
+            raise KeyError(f"no records with ids {missing}")
+        deleted = [self._index.remove(i) for i in ids]
+        gone = set(ids)
+        self._ids = [i for i in self._ids if i not in gone]
+        return deleted
+
+    def _ids_on(self, date: dt.date) -> list[int]:
+        """Ids of the data-set records last updated on this UTC day; caller holds the lock."""
+        midnight = dt.datetime.combine(date, dt.time(), tzinfo=dt.UTC)
+        since, before = instant_key(midnight), instant_key(midnight + dt.timedelta(days=1))
+        return sorted(cast(list[int], self._index.ids_between(since, before)))
 
     def _update(self, changes_by_id: dict[int, dict[str, Any]]) -> None:
         """Apply per-record changes and re-sort them in the index; caller holds the lock."""
