@@ -1,7 +1,7 @@
 """A stand-in for the third-party inventory API, for the demo, tests and benchmarks."""
 
 from inventory_api_sim.config import SimulatorConfig
-from inventory_api_sim.data import generate_records
+from inventory_api_sim.data import generate_records, generate_warehouses
 from inventory_api_sim.server import InventoryApiSimulator
 
-__all__ = ["InventoryApiSimulator", "SimulatorConfig", "generate_records"]
+__all__ = ["InventoryApiSimulator", "SimulatorConfig", "generate_records", "generate_warehouses"]

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable
 
 from inventory_api_sim.config import SimulatorConfig
+from inventory_api_sim.deviations import CONTRACT_WINDOW_PARAMS, window_pair
 from inventory_api_sim.server import InventoryApiSimulator
 
 DEFAULT_API_KEY = "sim-secret-key"
@@ -46,11 +47,53 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date in YYYY-MM-DD form") from None
 
 
+def _names(text: str) -> tuple[str, str]:
+    try:
+        return window_pair(text.split(","))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _add_deviations(parser: argparse.ArgumentParser) -> None:
+    """The SimulatorConfig deviations; POST /_control/deviate changes them while serving."""
+    add = parser.add_argument_group(
+        "deviations from the contract",
+        "Ways real vendors depart from docs/inventory-api.md; off by default. A running "
+        "simulator switches them with POST /_control/deviate?name=SWITCH&value=VALUE.",
+    ).add_argument
+    add("--ignore-window", action="store_true", help="serve every record, whatever the window")
+    add(
+        "--window-params",
+        type=_names,
+        default=CONTRACT_WINDOW_PARAMS,
+        metavar="SINCE,BEFORE",
+        help="the only window parameter names honoured (default: updated_since,updated_before)",
+    )
+    add("--omit-total", action="store_true", help='pages carry no "total"')
+    add(
+        "--total-ignores-window",
+        action="store_true",
+        help='"total" counts every record; the data still keeps the window',
+    )
+    add("--page-cap", type=_bounded(int, 1), metavar="N", help="at most N records a page")
+    add(
+        "--numbers-as-strings",
+        action="store_true",
+        help='id, quantity and capacity as numeric text, e.g. "100296"',
+    )
+    add(
+        "--rate-limit-headers",
+        action="store_true",
+        help="X-RateLimit-Limit and X-RateLimit-Remaining on every API answer",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="inventory-api-sim",
-        description="Serve a simulated inventory REST API (GET /v1/resource). Loopback clients "
-        "can change records with POST /_control/touch and read GET /_control/state.",
+        description="Serve a simulated inventory REST API (GET /v1/resource, GET /v1/warehouses). "
+        "Loopback clients can change it with POST /_control/touch, delete, add_field, retype "
+        "and deviate, and read GET /_control/state.",
     )
     add = parser.add_argument
     add("--host", default="127.0.0.1", help="interface to bind (default: %(default)s)")
@@ -72,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get(API_KEY_ENV) or DEFAULT_API_KEY,
         help=f"accepted key (default: ${API_KEY_ENV}, else the built-in demo key)",
     )
+    _add_deviations(parser)
     return parser
 
 
@@ -92,6 +136,13 @@ def main(argv: list[str] | None = None) -> None:
         api_key=args.api_key,
         retry_after_seconds=args.retry_after,
         echo_url_in_errors=args.echo_url_in_errors,
+        ignore_window=args.ignore_window,
+        window_params=args.window_params,
+        omit_total=args.omit_total,
+        total_ignores_window=args.total_ignores_window,
+        page_cap=args.page_cap,
+        numbers_as_strings=args.numbers_as_strings,
+        rate_limit_headers=args.rate_limit_headers,
     )
     # Handlers go in before the data is generated, so a signal during a long
     # start-up still ends in a clean exit rather than a traceback.

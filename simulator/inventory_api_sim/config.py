@@ -3,6 +3,8 @@
 import datetime as dt
 from dataclasses import dataclass, field
 
+from inventory_api_sim.deviations import CONTRACT_WINDOW_PARAMS, Deviations
+
 __all__ = ["SimulatorConfig"]
 
 
@@ -23,6 +25,15 @@ class SimulatorConfig:
     # Hostile on purpose: error bodies quote the request target, api key and all,
     # as some real gateways do, so client tests can prove they mask server messages.
     echo_url_in_errors: bool = False
+    # How the vendor departs from the contract at start (deviations.py); the
+    # defaults are the contract. InventoryApiSimulator.deviate changes them later.
+    ignore_window: bool = False
+    window_params: tuple[str, str] = CONTRACT_WINDOW_PARAMS
+    omit_total: bool = False
+    total_ignores_window: bool = False
+    page_cap: int | None = None
+    numbers_as_strings: bool = False
+    rate_limit_headers: bool = False
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.fault_rate <= 1.0:
@@ -35,3 +46,4 @@ class SimulatorConfig:
             raise ValueError("days must be >= 1")
         if not self.api_key:
             raise ValueError("api_key must not be empty")
+        Deviations.from_config(self)  # the same checks as when they change at run time

@@ -9,6 +9,8 @@ requests. This module only parses and routes; the simulator does the work.
     POST /_control/touch?count=N[&day=YYYY-MM-DD][&at=ISO8601][&quantity=Q]
     POST /_control/add_field?name=NAME&value=JSON   (a value that is not JSON is text)
     POST /_control/retype?field=NAME&to=text|number
+    POST /_control/delete?count=N[&day=YYYY-MM-DD]  or  ?ids=1,2,3
+    POST /_control/deviate?name=SWITCH&value=VALUE  (true/false, a number or none, a,b)
     GET  /_control/state
 """
 
@@ -18,6 +20,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from inventory_api_sim.deviations import Deviations, parse_switch
 from inventory_api_sim.params import first_values, int_param
 from inventory_api_sim.responses import Response, error
 from inventory_api_sim.touches import MAX_QUANTITY, MAX_TOUCH_COUNT
@@ -43,6 +46,12 @@ class ControlTarget(Protocol):
     def add_field(self, name: str, value: Any) -> None: ...
 
     def retype_field(self, name: str, to: str) -> None: ...
+
+    def delete(self, ids: list[int]) -> list[dict]: ...
+
+    def delete_random(self, count: int = 1, day: Any = None) -> list[dict]: ...
+
+    def deviate(self, **switches: Any) -> Deviations: ...
 
     def state(self) -> dict[str, Any]: ...
 
@@ -101,6 +110,32 @@ def _retype(simulator: ControlTarget, params: dict[str, str]) -> Response:
     return _ok({"retyped": field, "to": params["to"]})
 
 
+def _id_list(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        raise ValueError("ids must be integers separated by commas, e.g. 1,2,3") from None
+
+
+def _delete(simulator: ControlTarget, params: dict[str, str]) -> Response:
+    """Delete the ids given, else `count` random records (of `day`, if given)."""
+    if "ids" not in params:
+        count = int_param(params, "count", 1, 1, MAX_TOUCH_COUNT)
+        return _ok({"deleted": simulator.delete_random(count, day=params.get("day"))})
+    if "count" in params or "day" in params:
+        raise ValueError("ids cannot be combined with count or day")
+    try:
+        return _ok({"deleted": simulator.delete(_id_list(params["ids"]))})
+    except KeyError:
+        raise ValueError("ids must name records that exist; nothing was deleted") from None
+
+
+def _deviate(simulator: ControlTarget, params: dict[str, str]) -> Response:
+    name = _required(params, "name")
+    value = parse_switch(name, params.get("value", ""))
+    return _ok({"deviations": simulator.deviate(**{name: value}).as_json()})
+
+
 def _state(simulator: ControlTarget, params: dict[str, str]) -> Response:
     return _ok(simulator.state())
 
@@ -111,6 +146,8 @@ _ROUTES: dict[str, tuple[str, frozenset[str], _Action]] = {
     CONTROL_PREFIX + "touch": ("POST", frozenset({"count", "day", "at", "quantity"}), _touch),
     CONTROL_PREFIX + "add_field": ("POST", frozenset({"name", "value"}), _add_field),
     CONTROL_PREFIX + "retype": ("POST", frozenset({"field", "to"}), _retype),
+    CONTROL_PREFIX + "delete": ("POST", frozenset({"count", "day", "ids"}), _delete),
+    CONTROL_PREFIX + "deviate": ("POST", frozenset({"name", "value"}), _deviate),
     CONTROL_PREFIX + "state": ("GET", frozenset(), _state),
 }
 

@@ -1,4 +1,4 @@
-"""Deterministic inventory records for the API simulator.
+"""Deterministic inventory records and warehouses for the API simulator.
 
 Tests, the demo and benchmarks all need the same data for the same arguments,
 so every value comes from one `random.Random(seed)`. Each record costs four
@@ -9,7 +9,7 @@ a million rows within a few seconds in pure Python.
 import datetime as dt
 import random
 
-__all__ = ["generate_records"]
+__all__ = ["generate_records", "generate_warehouses"]
 
 # Mixed scripts on purpose: a pipeline that mangles encodings shows it at once.
 _PRODUCT_NAMES = (
@@ -32,6 +32,15 @@ _PRODUCT_NAMES = (
 )
 _NAME_VARIANTS = ("", " – pack of 10", " (XL)", " v2", " refill")
 _WAREHOUSES = ("WH-AMS", "WH-BER", "WH-NYC", "WH-SIN", "WH-SAO")
+_CITIES = {
+    "WH-AMS": "Amsterdam",
+    "WH-BER": "Berlin",
+    "WH-NYC": "New York",
+    "WH-SIN": "Singapore",
+    "WH-SAO": "São Paulo",
+}
+_SITE_KINDS = ("Distribution Centre", "Cross-dock", "Fulfilment Hub", "Cold Store", "Depot")
+_NULL_CITY_SHARE = 0.2  # a vendor's master data has gaps too
 _LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 _SECONDS_PER_DAY = 86_400
 _WAREHOUSE_COUNT = len(_WAREHOUSES)
@@ -101,3 +110,29 @@ def generate_records(rows: int, days: int, start: dt.date, seed: int) -> list[di
             }
         )
     return records
+
+
+def generate_warehouses(records: list[dict], days: int, start: dt.date, seed: int) -> list[dict]:
+    """One warehouse per distinct `warehouse` code of these records, in code order.
+
+    The codes come from the records, so the two listings join without orphans.
+    The other fields come from a generator of their own, so the warehouses never
+    shift the records; `updated_at` is a whole second within the records' days.
+    """
+    codes = sorted({record["warehouse"] for record in records if record["warehouse"] is not None})
+    rng = random.Random(f"warehouses:{seed}")
+    midnight = dt.datetime.combine(start, dt.time())
+    warehouses = []
+    for code in codes:
+        city = _CITIES.get(code)
+        moment = midnight + dt.timedelta(seconds=rng.randrange(days * _SECONDS_PER_DAY))
+        warehouses.append(
+            {
+                "code": code,
+                "name": f"{city or code} {rng.choice(_SITE_KINDS)}",
+                "city": None if rng.random() < _NULL_CITY_SHARE else city,
+                "capacity": rng.randrange(1_000, 250_001, 50),
+                "updated_at": moment.isoformat() + "Z",
+            }
+        )
+    return warehouses

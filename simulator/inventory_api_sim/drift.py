@@ -1,11 +1,16 @@
 """How the simulator changes a field's JSON type, as vendors do without notice.
 
 Used by `InventoryApiSimulator.retype_field` and `POST /_control/retype`, so
-tests and the demo can show the pipeline's schema-drift handling.
+tests and the demo can show the pipeline's schema-drift handling, and by the
+numbers_as_strings deviation, which retypes fields as they are served only.
 """
 
+import json
 from collections.abc import Callable
 from typing import Any
+
+from inventory_api_sim.pages import Shape
+from inventory_api_sim.records import encode
 
 
 def _as_text(value: Any) -> Any:
@@ -26,3 +31,25 @@ def _as_number(value: Any) -> Any:
 
 
 RETYPES: dict[str, Callable[[Any], Any]] = {"text": _as_text, "number": _as_number}
+
+
+def numbers_as_text(names: tuple[str, ...]) -> Shape:
+    """A page shape that sends these fields' numbers as numeric text: 100296 as "100296".
+
+    Only numbers change (not booleans, nulls or a raw record's odd values), and
+    only on the way out: the stored records, and what tests read, keep their types.
+    """
+
+    def text(value: Any) -> Any:
+        is_number = isinstance(value, int | float) and not isinstance(value, bool)
+        return str(value) if is_number else value
+
+    def shape(bodies: list[bytes]) -> list[bytes]:
+        records = [json.loads(body) for body in bodies]
+        for record in records:
+            for name in names:
+                if name in record:
+                    record[name] = text(record[name])
+        return [encode(record) for record in records]
+
+    return shape

@@ -4,9 +4,12 @@
 """
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["Page", "json_list"]
+__all__ = ["Page", "Shape", "json_list"]
+
+Shape = Callable[[list[bytes]], list[bytes]]
 
 
 @dataclass(slots=True)  # not frozen: one is built per request, and frozen inits are slow
@@ -16,7 +19,9 @@ class Page:
     The window is the index's first `timeless` records (raw ones without a valid
     updated_at, which no time bound can exclude), then bodies[low:high].
     `total_delta` is added to the true total (clamped at 0), so the simulator
-    can lie about `total` while the data stays true.
+    can lie about `total` while the data stays true. The other options are the
+    vendor's deviations (deviations.py): a cap below `limit`, a total over the
+    whole index or none at all, and `shape`, which bends the records as served.
     """
 
     bodies: list[bytes]  # the whole index, in serving order
@@ -24,8 +29,12 @@ class Page:
     low: int  # >= timeless
     high: int
     offset: int
-    limit: int
+    limit: int  # as asked for, and echoed even when `cap` serves fewer
     total_delta: int = 0
+    cap: int | None = None
+    total_of_all: bool = False
+    show_total: bool = True
+    shape: Shape | None = None
 
     @property
     def size(self) -> int:
@@ -34,25 +43,31 @@ class Page:
 
     @property
     def total(self) -> int:
-        return max(0, self.size + self.total_delta)
+        counted = len(self.bodies) if self.total_of_all else self.size
+        return max(0, counted + self.total_delta)
 
     def records(self) -> list[bytes]:
-        """The records the contract puts on this page: at most `limit` from `offset`."""
-        return self._window(self.offset, self.offset + self.limit)
+        """The records this page holds: at most `limit` (and `cap`) from `offset`."""
+        served = self.limit if self.cap is None else min(self.limit, self.cap)
+        return self._shaped(self._window(self.offset, self.offset + served))
 
     def repeated(self, count: int) -> list[bytes]:
         """`count` records regardless of limit: the window's, else the data set's, cycled."""
         source = self._window(0, self.size) or self.bodies
-        return list(itertools.islice(itertools.cycle(source), count))
+        return self._shaped(list(itertools.islice(itertools.cycle(source), count)))
 
     def body(self) -> bytes:
-        """The page as the contract shapes it."""
+        """The page as the vendor shapes it (the contract's shape, unless it deviates)."""
         return self.encode(json_list(self.records()))
 
     def encode(self, data: bytes | None) -> bytes:
         """The page as JSON with `data` as the given JSON text; None leaves the key out."""
-        fields = b'"total":%d,"offset":%d,"limit":%d}' % (self.total, self.offset, self.limit)
+        total = b'"total":%d,' % self.total if self.show_total else b""
+        fields = total + b'"offset":%d,"limit":%d}' % (self.offset, self.limit)
         return (b"{" if data is None else b'{"data":%b,' % data) + fields
+
+    def _shaped(self, bodies: list[bytes]) -> list[bytes]:
+        return bodies if self.shape is None else self.shape(bodies)
 
     def _window(self, start: int, stop: int) -> list[bytes]:
         """Records start..stop of the window (0-based, stop exclusive), in serving order."""

@@ -1,11 +1,13 @@
 """InventoryApiSimulator: the third-party inventory API over real HTTP, for tests and demos.
 
-The contract is docs/inventory-api.md. Besides serving it, the simulator is
-what tests steer: it changes records as a vendor would (touch, add_field),
-fails (fail_next, fault_rate) and misbehaves (serve_next, total_delta,
-put_raw) on request. It is safe to run next to real secrets: the api key
-travels in the query string, so no request line, URL or key is ever logged or
-echoed back, unless SimulatorConfig.echo_url_in_errors asks for that leak.
+The contract is docs/inventory-api.md: the inventory records on /v1/resource
+and the vendor's warehouses on /v1/warehouses. Besides serving it, the
+simulator is what tests steer: it changes records as a vendor would (touch,
+touch_warehouse, add_field, delete), fails (fail_next, fault_rate), misbehaves
+(serve_next, total_delta, put_raw) and departs from the contract (deviate) on
+request. It is safe to run next to real secrets: the api key travels in the
+query string, so no request line, URL or key is ever logged or echoed back,
+unless SimulatorConfig.echo_url_in_errors asks for that leak.
 """
 
 import datetime as dt
@@ -15,18 +17,20 @@ import random
 import threading
 import time
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from inventory_api_sim.config import SimulatorConfig
 from inventory_api_sim.control import handle as handle_control
-from inventory_api_sim.data import generate_records
+from inventory_api_sim.data import generate_records, generate_warehouses
+from inventory_api_sim.deviations import Deviations, rate_limited
 from inventory_api_sim.drift import RETYPES
 from inventory_api_sim.faults import FaultScript, Hostile, StatusFault
-from inventory_api_sim.params import BadRequest, first_values, int_param, time_param
+from inventory_api_sim.listing import Listing, page_request
+from inventory_api_sim.params import BadRequest, first_values
 from inventory_api_sim.records import RecordIndex
 from inventory_api_sim.responses import Response, error
-from inventory_api_sim.timestamps import format_timestamp, key_moment
+from inventory_api_sim.timestamps import format_timestamp, instant_key, key_moment
 from inventory_api_sim.touches import (
     SECONDS_PER_DAY,
     check_counts,
@@ -39,8 +43,8 @@ from inventory_api_sim.transport import HttpServer
 __all__ = ["InventoryApiSimulator"]
 
 RESOURCE_PATH = "/v1/resource"
-MAX_LIMIT = 100
-DEFAULT_LIMIT = 100
+WAREHOUSES_PATH = "/v1/warehouses"
+PATH_KEY = "_path"  # where `requests` notes the path of each logged request
 _REDACTED = "***"
 
 
@@ -50,15 +54,22 @@ class InventoryApiSimulator:
     def __init__(self, config: SimulatorConfig | None = None) -> None:
         self.config = config or SimulatorConfig()
         self._lock = threading.Lock()
-        self._index = RecordIndex(
-            generate_records(
-                self.config.rows, self.config.days, self.config.start, self.config.seed
-            )
+        days, start, seed = self.config.days, self.config.start, self.config.seed
+        records = generate_records(self.config.rows, days, start, seed)
+        self._index = RecordIndex(records)
+        self._warehouse_index = RecordIndex(
+            generate_warehouses(records, days, start, seed), primary_key="code"
         )
+        self._listings = {
+            RESOURCE_PATH: Listing(self._index, ("id", "quantity")),
+            WAREHOUSES_PATH: Listing(self._warehouse_index, ("capacity",)),
+        }
+        self._deviations = Deviations.from_config(self.config)
         self._faults = FaultScript(self.config)
-        # Its own generator, so touches do not shift the fault sequence and vice versa.
-        self._touch_rng = random.Random(f"touch:{self.config.seed}")
-        self._ids = sorted(self._index.key_of)  # the data set never gains or loses records
+        # Their own generators, so touches, deletes and faults do not shift each other.
+        self._touch_rng = random.Random(f"touch:{seed}")
+        self._delete_rng = random.Random(f"delete:{seed}")
+        self._ids = sorted(self._index.key_of)  # the data set's ids; deletes shrink it
         self._total_delta = 0
         self._request_count = 0
         self._requests: list[dict[str, str]] = []
@@ -117,13 +128,17 @@ class InventoryApiSimulator:
     # -- misbehaviour ------------------------------------------------------------------------
 
     def fail_next(self, status: int, times: int = 1, retry_after: int | None = None) -> None:
-        """Answer the next `times` resource requests with `status`, before auth is checked."""
+        """Answer the next `times` API requests with `status`, before auth is checked.
+
+        Like serve_next, this scripts the gateway in front of both endpoints:
+        the next requests get the answers, whichever endpoint they ask.
+        """
         fault = StatusFault(status, retry_after)
         with self._lock:
             self._faults.add(fault, times)
 
     def serve_next(self, kind: str, times: int = 1, **options: float) -> None:
-        """Answer the next `times` resource requests wrongly, before auth is checked.
+        """Answer the next `times` API requests wrongly, before auth is checked.
 
         Kinds: "html" (a 200 HTML error page), "no_data" (a page without "data"),
         "data_not_list" ("data" is an object), "empty" ("data": [] with the true
@@ -139,7 +154,7 @@ class InventoryApiSimulator:
 
     @property
     def total_delta(self) -> int:
-        """Added to every page's `total` (clamped at 0); the data stays true."""
+        """Added to every /v1/resource page's `total` (clamped at 0); the data stays true."""
         return self._total_delta
 
     @total_delta.setter
@@ -167,6 +182,22 @@ class InventoryApiSimulator:
         """Remove every record put_raw added."""
         with self._lock:
             self._index.clear_raw()
+
+    @property
+    def deviations(self) -> Deviations:
+        """The deviations in force: the config's, as deviate has changed them since."""
+        return self._deviations
+
+    def deviate(self, **switches: Any) -> Deviations:
+        """Depart from the contract from the next request on, e.g. deviate(page_cap=50).
+
+        The switches are SimulatorConfig's deviation fields (see deviations.py);
+        POST /_control/deviate runs this. Returns every switch's value now;
+        ValueError for an unknown switch or a bad value, and nothing changes.
+        """
+        with self._lock:
+            self._deviations = self._deviations.changed(**switches)
+            return self._deviations
 
     # -- vendor updates ----------------------------------------------------------------------
 
@@ -236,6 +267,62 @@ class InventoryApiSimulator:
         with self._lock:
             self._index.map_field(name, change)
 
+    def touch_warehouse(self, code: str, at: dt.datetime, /, **changes: Any) -> None:
+        """Set a warehouse's updated_at to `at` (naive = UTC) and apply field changes."""
+        if "code" in changes or "updated_at" in changes:
+            raise ValueError("code and updated_at cannot be changed with **changes")
+        updated_at = format_timestamp(at)
+        with self._lock:
+            if code not in self._warehouse_index.key_of:
+                raise KeyError(f"no warehouse with code {code!r}")
+            changed = self._warehouse_index.get(code) | changes | {"updated_at": updated_at}
+            self._warehouse_index.put(changed)
+
+    def delete(self, ids: list[int]) -> list[dict]:
+        """Delete these records, as a vendor's hard delete does; return them in id order.
+
+        They vanish from every page and total, and touches no longer find them;
+        raw records are not affected. KeyError if an id is not in the data set,
+        and then nothing is deleted.
+        """
+        with self._lock:
+            return self._delete(sorted(set(ids)))
+
+    def delete_random(self, count: int = 1, day: dt.date | str | None = None) -> list[dict]:
+        """Delete `count` distinct records, drawn like touch_random's; return them in id order.
+
+        POST /_control/delete runs this. With `day` (a date or YYYY-MM-DD) only
+        records last updated on that UTC day are candidates, so a test can take
+        records out of a partition already loaded. The draws come from a
+        generator of their own, seeded from the config seed, so the same calls
+        on the same config delete the same ids. ValueError for bad arguments,
+        with a client-safe message.
+        """
+        date = touch_day(day)
+        check_counts(count, None)
+        with self._lock:
+            candidates = self._ids if date is None else self._ids_on(date)
+            if count > len(candidates):
+                scope = "records" if date is None else "records of that day"
+                raise ValueError(f"count must not exceed the number of {scope} ({len(candidates)})")
+            return self._delete(sorted(self._delete_rng.sample(candidates, count)))
+
+    def _delete(self, ids: list[int]) -> list[dict]:
+        """Delete records by id, all or none; caller holds the lock."""
+        missing = [i for i in ids if i not in self._index.key_of]
+        if missing:
+            raise KeyError(f"no records with ids {missing}")
+        deleted = [self._index.remove(i) for i in ids]
+        gone = set(ids)
+        self._ids = [i for i in self._ids if i not in gone]
+        return deleted
+
+    def _ids_on(self, date: dt.date) -> list[int]:
+        """Ids of the data-set records last updated on this UTC day; caller holds the lock."""
+        midnight = dt.datetime.combine(date, dt.time(), tzinfo=dt.UTC)
+        since, before = instant_key(midnight), instant_key(midnight + dt.timedelta(days=1))
+        return sorted(cast(list[int], self._index.ids_between(since, before)))
+
     def _update(self, changes_by_id: dict[int, dict[str, Any]]) -> None:
         """Apply per-record changes and re-sort them in the index; caller holds the lock."""
         for record_id, changes in changes_by_id.items():
@@ -277,13 +364,24 @@ class InventoryApiSimulator:
         return [json.loads(body) for body in bodies]
 
     @property
+    def warehouses(self) -> list[dict]:
+        """A copy of the current warehouses, in code order."""
+        with self._lock:
+            bodies = self._warehouse_index.in_id_order()
+        return [json.loads(body) for body in bodies]
+
+    @property
     def request_count(self) -> int:
-        """Resource requests received, faulted and rejected ones included."""
+        """API requests received (both endpoints), faulted and rejected ones included."""
         return self._request_count
 
     @property
     def requests(self) -> list[dict[str, str]]:
-        """Query parameters of each resource request, api_key replaced by "***"."""
+        """Query parameters of each API request, api_key replaced by "***".
+
+        Key "_path" (PATH_KEY) holds the path asked for, /v1/resource or
+        /v1/warehouses; it is set last, so a query parameter of that name is lost.
+        """
         with self._lock:
             return [dict(params) for params in self._requests]
 
@@ -315,38 +413,54 @@ class InventoryApiSimulator:
         Order: path, counting (on arrival, so a client that times out is still
         counted), latency, scripted then random faults and hostile answers (they
         come from the gateway, before the API sees the key), auth, parameters,
-        the page.
+        the page. One request sees one set of deviations, those of its arrival.
         """
         parts = urlsplit(target)
-        if parts.path != RESOURCE_PATH:
+        listing = self._listings.get(parts.path)
+        if listing is None:
             return error(404, "not found")
         params = first_values(parts.query)
+        logged = {k: (_REDACTED if k == "api_key" else v) for k, v in params.items()}
         with self._lock:
             self._request_count += 1
-            self._requests.append(
-                {k: (_REDACTED if k == "api_key" else v) for k, v in params.items()}
-            )
+            self._requests.append({**logged, PATH_KEY: parts.path})
             scripted = self._faults.next()
+            deviations, used = self._deviations, self._request_count
+        response = self._answer(listing, params, scripted, deviations)
+        return rate_limited(response, used) if deviations.rate_limit_headers else response
+
+    def _answer(
+        self,
+        listing: Listing,
+        params: dict[str, str],
+        scripted: StatusFault | Hostile | None,
+        deviations: Deviations,
+    ) -> Response:
+        """The answer after counting: latency, the scripted answer, auth, then the page."""
         if self.config.latency_ms:
             time.sleep(self.config.latency_ms / 1000)
         if isinstance(scripted, StatusFault):
             return scripted.response()
         if isinstance(scripted, Hostile):
-            return scripted.preempt() or self._page(params, scripted)
+            return scripted.preempt() or self._page(listing, params, deviations, scripted)
         given = params.get("api_key", "").encode()
         if not hmac.compare_digest(given, self.config.api_key.encode()):
             return error(401, "invalid or missing api key")
-        return self._page(params, None)
+        return self._page(listing, params, deviations, None)
 
-    def _page(self, params: dict[str, str], hostile: Hostile | None) -> Response:
+    def _page(
+        self,
+        listing: Listing,
+        params: dict[str, str],
+        deviations: Deviations,
+        hostile: Hostile | None,
+    ) -> Response:
         """The page the parameters ask for, bent by `hostile` if given; 400 for bad ones."""
         try:
-            offset = int_param(params, "offset", 0, 0)
-            limit = int_param(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-            since = time_param(params, "updated_since")
-            before = time_param(params, "updated_before")
+            request = page_request(params, deviations)
         except BadRequest as exc:
             return error(400, str(exc))
         with self._lock:
-            page = self._index.page(since, before, offset, limit, self._total_delta)
+            delta = self._total_delta if listing.index is self._index else 0  # inventory only
+            page = listing.page(request, deviations, delta)
             return hostile.answer(page) if hostile else Response(200, page.body())

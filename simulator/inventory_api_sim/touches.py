@@ -1,8 +1,10 @@
 """The arguments of a vendor-style update (touch_random) and the new values it draws.
 
 The method and POST /_control/touch share these, so a test in this process
-and a sensor in another see the same checks, messages and bounds. Messages
-name the argument but never repeat its value, so they are safe to send back.
+and a sensor in another see the same checks, messages and bounds; the
+random deletes (delete_random, POST /_control/delete) take the same count and
+day. Messages name the argument but never repeat its value, so they are safe
+to send back.
 """
 
 import datetime as dt

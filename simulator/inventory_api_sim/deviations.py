@@ -1,0 +1,125 @@
+"""Deviations: the ways real vendors depart from the contract, switchable while serving.
+
+A client is only robust if it has met vendors that ignore the time window or
+know it by other names, leave `total` out or count it over everything, cap
+pages below the `limit` asked for, send numbers as text, or announce a rate
+limit. Each switch is a SimulatorConfig field whose default is the contract,
+and InventoryApiSimulator.deviate (POST /_control/deviate) flips it on a
+running simulator, so one test can watch a client meet the change mid-run.
+"""
+
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+from inventory_api_sim.responses import Response
+
+__all__ = [
+    "CONTRACT_WINDOW_PARAMS",
+    "NAMES",
+    "RATE_LIMIT",
+    "Deviations",
+    "parse_switch",
+    "rate_limited",
+    "window_pair",
+]
+
+CONTRACT_WINDOW_PARAMS = ("updated_since", "updated_before")
+RATE_LIMIT = 1000  # what X-RateLimit-Limit announces; nothing is enforced
+_PAGING_PARAMS = frozenset({"api_key", "offset", "limit"})  # the window cannot take these
+_TRUE, _FALSE = frozenset({"true", "1", "on", "yes"}), frozenset({"false", "0", "off", "no"})
+_NONE = frozenset({"", "none", "null"})
+
+
+def window_pair(value: Any) -> tuple[str, str]:
+    """Two different, non-empty parameter names for (since, before), as a tuple."""
+    names = tuple(value) if isinstance(value, list | tuple) else ()
+    if (
+        len(names) != 2
+        or not all(isinstance(name, str) and name for name in names)
+        or names[0] == names[1]
+        or _PAGING_PARAMS & set(names)
+    ):
+        raise ValueError(
+            "window_params must be two different parameter names other than api_key, offset "
+            "and limit, e.g. modified_after,modified_before"
+        )
+    return names  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class Deviations:
+    """The switches in force; the defaults are the contract (docs/inventory-api.md)."""
+
+    ignore_window: bool = False  # serve and count every record, whatever the window asks
+    window_params: tuple[str, str] = CONTRACT_WINDOW_PARAMS  # the only window names honoured
+    omit_total: bool = False  # pages carry no "total"
+    total_ignores_window: bool = False  # "total" counts every record; the data keeps the window
+    page_cap: int | None = None  # at most this many records a page, whatever `limit` asks
+    numbers_as_strings: bool = False  # integer fields are sent as numeric text, "100296"
+    rate_limit_headers: bool = False  # X-RateLimit-Limit and -Remaining on every API answer
+
+    def __post_init__(self) -> None:
+        for switch in fields(self):
+            if switch.type is bool and not isinstance(getattr(self, switch.name), bool):
+                raise ValueError(f"{switch.name} must be true or false")
+        object.__setattr__(self, "window_params", window_pair(self.window_params))
+        cap = self.page_cap
+        if cap is not None and (not isinstance(cap, int) or isinstance(cap, bool) or cap < 1):
+            raise ValueError("page_cap must be an integer >= 1, or None for no cap")
+
+    @classmethod
+    def from_config(cls, config: Any) -> "Deviations":
+        """The switches a SimulatorConfig starts with (it has a field of each name)."""
+        return cls(**{switch.name: getattr(config, switch.name) for switch in fields(cls)})
+
+    def changed(self, **switches: Any) -> "Deviations":
+        """These switches with some changed; ValueError names an unknown switch's choices."""
+        if set(switches) - set(NAMES):
+            raise ValueError(f"name must be one of {', '.join(NAMES)}")
+        return replace(self, **switches)
+
+    def as_json(self) -> dict[str, Any]:
+        """The switches as JSON would carry them (window_params as a list)."""
+        return {**asdict(self), "window_params": list(self.window_params)}
+
+
+NAMES = tuple(switch.name for switch in fields(Deviations))
+
+
+def _flag(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in _TRUE | _FALSE:
+        return lowered in _TRUE
+    raise ValueError("value must be true or false for this switch")
+
+
+def _cap(text: str) -> int | None:
+    if text.strip().lower() in _NONE:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError("value must be an integer >= 1, or none, for page_cap") from None
+
+
+def parse_switch(name: str, text: str) -> Any:
+    """A switch's value from query-string text (POST /_control/deviate?name=..&value=..).
+
+    Messages name the switch, never the text: it may be a pasted secret.
+    """
+    if name not in NAMES:
+        raise ValueError(f"name must be one of {', '.join(NAMES)}")
+    if name == "window_params":
+        return tuple(text.split(","))
+    if name == "page_cap":
+        return _cap(text)
+    return _flag(text)
+
+
+def rate_limited(response: Response, used: int) -> Response:
+    """`response` with the rate-limit headers after `used` requests since the last reset."""
+    headers = (
+        ("X-RateLimit-Limit", str(RATE_LIMIT)),
+        ("X-RateLimit-Remaining", str(max(0, RATE_LIMIT - used))),
+    )
+    return replace(response, headers=response.headers + headers)
