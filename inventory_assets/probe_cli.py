@@ -57,7 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     base_url, api_key = read_reference(settings.api.base_url), read_reference(settings.api.api_key)
     if endpoint_settings is None or not base_url or not api_key:
         missing = "INVENTORY_API_BASE_URL and INVENTORY_API_KEY must be set"
-        problem = f"no endpoint {args.endpoint!r} in defs.yaml" if endpoint_settings is None else missing
+        problem = (
+            f"no endpoint {args.endpoint!r} in defs.yaml" if endpoint_settings is None else missing
+        )
         print(f"inventory-api-probe: {problem}.", file=sys.stderr)  # noqa: T201
         return 2
     try:

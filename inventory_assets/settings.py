@@ -145,9 +145,9 @@ class ApiSettings(_Settings):
     window_end_param: ParamName = "updated_before"
     # Where a page says how many records match; "" for a vendor that says nothing
     # (paging then stops at an empty page, without the completeness check).
-    total_path: Annotated[str, StringConstraints(pattern=r"^([A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*)?$")] = (
-        "total"
-    )
+    total_path: Annotated[
+        str, StringConstraints(pattern=r"^([A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*)?$")
+    ] = "total"
     max_concurrency: int = Field(default=8, ge=1, le=64)
     request_timeout_seconds: float = Field(default=30.0, gt=0)
     backoff_factor: float = Field(default=2.0, ge=0)

@@ -219,18 +219,29 @@ def test_one_session_keeps_one_connection(make_sim) -> None:
     assert sim.connection_count == 1
 
 
-def test_latency_is_added_and_concurrent_requests_overlap(make_sim) -> None:
+def test_latency_is_added_and_concurrent_requests_overlap(make_sim, monkeypatch) -> None:
+    """Each request waits `latency_ms`, and requests wait side by side, not in turn:
+    every waiting request meets the others at a barrier, which a server answering
+    one request at a time could never pass."""
     sim = make_sim(latency_ms=150, rows=50)
-    began = time.perf_counter()
-    assert get(sim).status_code == 200
-    assert time.perf_counter() - began >= 0.15
-    threads = [threading.Thread(target=get, args=(sim,)) for _ in range(6)]
-    began = time.perf_counter()
+    waits: list[float] = []
+    meeting = threading.Barrier(6, timeout=10)
+
+    def wait(seconds: float) -> None:
+        waits.append(seconds)
+        meeting.wait()
+
+    monkeypatch.setattr(time, "sleep", wait)  # the latency sleeps in the request threads
+    answers: list[int] = []
+    threads = [
+        threading.Thread(target=lambda: answers.append(get(sim).status_code)) for _ in range(6)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert time.perf_counter() - began < 0.6  # serial would be 0.9 s
+    assert answers == [200] * 6, "a broken barrier would have failed a request"
+    assert waits == [0.15] * 6
 
 
 def test_the_key_never_reaches_stdout_or_stderr(make_sim, capfd) -> None:

@@ -32,10 +32,12 @@ fi
 export INVENTORY_API_BASE_URL
 echo "simulator: $INVENTORY_API_BASE_URL"
 
-# Three daily partitions in one run (quality checks run with them), then the
-# downstream stock levels and low-stock report from the warehouse.
+# Three daily partitions in one run (quality checks run with them), the vendor's
+# warehouses (a second endpoint, loaded whole), then the downstream stock levels
+# and low-stock report from the warehouse.
 "$PY/dagster" asset materialize -m inventory_assets.definitions \
   --select inventory/inventory_data --partition-range '2026-11-02...2026-11-04'
+"$PY/dagster" asset materialize -m inventory_assets.definitions --select inventory/warehouses
 "$PY/dagster" asset materialize -m inventory_assets.definitions \
   --select 'inventory/stock_levels,inventory/low_stock_items'
 

@@ -1,4 +1,4 @@
-"""Print what landed: rows per UTC day, a few records, and the low-stock items."""
+"""Print what landed: rows per UTC day, a few records, the warehouses, the low-stock items."""
 
 import sys
 
@@ -15,6 +15,9 @@ def main(path: str) -> None:
             "select id, inventory_id, product_name, quantity, unit_price, warehouse, updated_at"
             " from inventory.inventory_data order by updated_at limit 5"
         ).fetchall()
+        warehouses = con.execute(
+            "select code, name, city, capacity from inventory.warehouses order by code"
+        ).fetchall()
         low_stock = con.execute(
             "select inventory_id, warehouse, product_name, total_quantity"
             " from inventory.low_stock_items order by total_quantity, inventory_id limit 5"
@@ -25,6 +28,9 @@ def main(path: str) -> None:
         out.write(f"  {day}: {count} rows\n")
     out.write(f"  total: {sum(count for _, count in per_day)} rows\n\nfirst rows:\n")
     for row in sample:
+        out.write("  " + " | ".join(str(value) for value in row) + "\n")
+    out.write(f"\ninventory.warehouses: {len(warehouses)} rows\n")
+    for row in warehouses:
         out.write("  " + " | ".join(str(value) for value in row) + "\n")
     out.write("\nlowest stock (inventory.low_stock_items):\n")
     for row in low_stock:

@@ -104,7 +104,11 @@ class _Vendor:
 
     def records(self, payload: dict[str, Any]) -> list[dict[str, Any]]:
         data = select(payload, self.endpoint.data_selector)
-        return [record for record in data if isinstance(record, dict)] if isinstance(data, list) else []
+        return (
+            [record for record in data if isinstance(record, dict)]
+            if isinstance(data, list)
+            else []
+        )
 
     def total(self, payload: dict[str, Any]) -> int | None:
         value = select(payload, self.options.total_path) if self.options.total_path else None
@@ -125,7 +129,9 @@ def _check_auth(vendor: _Vendor, report: ProbeReport) -> dict[str, Any] | None:
     """The first page, with the key; and one request without it, which must be refused."""
     response = vendor.get(offset=0, limit=vendor.options.page_size)
     if response.status_code in (401, 403):
-        report.add("auth", False, f"HTTP {response.status_code} with the key: check INVENTORY_API_KEY")
+        report.add(
+            "auth", False, f"HTTP {response.status_code} with the key: check INVENTORY_API_KEY"
+        )
         return None
     response.raise_for_status()
     refused = vendor.get(with_key=False, offset=0, limit=1).status_code in (401, 403)
@@ -206,7 +212,11 @@ def _check_window(
         _check_total_in_window(vendor, report, payload, listing_total)
         return
     found = next(
-        (names for names in WINDOW_PARAM_CANDIDATES if names != ours and _honours(vendor, window, names)[0]),
+        (
+            names
+            for names in WINDOW_PARAM_CANDIDATES
+            if names != ours and _honours(vendor, window, names)[0]
+        ),
         None,
     )
     if found:
@@ -247,7 +257,9 @@ def _check_order(vendor: _Vendor, report: ProbeReport, records: list) -> None:
     same = [r.get(key) for r in again] == [r.get(key) for r in records]
     order = [(_moment(r, cursor), str(r.get(key))) for r in records]
     ordered = all(m is not None for m, _ in order) and order == sorted(order, key=lambda o: o[0])
-    detail = "the same page twice holds the same records" if same else "a page changed between two reads"
+    detail = (
+        "the same page twice holds the same records" if same else "a page changed between two reads"
+    )
     detail += f"; ordered by {cursor}" if ordered else f"; not ordered by {cursor}"
     report.add("order stable", same, detail)
 
@@ -267,12 +279,20 @@ def _check_values(vendor: _Vendor, report: ProbeReport, records: list) -> None:
     declared = {c.name for c in endpoint.columns}
     unknown = sorted({name for r in records for name in r} - declared)
     nested = sorted({name for r in records for name, v in r.items() if isinstance(v, dict | list)})
-    report.add("unknown fields", True, ", ".join(unknown) + " (loaded as new columns)" if unknown else "none")
+    report.add(
+        "unknown fields",
+        True,
+        ", ".join(unknown) + " (loaded as new columns)" if unknown else "none",
+    )
     report.add("nested fields", True, ", ".join(nested) + " (kept as JSON)" if nested else "none")
 
 
 def _timestamp_style(text: str) -> str:
-    zone = "Z" if text.endswith("Z") else ("offset" if "+" in text[10:] or "-" in text[10:] else "no zone")
+    zone = (
+        "Z"
+        if text.endswith("Z")
+        else ("offset" if "+" in text[10:] or "-" in text[10:] else "no zone")
+    )
     return f"{zone}, fractions" if "." in text else zone
 
 
