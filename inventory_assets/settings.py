@@ -35,10 +35,16 @@ from pydantic import (
     model_validator,
 )
 
-from inventory_assets.sources.inventory_api.settings import ApiOptions, Column, Endpoint
+from inventory_assets.sources.inventory_api.settings import (
+    DELETED_COLUMN,
+    ApiOptions,
+    Column,
+    Endpoint,
+)
 
 ColumnType = Literal["bigint", "text", "decimal", "timestamp", "bool", "double"]
 SyncMode = Literal["window", "client_window", "full"]
+Deletes = Literal["keep", "flag", "delete"]
 Destination = Literal["duckdb", "postgres"]
 Executor = Literal["in_process", "multiprocess", "celery"]
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
@@ -96,6 +102,8 @@ class EndpointSettings(_Settings):
     # The field whose value places a record in a daily partition (windowed modes).
     cursor_field: Identifier = "updated_at"
     sync_mode: SyncMode = "window"
+    # What a whole listing (client_window, full) does with rows the vendor no longer has.
+    deletes: Deletes = "keep"
     columns: dict[Identifier, ColumnSettings]
     # Columns whose negative values make downstream sums wrong: a blocking check each.
     not_negative: list[Identifier] = Field(default_factory=list)
@@ -112,6 +120,11 @@ class EndpointSettings(_Settings):
                 raise ValueError(f"{field} names {unknown}, which are not in columns")
         if self.columns[self.primary_key].nullable:
             raise ValueError(f"the primary key {self.primary_key!r} must not be nullable")
+        if self.deletes != "keep" and self.sync_mode == "window":
+            raise ValueError(
+                f"deletes={self.deletes!r} needs a whole listing: set sync_mode to"
+                " 'client_window' or 'full' (INVENTORY_SYNC_MODE), or deletes to 'keep'"
+            )
         return self
 
     @property
@@ -130,8 +143,15 @@ class EndpointSettings(_Settings):
             columns=tuple(
                 Column(column_name, **column.model_dump())
                 for column_name, column in self.columns.items()
-            ),
+            )
+            + self._bookkeeping_columns(),
         )
+
+    def _bookkeeping_columns(self) -> tuple[Column, ...]:
+        if self.deletes != "flag":
+            return ()
+        note = "When the vendor stopped listing this record (null while it lists it)"
+        return (Column(DELETED_COLUMN, "timestamp", nullable=True, description=note),)
 
 
 class ApiSettings(_Settings):

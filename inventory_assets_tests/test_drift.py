@@ -61,24 +61,48 @@ def test_a_new_vendor_field_loads_and_is_reported(
     assert colors == [("red",)]
 
 
+def test_a_declared_integer_sent_as_numeric_text_is_converted_and_loaded(
+    simulator, resources, instance, duckdb_path: Path
+) -> None:
+    """`"12"` for an integer loses nothing: it loads as 12, and it is no type change."""
+    _load(resources, instance)
+    simulator.retype_field("quantity", "text")
+
+    result = _load(resources, instance)
+
+    assert _metadata(result)["type_changes"] == []
+    assert _metadata(result)["rows_rejected"] == 0
+    served = {r["id"]: int(r["quantity"]) for r in expected_records(simulator, *day_window(DAY))}
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+        loaded = dict(con.execute("select id, quantity from inventory.inventory_data").fetchall())
+    assert {key: loaded[key] for key in served} == served
+    assert _drift(result).passed
+
+
 def test_a_declared_column_of_another_type_is_named_not_loaded_as_a_variant(
     simulator, resources, instance, duckdb_path: Path
 ) -> None:
     _load(resources, instance)
-    simulator.retype_field("quantity", "text")
-    in_page_order = sorted(
+    day_records = sorted(
         expected_records(simulator, *day_window(DAY)), key=lambda r: (r["updated_at"], r["id"])
     )
+    retyped = day_records[:3]
+    for record in retyped:
+        simulator.put_raw({**record, "id": record["id"] + 900_000, "quantity": {"units": 12}})
 
     result = _load(resources, instance)
 
     (change,) = _metadata(result)["type_changes"]
-    assert (change["column"], change["expected"], change["seen"]) == ("quantity", "integer", "text")
-    assert change["records"] == len(in_page_order)
-    assert change["ids"] == [r["id"] for r in in_page_order[:10]]
+    assert (change["column"], change["expected"], change["seen"]) == (
+        "quantity",
+        "integer",
+        "object",
+    )
+    assert change["records"] == len(retyped)
+    assert change["ids"] == [r["id"] + 900_000 for r in retyped]
     drift = _drift(result)
     assert not drift.passed
-    assert "`quantity` arrived as text instead of integer" in drift.description
+    assert "`quantity` arrived as object instead of integer" in drift.description
     assert not [c for c in _columns(duckdb_path) if c.startswith("quantity__")], "no variant"
 
 

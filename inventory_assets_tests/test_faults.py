@@ -150,10 +150,18 @@ def test_a_total_larger_than_the_records_fails_as_incomplete(hostile, run_case) 
     assert hostile.request_count <= 3 * (len(_served_ids(hostile)) // 100 + 3), "no paging on"
 
 
-def test_a_short_page_served_without_error_fails_as_incomplete(hostile, run_case) -> None:
-    """The first page comes with 50 of its 100 records, so paging stops there."""
-    skipped = len(_served_ids(hostile)) - 50
-    run_case(lambda: hostile.serve_next("short", times=1), f"{skipped} records were skipped")
+def test_a_short_first_page_is_paged_on_from_what_arrived(
+    hostile, api, instance, duckdb_path
+) -> None:
+    """The first page comes with 50 of its 100 records while the total says more remain:
+    paging goes on from offset 50 (what arrived), so nothing is skipped."""
+    hostile.serve_next("short", times=1)
+
+    materialize_partition(api, DAY, instance)
+
+    assert _ids(duckdb_path) == _served_ids(hostile)
+    offsets = [int(request["offset"]) for request in hostile.requests]
+    assert offsets[:2] == [0, 50]
 
 
 def test_a_total_smaller_than_the_records_drops_nothing(

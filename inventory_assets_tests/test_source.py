@@ -54,7 +54,13 @@ def test_pages_through_the_window_with_offset_and_limit(simulator) -> None:
 
 
 def test_window_parameter_names_are_configurable(simulator) -> None:
-    _extract(simulator, window_start_param="since", window_end_param="before")
+    simulator.deviate(window_params=("since", "before"))  # a vendor with other names
+
+    records = _extract(simulator, window_start_param="since", window_end_param="before")
+
+    assert sorted(r["id"] for r in records) == [
+        r["id"] for r in expected_records(simulator, WINDOW.start, WINDOW.end)
+    ]
 
     first = simulator.requests[0]
     assert first["since"] == "2026-11-03T00:00:00Z"

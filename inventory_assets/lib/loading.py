@@ -2,7 +2,9 @@
 
 Rows the source rejected (contract violations) are written to
 `<table>_rejected` in the same dataset with their reason, so nothing the API
-sent is silently dropped.
+sent is silently dropped. After a whole listing (sync modes `client_window` and
+`full`), rows the vendor no longer lists are reported, flagged or deleted, as
+the endpoint's `deletes` setting says.
 """
 
 import json
@@ -18,6 +20,7 @@ from dagster import TableColumn, TableColumnConstraints, TableSchema
 from inventory_assets.lib.destinations import DestinationResource
 from inventory_assets.sources.inventory_api import Endpoint, ExtractStats, Window, declared_table
 from inventory_assets.sources.inventory_api.errors import IncompleteWindowError
+from inventory_assets.sources.inventory_api.settings import DELETED_COLUMN
 
 
 def rejected_table(table: str) -> str:
@@ -71,6 +74,7 @@ class LoadOutcome:
     load_ids: tuple[str, ...]
     seconds: dict[str, float]
     columns_added: dict[str, str]  # name -> type, for columns this load created
+    vendor_deleted: list  # keys the warehouse held that the whole listing no longer has
 
 
 def load_window(
@@ -82,11 +86,14 @@ def load_window(
     destination: DestinationResource,
     run_id: str,
     workers: int = 1,
+    deletes: str | None = None,
 ) -> LoadOutcome:
     """Load one window; only the steps that write to the destination take its lock.
 
     `workers` is how many of the source's resources (sub-windows) dlt extracts
-    at once, i.e. the most requests in flight.
+    at once, i.e. the most requests in flight. `deletes` (keep, flag, delete)
+    is given when the source paged the whole listing, so it knows every key the
+    vendor still has.
     """
     table = endpoint.name
     source.resources.add(declared_table(endpoint))
@@ -109,6 +116,7 @@ def load_window(
         load_info.raise_on_failed_jobs()
         if stats.rejected:
             _load_rejections(pipeline, table, stats, window, run_id)
+        vendor_deleted = _apply_deletes(pipeline, endpoint, window, stats, deletes)
         table_rows = _table_row_count(pipeline, table)
         columns_added = _columns_added(pipeline, table, columns_before)
     return LoadOutcome(
@@ -120,7 +128,48 @@ def load_window(
         load_ids=tuple(load_info.loads_ids),
         seconds=timer.seconds,
         columns_added=columns_added,
+        vendor_deleted=vendor_deleted,
     )
+
+
+DELETE_BATCH = 500
+
+
+def _apply_deletes(
+    pipeline: dlt.Pipeline,
+    endpoint: Endpoint,
+    window: Window | None,
+    stats: ExtractStats,
+    deletes: str | None,
+) -> list:
+    """Keys in the table (in the window) the whole listing no longer holds, handled as asked.
+
+    `keep` only reports them; `flag` stamps `_vendor_deleted_at` (a later load of
+    the record clears it again); `delete` removes the rows.
+    """
+    if deletes is None:
+        return []
+    key, cursor = endpoint.primary_key, endpoint.cursor_field
+    with pipeline.sql_client() as client:
+        table = client.make_qualified_table_name(endpoint.name)
+        query, params = f"select {key} from {table}", []
+        if window is not None:
+            query += f" where {cursor} >= %s and {cursor} < %s"
+            params = [window.start, window.end]
+        held = {row[0] for row in client.execute_sql(query, *params) or []}
+        gone = sorted(held - stats.listed_keys)
+        for start in range(0, len(gone) if deletes != "keep" else 0, DELETE_BATCH):
+            batch = gone[start : start + DELETE_BATCH]
+            marks = ", ".join("%s" for _ in batch)
+            if deletes == "delete":
+                client.execute_sql(f"delete from {table} where {key} in ({marks})", *batch)
+            else:
+                client.execute_sql(
+                    f"update {table} set {DELETED_COLUMN} = %s where {key} in ({marks})",
+                    datetime.now(UTC),
+                    *batch,
+                )
+    return gone
 
 
 def describe_window(window: Window | None) -> str:
@@ -146,7 +195,7 @@ def _require_complete(stats: ExtractStats, window: Window | None) -> None:
 
 def _require_every_record_normalized(stats: ExtractStats, rows: int) -> None:
     """Every valid record the pages held must reach the load: nothing lost in between."""
-    expected = stats.records_received - len(stats.rejected)
+    expected = stats.records_received - len(stats.rejected) - stats.outside_window
     if rows != expected:
         raise IncompleteWindowError(
             f"The pages held {expected} valid records but {rows} rows reached the load; "

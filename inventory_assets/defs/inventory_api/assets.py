@@ -39,7 +39,11 @@ from inventory_assets.lib.loading import (
     rejected_table,
 )
 from inventory_assets.sources.inventory_api import Endpoint, ExtractStats, Window, inventory_source
-from inventory_assets.sources.inventory_api.errors import explain
+from inventory_assets.sources.inventory_api.errors import (
+    IncompleteWindowError,
+    WindowIgnoredError,
+    explain,
+)
 
 LOAD_IDS_METADATA_KEY = "dlt_load_ids"
 REJECTED_METADATA_KEY = "rows_rejected"
@@ -59,6 +63,13 @@ class IngestSpec:
     partitions_def: PartitionsDefinition | None
     freshness_policy: FreshnessPolicy
     pool: str
+    mode: str  # window, client_window or full (settings: sync_mode)
+    deletes: str  # keep, flag or delete: what a whole listing does with rows gone at the vendor
+
+    @property
+    def whole_listing(self) -> bool:
+        """Whether a run pages the whole listing, so it knows every key the vendor has."""
+        return self.mode != "window"
 
 
 class EndpointTranslator(DagsterDltTranslator):
@@ -122,7 +133,7 @@ def build_ingest_assets(spec: IngestSpec) -> AssetsDefinition:
             f"{describe_window(window)} in {outcome.stats.pages} pages with "
             f"{outcome.stats.retryable_failures} retries"
         )
-        for warning in _warnings(endpoint, outcome.stats):
+        for warning in _warnings(endpoint, outcome.stats, outcome):
             context.log.warning(warning)
         yield MaterializeResult(asset_key=spec.key, metadata=_metadata(spec, outcome, destination))
 
@@ -140,7 +151,7 @@ def _load_or_fail(
     """Load the window; an expected API failure becomes one actionable message."""
     stats = ExtractStats()
     failure: Failure | None = None
-    source = vendor_api.source(spec.endpoint, window, stats)
+    source = vendor_api.source(spec.endpoint, window, spec.mode, stats)
     with dlt_working_dir.pipeline(spec.endpoint.name, context.run_id, destination) as pipeline:
         try:
             return load_window(
@@ -152,27 +163,68 @@ def _load_or_fail(
                 destination,
                 context.run_id,
                 workers=vendor_api.max_concurrency,
+                deletes=spec.deletes if spec.whole_listing else None,
             )
         except Exception as error:
             explained = explain(error, vendor_api.base_url, vendor_api.max_retries)
             if explained is None:
                 raise
-            failure = Failure(
-                description=f"{explained} Nothing of this run was loaded; re-run it when the "
-                "API has recovered.",
-                allow_retries=True,
-            )
+            if isinstance(explained, IncompleteWindowError) and spec.mode == "window":
+                explained = _total_ignoring_window(vendor_api, spec, window, stats) or explained
+            failure = Failure(description=_with_consequence(explained), allow_retries=True)
     # Raised outside the except block so dlt's layered traceback stays out of the event log.
     raise failure
 
 
-def _warnings(endpoint: Endpoint, stats: ExtractStats) -> list[str]:
+def _with_consequence(error: Exception) -> str:
+    """The API's failure, and what it means for the warehouse."""
+    if isinstance(error, IncompleteWindowError | WindowIgnoredError):
+        return str(error)  # these already say that nothing was loaded, and why
+    return f"{error} Nothing of this run was loaded; re-run it when the API has recovered."
+
+
+def _total_ignoring_window(
+    vendor_api: VendorApiResource, spec: IngestSpec, window: Window | None, stats: ExtractStats
+) -> IncompleteWindowError | None:
+    """A window's total that is the whole listing's: the vendor's total ignores the window.
+
+    Asked only after a window came up short (one request), to tell this from
+    records that moved while the window was paged.
+    """
+    if window is None or stats.repeated_ids or not stats.total_announced:
+        return None
+    windows = len(window.days()) if vendor_api.max_concurrency > 1 else 1
+    try:
+        listing = vendor_api.change_feed(spec.endpoint).page(None, limit=1).total
+    except Exception:
+        return None  # the diagnosis is a courtesy: the load's own error stands
+    if listing is None or listing * windows != stats.total_announced:
+        return None
+    return IncompleteWindowError(
+        f"The inventory API's total counts {stats.total_announced} records for "
+        f"{describe_window(window)} but the pages held {stats.distinct_received}; the vendor's "
+        f"total seems to ignore the window (the whole listing counts {listing} too): set "
+        "INVENTORY_TOTAL_PATH= to page without it. Nothing was loaded."
+    )
+
+
+def _warnings(endpoint: Endpoint, stats: ExtractStats, outcome: LoadOutcome) -> list[str]:
     """What the API did wrong without making the load fail."""
     warnings = []
     if stats.rejected:
         warnings.append(
             f"{len(stats.rejected)} records broke the contract and went to "
             f"{rejected_table(endpoint.name)} instead; first: {stats.rejected[0].reason}"
+        )
+    if stats.total_missing:
+        warnings.append(
+            "The API's pages carry no total: paged until an empty page, without the"
+            " completeness check a total allows (set INVENTORY_TOTAL_PATH= to say so)."
+        )
+    if outcome.vendor_deleted:
+        warnings.append(
+            f"{len(outcome.vendor_deleted)} rows are no longer listed by the vendor (first: "
+            f"{outcome.vendor_deleted[:REJECTED_SAMPLE]}); deletes setting: see metadata."
         )
     return warnings
 
@@ -191,6 +243,13 @@ def _metadata(spec: IngestSpec, outcome: LoadOutcome, destination: DestinationRe
         "total_announced": MetadataValue.int(stats.total_announced or 0),
         "records_received": MetadataValue.int(stats.records_received),
         "duplicate_ids": MetadataValue.int(stats.duplicate_ids),
+        "total_missing": MetadataValue.bool(stats.total_missing),
+        "vendor_page_size": MetadataValue.int(stats.page_size_seen),
+        "sync_mode": MetadataValue.text(spec.mode),
+        "outside_window": MetadataValue.int(stats.outside_window),
+        "vendor_deleted": MetadataValue.int(len(outcome.vendor_deleted)),
+        "vendor_deleted_sample": MetadataValue.json(outcome.vendor_deleted[:REJECTED_SAMPLE]),
+        "deletes": MetadataValue.text(spec.deletes if spec.whole_listing else "n/a (window)"),
         REJECTED_METADATA_KEY: MetadataValue.int(len(stats.rejected)),
         "rejected_sample": MetadataValue.json(
             [{"id": r.id, "reason": r.reason} for r in stats.rejected[:REJECTED_SAMPLE]]

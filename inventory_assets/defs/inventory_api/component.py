@@ -85,11 +85,13 @@ def build_endpoint(
             partitions_def=partitions,
             freshness_policy=freshness_policy(settings.freshness),
             pool=settings.api.pool,
+            mode=endpoint_settings.sync_mode,
+            deletes=endpoint_settings.deletes,
         )
     )
     table = CheckedTable(key, endpoint, windowed=partitions is not None)
     quality = build_quality_checks(table, endpoint_settings.not_negative)
-    reconciliation = build_rows_match_api(table, partitions)
+    reconciliation = build_rows_match_api(table, partitions, endpoint_settings.sync_mode)
     freshness = tuple(partition_freshness_checks([key], settings.freshness)) if partitions else ()
     ingest = ingest_job(name, key, [quality, reconciliation, *freshness], partitions)
     change_sensor = None

@@ -38,10 +38,11 @@ from inventory_assets.defs.inventory_api.resources import VendorApiResource
 from inventory_assets.lib.destinations import DestinationResource
 from inventory_assets.lib.loading import describe_window
 from inventory_assets.sources.inventory_api import Endpoint, Window, to_api_timestamp
-from inventory_assets.sources.inventory_api.changes import ChangeFeed
+from inventory_assets.sources.inventory_api.changes import Change, ChangeFeed
 from inventory_assets.sources.inventory_api.errors import explain
 
 LISTING_LIMIT = 2_000  # records; listing a window costs one request per page
+WHOLE_LISTING_LIMIT = 20_000  # records a check may page through for a vendor that cannot filter
 MOVED_SEARCH_PAGES = 20  # pages of the change feed searched for records that moved on
 SAMPLE = 10
 
@@ -51,15 +52,21 @@ class Reconciliation:
     """Both sides of one window, and what explains a difference."""
 
     window: Window | None
-    api_total: int
+    api_total: int | None  # None: the API's side could not be counted
     warehouse_ids: set
+    mode: str = "window"
     missing: list[tuple[int, object]] = field(default_factory=list)  # (offset, key) at the API
     moved_days: Counter = field(default_factory=Counter)  # day -> records now dated there
+    gone: list = field(default_factory=list)  # warehouse keys the API no longer serves here
 
     @property
     def difference(self) -> int:
-        """Warehouse rows minus API records: > 0 moved on, < 0 missing."""
-        return len(self.warehouse_ids) - self.api_total
+        """Warehouse rows minus API records: > 0 moved on or gone, < 0 missing."""
+        return len(self.warehouse_ids) - (self.api_total or 0)
+
+    @property
+    def passed(self) -> bool:
+        return self.api_total is not None and self.difference == 0 and not self.missing
 
 
 def _bounds(window: Window | None) -> tuple[str | None, str | None]:
@@ -85,27 +92,46 @@ def _warehouse_ids(
     return {row[0] for row in rows}
 
 
-def _find_missing(feed: ChangeFeed, found: Reconciliation, page_size: int) -> None:
-    """List a small window at the API and keep the records the warehouse lacks."""
-    if found.api_total > LISTING_LIMIT:
-        return
-    since, before = _bounds(found.window)
-    listed = feed.changes_since(since, max_pages=LISTING_LIMIT // page_size + 1, before=before)
+def _compare(found: Reconciliation, listed: list[Change], elsewhere: dict) -> None:
+    """Name what differs, from the API's records of the window (`listed`) and, where known,
+    where the others now are (`elsewhere`: key -> day)."""
+    at_api = {change.id for change in listed}
     found.missing = [
         (offset, change.id)
         for offset, change in enumerate(listed)
         if change.id not in found.warehouse_ids
     ]
+    extra = found.warehouse_ids - at_api
+    found.moved_days = Counter(elsewhere[key] for key in extra if key in elsewhere)
+    found.gone = sorted(key for key in extra if key not in elsewhere)
 
 
-def _find_moved(feed: ChangeFeed, found: Reconciliation) -> None:
-    """Where the warehouse's rows of this window live now at the API, if later."""
-    if found.window is None:
+def _reconcile_windowed(feed: ChangeFeed, found: Reconciliation, page_size: int) -> None:
+    """The API counts and lists the window itself (sync mode `window`)."""
+    since, before = _bounds(found.window)
+    found.api_total = feed.count(since, before, LISTING_LIMIT // page_size)
+    if found.api_total is None or (found.difference == 0 and found.api_total > LISTING_LIMIT):
         return
-    later = feed.changes_since(to_api_timestamp(found.window.end), max_pages=MOVED_SEARCH_PAGES)
-    found.moved_days = Counter(
-        change.moment.date().isoformat() for change in later if change.id in found.warehouse_ids
-    )
+    if found.difference != 0 and found.api_total <= LISTING_LIMIT:
+        listed = feed.changes_since(since, LISTING_LIMIT // page_size + 1, before=before)
+        later = feed.changes_since(before, MOVED_SEARCH_PAGES) if before else []
+        _compare(found, listed, {c.id: c.moment.date().isoformat() for c in later})
+
+
+def _reconcile_whole(feed: ChangeFeed, found: Reconciliation, page_size: int) -> None:
+    """The whole listing, paged here and cut to the window (client_window and full)."""
+    listing = feed.changes_since(None, WHOLE_LISTING_LIMIT // page_size + 1)
+    if len(listing) > WHOLE_LISTING_LIMIT:
+        return  # api_total stays None: too large to count per check
+    window = found.window
+    inside, elsewhere = [], {}
+    for change in listing:
+        if window is None or window.start <= change.moment < window.end:
+            inside.append(change)
+        else:
+            elsewhere[change.id] = change.moment.date().isoformat()
+    found.api_total = len(inside)
+    _compare(found, inside, elsewhere)
 
 
 def reconcile(
@@ -114,21 +140,27 @@ def reconcile(
     endpoint: Endpoint,
     window: Window | None,
     page_size: int,
+    mode: str = "window",
 ) -> Reconciliation:
     """Count both sides; look for explanations only when they differ."""
-    since, before = _bounds(window)
-    api_total = feed.page(since, limit=1, before=before).total
-    found = Reconciliation(window, api_total, _warehouse_ids(destination, endpoint, window))
-    if found.difference != 0:
-        _find_missing(feed, found, page_size)
-        _find_moved(feed, found)
+    found = Reconciliation(window, None, _warehouse_ids(destination, endpoint, window), mode)
+    if mode == "window" and window is not None:
+        _reconcile_windowed(feed, found, page_size)
+    else:
+        _reconcile_whole(feed, found, page_size)
     return found
 
 
 def _describe(found: Reconciliation, partition: str) -> str:
     """What the numbers mean and what to do, in the check's description."""
     span, api, held = describe_window(found.window), found.api_total, len(found.warehouse_ids)
-    if found.difference == 0:
+    if api is None:
+        return (
+            f"The warehouse holds {held} rows for {span}; the API's side could not be counted "
+            "(no total, and more records than a check pages through). The load itself "
+            "checked what it paged."
+        )
+    if found.passed:
         return f"{held} rows in the warehouse for {span}, as many as the API counts."
     parts = [f"The warehouse holds {held} rows for {span}; the API counts {api}."]
     if found.moved_days:
@@ -138,28 +170,49 @@ def _describe(found: Reconciliation, partition: str) -> str:
             f"and now belong to later days: load partitions {days} (the change sensor does "
             "when it runs, or backfill them); this check then passes."
         )
+    if found.gone:
+        parts.append(_gone_advice(found))
     if found.difference < 0 or found.missing:
-        missing = [record_id for _, record_id in found.missing]
-        if missing:
-            offsets = [offset for offset, _ in found.missing]
-            parts.append(
-                f"{len(missing)} records are missing: ids {missing[:SAMPLE]} (ids "
-                f"{min(missing)}..{max(missing)}, API offsets {min(offsets)}..{max(offsets)})."
-            )
-        else:
-            parts.append(f"{-found.difference} or more records are missing.")
-        parts.append(f"Re-run {partition} to load them.")
+        parts.append(_missing_advice(found, partition))
     return " ".join(parts)
+
+
+def _gone_advice(found: Reconciliation) -> str:
+    gone = found.gone
+    where = "for this window" if found.window else "in its listing"
+    fix = (
+        "set INVENTORY_SYNC_MODE=client_window (or full) with INVENTORY_DELETES=flag or delete"
+        " to have them flagged or deleted by the next load, or delete them by hand"
+        if found.mode == "window"
+        else "set INVENTORY_DELETES=flag or delete to have the next load flag or delete them"
+    )
+    return (
+        f"{len(gone)} rows are no longer served by the API {where} (ids {gone[:SAMPLE]}): "
+        f"deleted at the vendor, or loaded from elsewhere. They stay in the warehouse; {fix}."
+    )
+
+
+def _missing_advice(found: Reconciliation, partition: str) -> str:
+    missing = [record_id for _, record_id in found.missing]
+    if not missing:
+        return f"{-found.difference} or more records are missing. Re-run {partition} to load them."
+    offsets = [offset for offset, _ in found.missing]
+    return (
+        f"{len(missing)} records are missing: ids {missing[:SAMPLE]} (ids "
+        f"{min(missing)}..{max(missing)}, API offsets {min(offsets)}..{max(offsets)}). "
+        f"Re-run {partition} to load them."
+    )
 
 
 def _metadata(found: Reconciliation) -> dict[str, MetadataValue]:
     return {
-        "api_total": MetadataValue.int(found.api_total),
+        "api_total": MetadataValue.int(found.api_total if found.api_total is not None else -1),
         "warehouse_rows": MetadataValue.int(len(found.warehouse_ids)),
         "difference": MetadataValue.int(found.difference),
         "later_days_to_load": MetadataValue.json(dict(sorted(found.moved_days.items()))),
         "missing_ids": MetadataValue.json([record_id for _, record_id in found.missing][:SAMPLE]),
         "missing_offsets": MetadataValue.json([offset for offset, _ in found.missing][:SAMPLE]),
+        "no_longer_served": MetadataValue.json(found.gone[:SAMPLE]),
     }
 
 
@@ -189,7 +242,7 @@ def _unreachable(explained: Exception, label: str) -> AssetCheckResult:
 
 
 def build_rows_match_api(
-    table: CheckedTable, partitions_def: PartitionsDefinition | None
+    table: CheckedTable, partitions_def: PartitionsDefinition | None, mode: str = "window"
 ) -> AssetChecksDefinition:
     """The reconciliation of one table with its listing, partitioned like its asset."""
     endpoint = table.endpoint
@@ -213,7 +266,7 @@ def build_rows_match_api(
         window = _window(context, partitions_def is not None)
         feed = vendor_api.change_feed(endpoint)
         try:
-            found = reconcile(feed, destination, endpoint, window, vendor_api.page_size)
+            found = reconcile(feed, destination, endpoint, window, vendor_api.page_size, mode)
         except Exception as error:
             explained = explain(error, vendor_api.base_url, feed.retries)
             if explained is None:
@@ -223,7 +276,7 @@ def build_rows_match_api(
             f"rows_match_api: API {found.api_total}, warehouse {len(found.warehouse_ids)}"
         )
         return AssetCheckResult(
-            passed=found.difference == 0 and not found.missing,
+            passed=found.passed or found.api_total is None,
             severity=AssetCheckSeverity.WARN,
             description=_describe(found, _label(context, window)),
             metadata={**_metadata(found), "api_reachable": MetadataValue.bool(True)},

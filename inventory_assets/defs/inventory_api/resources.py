@@ -61,6 +61,9 @@ class VendorApiResource(ConfigurableResource):
     window_end_param: str = Field(
         default="updated_before", description="Query parameter of a window's exclusive end"
     )
+    total_path: str = Field(
+        default="total", description="Where a page says how many records match; empty: nowhere"
+    )
     max_retries: int = Field(default=3, ge=0, description="Retries of a failed request")
     backoff_factor: float = Field(default=2.0, description="Exponential backoff factor (s)")
     request_timeout_seconds: float = Field(default=30.0, description="Timeout of one request")
@@ -79,12 +82,15 @@ class VendorApiResource(ConfigurableResource):
             page_size=self.page_size,
             window_start_param=self.window_start_param,
             window_end_param=self.window_end_param,
+            total_path=self.total_path,
             max_retries=self.max_retries if max_retries is None else max_retries,
             backoff_factor=self.backoff_factor,
             request_timeout_seconds=self.request_timeout_seconds,
         )
 
-    def source(self, endpoint: Endpoint, window: Window | None, stats: ExtractStats) -> DltSource:
+    def source(
+        self, endpoint: Endpoint, window: Window | None, mode: str, stats: ExtractStats
+    ) -> DltSource:
         """The dlt source of one endpoint for one window, counting requests into `stats`."""
         return inventory_source(
             self.base_url,
@@ -92,6 +98,7 @@ class VendorApiResource(ConfigurableResource):
             window,
             endpoint=endpoint,
             options=self.options(),
+            mode=mode,
             split_daily=self.max_concurrency > 1,
             stats=stats,
         )
@@ -170,6 +177,7 @@ def build_resources(settings: InventorySettings) -> dict[str, Any]:
             page_size=api.page_size,
             window_start_param=api.window_start_param,
             window_end_param=api.window_end_param,
+            total_path=api.total_path,
             max_retries=api.max_retries,
             backoff_factor=api.backoff_factor,
             request_timeout_seconds=api.request_timeout_seconds,

@@ -78,7 +78,8 @@ def _unchanged(feed: ChangeFeed, cursor: ChangeCursor, page_size: int) -> bool:
     changed again (it moves past `since`, so the total alone would not move).
     """
     page = feed.page(cursor.since, limit=min(len(cursor.seen_ids) + 1, page_size))
-    return page.total == len(cursor.seen_ids) and all(
+    held = page.total if page.total is not None else len(page.changes)
+    return held == len(cursor.seen_ids) and all(
         cursor.already_requested(change) for change in page.changes
     )
 

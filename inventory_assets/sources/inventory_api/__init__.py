@@ -4,9 +4,10 @@
 contract's `inventory_data`) for one time window `[start, end)` (or, for a
 range of days fetched in parallel, one resource per day, all writing the
 endpoint's table), or for the whole listing. The window is sent to the API as
-two query parameters and the API filters on its side, so every window is a
-bounded, repeatable re-pull that merges on `id`; no dlt incremental state is
-kept between runs.
+two query parameters and the API filters on its side (or, for a vendor that
+cannot, the listing is paged whole and filtered here), so every window is a
+bounded, repeatable re-pull that merges on the endpoint's key; no dlt
+incremental state is kept between runs.
 """
 
 from __future__ import annotations
@@ -31,7 +32,11 @@ from inventory_assets.sources.inventory_api.settings import (
     Endpoint,
 )
 from inventory_assets.sources.inventory_api.stats import ExtractStats, Rejection
-from inventory_assets.sources.inventory_api.validation import RecordChecker, page_checker
+from inventory_assets.sources.inventory_api.validation import (
+    RecordChecker,
+    WindowScope,
+    page_checker,
+)
 
 SOURCE_NAME = "inventory_api"
 
@@ -85,31 +90,46 @@ def inventory_source(
     *,
     endpoint: Endpoint = INVENTORY_DATA,
     options: ApiOptions | None = None,
+    mode: str = "window",
     split_daily: bool = False,
     stats: ExtractStats | None = None,
 ) -> DltSource:
     """Build the REST API source of one endpoint for one window (or all of it without one).
 
-    With `split_daily`, a window of several days becomes one resource per day,
-    all writing the endpoint's table, in a `parallelized` source, so dlt's
-    extract workers fetch that many days at once (a backfill is latency-bound).
-    `stats`, if given, is filled while the source is extracted: requests, pages,
-    retries, the announced total, and the records rejected by validation.
+    `mode` says who keeps records to the window: `window`, the API (the window
+    is sent, and a record outside it fails the load); `client_window`, this
+    source (the whole listing is paged once, and records outside the window are
+    left out); `full` loads the whole listing. With `split_daily`, a window of
+    several days in `window` mode becomes one resource per day, all writing the
+    endpoint's table, in a `parallelized` source, so dlt's extract workers fetch
+    that many days at once (a backfill is latency-bound). `stats`, if given, is
+    filled while the source is extracted: requests, pages, retries, the
+    announced total, the records rejected by validation, and for a whole
+    listing every key it held.
     """
     options = options or ApiOptions()
     stats = stats if stats is not None else ExtractStats()
     session = build_session(base_url, api_key, stats, options)
-    windows: list[Window | None] = list(window.days()) if (window and split_daily) else [window]
-    resources = [
-        _resource(
-            endpoint,
-            name=_resource_name(endpoint, part, alone=len(windows) == 1),
-            params=_window_params(part, options),
-            options=options,
-            stats=stats,
+    vendor_filters = mode == "window" and window is not None
+    windows: list[Window | None] = [window]
+    if vendor_filters and split_daily:
+        windows = list(window.days())  # type: ignore[union-attr]
+    resources, checkers = [], []
+    for part in windows:
+        params = _window_params(part, options) if vendor_filters else {}
+        scope = WindowScope(part, vendor_filters, params) if part is not None else None
+        # A whole listing (client_window, full) records every key it holds: deletes.
+        seen = stats.listed_keys if not vendor_filters else set()
+        checkers.append(RecordChecker(stats, endpoint, scope, seen))
+        resources.append(
+            _resource(
+                endpoint,
+                name=_resource_name(endpoint, part, alone=len(windows) == 1),
+                params=params,
+                options=options,
+                stats=stats,
+            )
         )
-        for part in windows
-    ]
     source = rest_api_source(
         _config(base_url, api_key, session, endpoint, options, resources),
         name=SOURCE_NAME,
@@ -117,9 +137,9 @@ def inventory_source(
         # days of a range are in flight at once (as many as the extract workers).
         parallelized=len(resources) > 1,
     )
-    for resource in source.resources.values():
+    for resource, checker in zip(source.resources.values(), checkers, strict=True):
         # Whole pages in, checked records out as typed Arrow batches (batching.py).
-        resource.add_step(PageBatcher(RecordChecker(stats, endpoint)))
+        resource.add_step(PageBatcher(checker))
     return source
 
 

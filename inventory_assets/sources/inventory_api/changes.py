@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from inventory_assets.sources.inventory_api.errors import WindowIgnoredError
 from inventory_assets.sources.inventory_api.http import build_session
 from inventory_assets.sources.inventory_api.settings import ApiOptions, Endpoint
 from inventory_assets.sources.inventory_api.stats import ExtractStats
-from inventory_assets.sources.inventory_api.validation import select
+from inventory_assets.sources.inventory_api.validation import select, total_of
 
 
 def parse_api_timestamp(text: str) -> datetime:
@@ -39,7 +40,7 @@ class Change:
 
 @dataclass(frozen=True)
 class Page:
-    total: int
+    total: int | None  # None: the vendor's pages say no total
     changes: list[Change]
 
 
@@ -80,26 +81,74 @@ class ChangeFeed:
         response.raise_for_status()
         body = response.json()
         records = select(body, endpoint.data_selector) or []
-        return Page(
-            total=int(select(body, options.total_path)),
-            changes=[
-                Change(r[endpoint.primary_key], str(r[endpoint.cursor_field])) for r in records
-            ],
-        )
+        changes = [Change(self._key(r), str(r[endpoint.cursor_field])) for r in records]
+        self._require_in_window(changes, since, before, params)
+        return Page(total=total_of(body, options.total_path), changes=changes)
 
-    def newest(self) -> Change | None:
-        """The most recently changed record: where a new cursor starts watching."""
+    def _key(self, record: dict[str, Any]) -> Any:
+        """The record's key as the warehouse holds it: a quoted integer becomes an integer."""
+        key = record[self._endpoint.primary_key]
+        column = self._endpoint.column(self._endpoint.primary_key)
+        if column.type == "bigint" and type(key) is str and key.lstrip("-").isdigit():
+            return int(key)
+        return key
+
+    def _require_in_window(
+        self, changes: list[Change], since: str | None, before: str | None, params: dict
+    ) -> None:
+        """A vendor that ignores the window would make every read here wrong: refuse it."""
+        low = parse_api_timestamp(since) if since else None
+        high = parse_api_timestamp(before) if before else None
+        for change in changes:
+            if (low and change.moment < low) or (high and change.moment >= high):
+                sent = {k: v for k, v in params.items() if k in self._window_names}
+                raise WindowIgnoredError(
+                    f"The inventory API ignored the window {sent}: it sent "
+                    f"{self._endpoint.primary_key} {change.id} with "
+                    f"{self._endpoint.cursor_field} {change.updated_at}. Set "
+                    "INVENTORY_WINDOW_START_PARAM/INVENTORY_WINDOW_END_PARAM to the vendor's "
+                    "names, or INVENTORY_SYNC_MODE=client_window (inventory-api-probe tells which)."
+                )
+
+    @property
+    def _window_names(self) -> tuple[str, str]:
+        return (self._options.window_start_param, self._options.window_end_param)
+
+    def newest(self, max_pages: int = 50) -> Change | None:
+        """The most recently changed record: where a new cursor starts watching.
+
+        The listing is ordered oldest first, so it is the last record: one request
+        finds it where the vendor gives a total, a walk through the pages where not.
+        """
         total = self.page(None, limit=1).total
+        if total is None:
+            listed = self.changes_since(None, max_pages)
+            return listed[-1] if listed else None
         if total == 0:
             return None
         return self.page(None, offset=total - 1, limit=1).changes[0]
 
-    def changes_since(self, since: str, max_pages: int, before: str | None = None) -> list[Change]:
-        """Up to `max_pages` pages of the change set (before `before`), oldest first."""
+    def changes_since(
+        self, since: str | None, max_pages: int, before: str | None = None
+    ) -> list[Change]:
+        """Up to `max_pages` pages of the change set (before `before`), oldest first.
+
+        Paging advances by what arrived and ends at an empty page, or once the
+        total (where there is one) is reached.
+        """
         changes: list[Change] = []
         for _ in range(max_pages):
             page = self.page(since, offset=len(changes), before=before)
             changes.extend(page.changes)
-            if not page.changes or len(changes) >= page.total:
+            if not page.changes or (page.total is not None and len(changes) >= page.total):
                 break
         return changes
+
+    def count(self, since: str | None, before: str | None, max_pages: int) -> int | None:
+        """How many records the window holds: the total, or, without one, a count of the
+        pages (None when more than `max_pages` of them)."""
+        page = self.page(since, limit=1, before=before)
+        if page.total is not None:
+            return page.total
+        listed = self.changes_since(since, max_pages, before)
+        return len(listed) if len(listed) < max_pages * self._options.page_size else None

@@ -31,6 +31,10 @@ class IncompleteWindowError(InventoryApiError):
     """The pages held fewer distinct records than the API's `total`; nothing was loaded."""
 
 
+class WindowIgnoredError(InventoryApiError):
+    """The API served a record outside the window it was asked for; nothing was loaded."""
+
+
 def where(response: requests.Response | None) -> str:
     """Endpoint path and offset of a request, never its query string."""
     if response is None or not response.url:

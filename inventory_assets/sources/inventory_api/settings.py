@@ -14,6 +14,9 @@ from typing import Any
 RESOURCE_NAME = "inventory_data"
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 MAX_RETRY_DELAY_SECONDS = 60.0
+# The soft-delete column of an endpoint whose deletes are flagged: when the vendor
+# stopped listing the record.
+DELETED_COLUMN = "_vendor_deleted_at"
 # A guard against an API that never stops sending full pages.
 MAXIMUM_OFFSET = 10_000_000
 

@@ -36,7 +36,11 @@ class ExtractStats:
     pages: int = 0
     retryable_failures: int = 0
     total_announced: int | None = None
+    total_missing: bool = False  # a page said no total: no completeness check is possible
     records_received: int = 0
+    page_size_seen: int = 0  # the most records one page held
+    outside_window: int = 0  # records a client-side window left out (client_window mode)
+    listed_keys: set = field(default_factory=set)  # every key of a whole listing
     duplicate_ids: int = 0
     repeated_ids: list[int] = field(default_factory=list)  # the first few, for messages
     rejected: list[Rejection] = field(default_factory=list)
@@ -58,8 +62,11 @@ class ExtractStats:
 
         `id` is the contract's primary key, so fewer distinct ids than `total`
         means records were skipped: moved by a change while the window was
-        paged, or lost by the API (a short page, a repeated id).
+        paged, or lost by the API (a short page, a repeated id). Without a
+        total there is nothing to compare with.
         """
+        if self.total_missing:
+            return 0
         return max(0, (self.total_announced or 0) - self.distinct_received)
 
     def type_changes(self) -> list[dict[str, Any]]:
@@ -89,14 +96,21 @@ class ExtractStats:
         with self._lock:
             self.retryable_failures += 1
 
-    def record_page(self, offset: int, total: int, records: int) -> None:
+    def record_page(self, offset: int, total: int | None, records: int) -> None:
         """Count a valid page. A window's first page announces its `total`; a range
         fetched as daily windows announces the sum of theirs."""
         with self._lock:
             self.pages += 1
-            if offset == 0:
+            self.page_size_seen = max(self.page_size_seen, records)
+            if total is None:
+                self.total_missing = True
+            elif offset == 0:
                 self.total_announced = (self.total_announced or 0) + total
             self.records_received += records
+
+    def record_outside_window(self) -> None:
+        with self._lock:
+            self.outside_window += 1
 
     def record_rejection(self, rejection: Rejection) -> None:
         with self._lock:

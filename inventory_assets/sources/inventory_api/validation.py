@@ -1,14 +1,16 @@
 """Checks on what the API returns, before dlt loads any of it.
 
 Pages: a 2xx response must be JSON with a list at the endpoint's data selector
-and an integer total, and hold at most `limit` records; anything else raises
-with the endpoint and the offset (a malformed page is retried, an oversized one
-is not).
+and, if it has a total, a non-negative integer one, and hold at most `limit`
+records; anything else raises with the endpoint and the offset (a malformed
+page is retried, an oversized one is not). A page without a total is fine: the
+paginator then pages until an empty page.
 
 Records: each must match its endpoint's declared columns (an integer is an
 integer, a timestamp parses, a decimal fits the declared scale without
 rounding, a column that is not nullable holds a value, ...) and hold no text
-the warehouse would alter (a NUL character). A record that does not is
+the warehouse would alter (a NUL character). An integer sent as a numeric
+string (`"100296"`) is converted, since nothing is lost. A record that does not is
 rejected: kept out of the table, counted, and handed to the caller with the
 reason, never silently dropped. A record that does leaves with its timestamps
 and decimals parsed. Values of the right type but implausible (a negative
@@ -17,6 +19,7 @@ quantity) load and are flagged by the asset checks instead.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,6 +32,7 @@ import requests
 from inventory_assets.sources.inventory_api.errors import (
     MalformedPageError,
     PageContractError,
+    WindowIgnoredError,
     where,
 )
 from inventory_assets.sources.inventory_api.settings import ApiOptions, Column, Endpoint
@@ -49,6 +53,22 @@ def select(payload: Any, path: str) -> Any:
     return payload
 
 
+def total_of(payload: Any, total_path: str) -> int | None:
+    """The page's total, or None when the vendor gives none (or none is configured).
+
+    A numeric string is taken as the number; anything else that is not a
+    non-negative integer raises a ValueError.
+    """
+    value = select(payload, total_path) if total_path else None
+    if value is None:
+        return None
+    if type(value) is str and value.isdigit():
+        return int(value)
+    if type(value) is not int or value < 0:
+        raise ValueError(f"{value!r} is not a count")
+    return value
+
+
 def page_checker(stats: ExtractStats, endpoint: Endpoint, options: ApiOptions):
     """A response hook that validates each 2xx page and records it in `stats`."""
 
@@ -65,9 +85,8 @@ def page_checker(stats: ExtractStats, endpoint: Endpoint, options: ApiOptions):
                 f"The inventory API returned {len(data)} records at {where(response)}, more "
                 f"than the requested limit of {limit}; offsets would no longer be reliable."
             )
-        stats.record_page(
-            _requested(response, "offset", 0), select(payload, options.total_path), len(data)
-        )
+        total = total_of(payload, options.total_path)
+        stats.record_page(_requested(response, "offset", 0), total, len(data))
         # dlt reads the page twice more (data and total): parse it only once.
         response.json = lambda **_: payload  # type: ignore[method-assign]
 
@@ -90,12 +109,13 @@ def _valid_payload(response: requests.Response, selector: str, total_path: str) 
             f"The inventory API returned a page without a `{selector}` list "
             f"at {where(response)} (got {type(data).__name__})."
         )
-    total = select(payload, total_path)
-    if not isinstance(total, int) or isinstance(total, bool) or total < 0:
+    try:
+        total_of(payload, total_path)
+    except ValueError:
         raise MalformedPageError(
             f"The inventory API returned a page without a valid `{total_path}` at "
-            f"{where(response)} (got {total!r})."
-        )
+            f"{where(response)} (got {select(payload, total_path)!r})."
+        ) from None
     return payload
 
 
@@ -135,11 +155,16 @@ def _wrong_type(column: Column, expected: str, value: Any, json_expected: str) -
     )
 
 
+_NUMERIC = re.compile(r"^-?[0-9]{1,18}$")
+
+
 def _integer(column: Column, value: Any) -> int:
     # `type(...) is`: JSON gives exact types, and a bool must not pass for an int.
-    if type(value) is not int:
-        raise _wrong_type(column, "integer", value, "integer")
-    return value
+    if type(value) is int:
+        return value
+    if type(value) is str and _NUMERIC.match(value):
+        return int(value)  # "100296": a vendor that quotes its numbers; nothing is lost
+    raise _wrong_type(column, "integer", value, "integer")
 
 
 def _text(column: Column, value: Any) -> str:
@@ -268,33 +293,90 @@ def record_validator(endpoint: Endpoint) -> Callable[[Any], dict[str, Any]]:
     return validate
 
 
+@dataclass(frozen=True)
+class WindowScope:
+    """The window a resource asked for, and who keeps records to it.
+
+    `vendor_filters`: the API was sent the window (`params`), so a record
+    outside it means the API ignored the window: refuse. Otherwise (the
+    `client_window` mode) the listing is paged whole and records outside are
+    left out here.
+    """
+
+    window: Any  # a Window; typed loosely to keep this module free of the source's imports
+    vendor_filters: bool
+    params: dict[str, str] = field(default_factory=dict)
+
+    def contains(self, moment: datetime) -> bool:
+        return self.window.start <= moment < self.window.end
+
+
+def _window_ignored(scope: WindowScope, endpoint: Endpoint, record: dict) -> WindowIgnoredError:
+    sent = " and ".join(f"{name}={value}" for name, value in scope.params.items())
+    return WindowIgnoredError(
+        f"The inventory API ignored the window: asked for [{scope.window.start.isoformat()}, "
+        f"{scope.window.end.isoformat()}) with {sent}, it sent {endpoint.primary_key} "
+        f"{record[endpoint.primary_key]} with {endpoint.cursor_field} "
+        f"{record[endpoint.cursor_field].isoformat()}. Nothing was loaded. If the vendor names "
+        "its window parameters differently, set INVENTORY_WINDOW_START_PARAM and "
+        "INVENTORY_WINDOW_END_PARAM; if it cannot filter by time, set "
+        "INVENTORY_SYNC_MODE=client_window (inventory-api-probe tells which)."
+    )
+
+
 @dataclass
 class RecordChecker:
-    """Passes valid records (typed), collects the rest, counts duplicate keys.
+    """Passes valid records (typed) of its window, collects the rest, counts duplicate keys.
 
-    One checker serves one resource (one window), so its key set sees exactly
-    that window; the counts go to the shared, locked `stats`.
+    One checker serves one resource (one window, or the whole listing), so its
+    key set sees exactly that; the counts go to the shared, locked `stats`.
     """
 
     stats: ExtractStats
     endpoint: Endpoint
-    _seen: set[Any] = field(default_factory=set)
+    scope: WindowScope | None = None
+    seen: set[Any] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self._validate = record_validator(self.endpoint)
         self._key = self.endpoint.primary_key
+        self._cursor = self.endpoint.cursor_field
 
     def __call__(self, record: Any) -> bool:
-        """Whether `record` keeps the contract; if it does, it leaves typed."""
+        """Whether `record` keeps the contract and belongs here; if so, it leaves typed."""
         try:
             self._validate(record)
         except ContractViolation as violation:
-            record_id = record.get(self._key) if isinstance(record, dict) else None
-            drift = (violation.column, violation.expected, violation.seen)
-            self.stats.record_rejection(Rejection(record_id, str(violation), record, *drift))
+            if not self._elsewhere(record):
+                self._reject(record, violation)
             return False
         key = record[self._key]
-        if key in self._seen:
+        if key in self.seen:
             self.stats.record_duplicate(key)
-        self._seen.add(key)
-        return True
+        self.seen.add(key)
+        return self._in_scope(record)
+
+    def _reject(self, record: Any, violation: ContractViolation) -> None:
+        record_id = record.get(self._key) if isinstance(record, dict) else None
+        drift = (violation.column, violation.expected, violation.seen)
+        self.stats.record_rejection(Rejection(record_id, str(violation), record, *drift))
+
+    def _in_scope(self, record: dict) -> bool:
+        scope = self.scope
+        if scope is None or scope.contains(record[self._cursor]):
+            return True
+        if scope.vendor_filters:
+            raise _window_ignored(scope, self.endpoint, record)
+        self.stats.record_outside_window()
+        return False
+
+    def _elsewhere(self, record: Any) -> bool:
+        """A broken record a client-side window would leave out: another run's to report."""
+        scope = self.scope
+        if scope is None or scope.vendor_filters or not isinstance(record, dict):
+            return False
+        try:
+            moment = _timestamp(self.endpoint.column(self._cursor), record.get(self._cursor))
+        except (ContractViolation, StopIteration):
+            return False
+        return not scope.contains(moment)
