@@ -181,11 +181,18 @@ def _check_total(vendor: _Vendor, report: ProbeReport, payload: dict[str, Any]) 
     return total
 
 
-def _a_day_with_data(vendor: _Vendor, records: list[dict[str, Any]]) -> Window | None:
-    moments = [m for m in (_moment(r, vendor.endpoint.cursor_field) for r in records) if m]
+def _a_day_with_data(
+    vendor: _Vendor, records: list[dict[str, Any]], total: int | None
+) -> Window | None:
+    """The day of the listing's newest record: it has data, and a vendor that ignores
+    the window answers for it with the listing's oldest records instead."""
+    newest = records[-1:]
+    if total and total > len(records):
+        newest = vendor.records(vendor.page(offset=total - 1, limit=1)) or newest
+    moments = [m for m in (_moment(r, vendor.endpoint.cursor_field) for r in newest) if m]
     if not moments:
         return None
-    day = moments[len(moments) // 2].replace(hour=0, minute=0, second=0, microsecond=0)
+    day = moments[-1].replace(hour=0, minute=0, second=0, microsecond=0)
     return Window(day, day + timedelta(days=1))
 
 
@@ -201,7 +208,7 @@ def _honours(vendor: _Vendor, window: Window, names: tuple[str, str]) -> tuple[b
 def _check_window(
     vendor: _Vendor, report: ProbeReport, records: list, listing_total: int | None, mode: str
 ) -> None:
-    window = _a_day_with_data(vendor, records)
+    window = _a_day_with_data(vendor, records, listing_total)
     if window is None:
         report.add("window parameters honoured", True, "no records to try a window on")
         return
@@ -209,7 +216,7 @@ def _check_window(
     honoured, payload = _honours(vendor, window, ours)
     if honoured:
         report.add("window parameters honoured", True, f"{ours[0]}/{ours[1]} filter the listing")
-        _check_total_in_window(vendor, report, payload, listing_total)
+        _check_total_in_window(vendor, report, window, ours, payload, listing_total)
         return
     found = next(
         (
@@ -234,21 +241,29 @@ def _check_window(
 
 
 def _check_total_in_window(
-    vendor: _Vendor, report: ProbeReport, payload: dict[str, Any], listing_total: int | None
+    vendor: _Vendor,
+    report: ProbeReport,
+    window: Window,
+    names: tuple[str, str],
+    payload: dict[str, Any],
+    listing_total: int | None,
 ) -> None:
+    """A window whose total is the whole listing's: is its last record really there?"""
     windowed = vendor.total(payload)
     if windowed is None or listing_total is None:
         return
-    held = len(vendor.records(payload))
-    if windowed == listing_total and held < windowed and held < vendor.options.page_size:
-        report.add(
-            "total consistent with the window",
-            False,
-            f"a window's total is {windowed}, the whole listing's too, but the window held {held}",
-        )
-        report.needed["INVENTORY_TOTAL_PATH"] = ""
-    else:
-        report.add("total consistent with the window", True, f"a day's total is {windowed}")
+    if windowed == listing_total and windowed > 0:
+        params = vendor.window_params(window, names)
+        last = vendor.records(vendor.page(offset=windowed - 1, limit=1, **params))
+        if not last:
+            report.add(
+                "total consistent with the window",
+                False,
+                f"a day's total is {windowed}, the whole listing's, but its records end sooner",
+            )
+            report.needed["INVENTORY_TOTAL_PATH"] = ""
+            return
+    report.add("total consistent with the window", True, f"a day's total is {windowed}")
 
 
 def _check_order(vendor: _Vendor, report: ProbeReport, records: list) -> None:

@@ -1,0 +1,317 @@
+"""Vendors that deviate from the contract, imitated by the simulator's switches.
+
+For each deviation: with the default settings, either an exact load or a
+failure before anything is written, whose message names the deviation and the
+setting that fixes it; with that setting, an exact load of two partitions
+(rows, values, nothing outside the window); and `inventory-api-probe`
+recommends exactly that setting, and is content with the plain contract.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dagster import DagsterInstance, materialize
+
+from inventory_api_sim import InventoryApiSimulator
+from inventory_assets.defs.inventory_api.component import EndpointDefinitions, build_endpoints
+from inventory_assets.defs.inventory_api.resources import VendorApiResource
+from inventory_assets.lib.probe import probe
+from inventory_assets.probe_cli import main as probe_main
+from inventory_assets.settings import InventorySettings, settings_from_yaml
+from inventory_assets_tests.conftest import (
+    CONTRACT_COLUMNS,
+    TEST_API_KEY,
+    as_warehouse_row,
+    check_evaluation,
+    day_window,
+    expected_records,
+    ingest_metadata,
+    make_resources,
+    make_simulator,
+    no_inventory_environment,
+    step_failure_message,
+    warehouse_rows,
+)
+
+DAYS = ("2026-11-02", "2026-11-03")
+IGNORED_WINDOW = ("ignored the window", "INVENTORY_WINDOW_START_PARAM", "client_window")
+
+
+@pytest.fixture
+def vendor() -> Iterator[InventoryApiSimulator]:
+    sim = make_simulator()
+    try:
+        yield sim
+    finally:
+        sim.stop()
+
+
+class Deployment:
+    """The code location as a given environment configures it, pointed at the simulator."""
+
+    def __init__(self, sim: InventoryApiSimulator, tmp_path: Path, env: dict[str, str]) -> None:
+        with no_inventory_environment(), pytest.MonkeyPatch.context() as patch:
+            for name, value in env.items():
+                patch.setenv(name, value)
+            self.settings: InventorySettings = settings_from_yaml()
+        self.inventory: EndpointDefinitions = build_endpoints(self.settings)["inventory_data"]
+        self.duckdb_path = tmp_path / "data" / "warehouse.duckdb"
+        self.resources = make_resources(sim.url, self.duckdb_path, tmp_path)
+        api = self.settings.api
+        self.resources["vendor_api"] = VendorApiResource(
+            base_url=sim.url,
+            api_key=TEST_API_KEY,
+            backoff_factor=0.01,
+            request_timeout_seconds=5,
+            window_start_param=api.window_start_param,
+            window_end_param=api.window_end_param,
+            total_path=api.total_path,
+            page_size=api.page_size,
+        )
+        self.instance = DagsterInstance.ephemeral()
+
+    def load(self, partition: str | None = None, checks: bool = False, **kwargs: Any):
+        return materialize(
+            [self.inventory.assets, *([self.inventory.rows_match_api] if checks else [])],
+            resources=self.resources,
+            partition_key=partition,
+            instance=self.instance,
+            raise_on_error=False,
+            **kwargs,
+        )
+
+    def probe(self, sim: InventoryApiSimulator):
+        endpoint_settings = self.settings.endpoints["inventory_data"]
+        return probe(
+            sim.url,
+            TEST_API_KEY,
+            endpoint_settings.endpoint("inventory_data"),
+            self.settings.api.options(),
+            endpoint_settings.sync_mode,
+        )
+
+
+def _rows_of(sim: InventoryApiSimulator, *days: str) -> list[tuple]:
+    records = [r for day in days for r in expected_records(sim, *day_window(day))]
+    return sorted((as_warehouse_row(r) for r in records), key=lambda row: row[0])
+
+
+def _assert_exact_loads_of_two_partitions(sim, deployment: Deployment) -> None:
+    for day in DAYS:
+        result = deployment.load(day)
+        assert result.success, step_failure_message(result)
+    assert warehouse_rows(deployment.duckdb_path, CONTRACT_COLUMNS) == _rows_of(sim, *DAYS)
+
+
+def _assert_refused_before_writing(result, deployment: Deployment, *words: str) -> None:
+    message = step_failure_message(result)
+    for word in words:
+        assert word in message, message
+    assert "Nothing was loaded" in message
+    assert warehouse_rows(deployment.duckdb_path) == [], "nothing of a refused window is written"
+
+
+def _probe_recommends(sim, tmp_path: Path, env: dict[str, str], needed: dict[str, str]) -> None:
+    """The probe, with the defaults, asks for `needed`; with it, it is content."""
+    report = Deployment(sim, tmp_path / "probe-defaults", env).probe(sim)
+    assert report.needed == needed, report.findings
+    assert report.loads_correctly is (not needed)
+    assert report.requests <= 20
+    if needed:
+        fixed = Deployment(sim, tmp_path / "probe-fixed", {**env, **needed}).probe(sim)
+        assert fixed.loads_correctly, fixed.findings
+
+
+# -- the plain contract ------------------------------------------------------------------------
+
+
+def test_the_probe_is_content_with_the_contract(vendor, tmp_path: Path) -> None:
+    _probe_recommends(vendor, tmp_path, {}, {})
+
+
+def test_the_probe_console_script_exits_0_and_never_prints_the_key(
+    vendor, monkeypatch, capsys
+) -> None:
+    monkeypatch.setenv("INVENTORY_API_BASE_URL", vendor.url)
+    monkeypatch.setenv("INVENTORY_API_KEY", TEST_API_KEY)
+
+    assert probe_main([]) == 0
+
+    out = capsys.readouterr()
+    assert "The current settings load this vendor correctly." in out.out
+    assert "window parameters honoured" in out.out
+    assert TEST_API_KEY not in out.out + out.err
+
+
+# -- a vendor that ignores the window ----------------------------------------------------------
+
+
+def test_a_vendor_that_ignores_the_window_is_refused_before_anything_is_written(
+    vendor, tmp_path: Path
+) -> None:
+    vendor.deviate(ignore_window=True)
+    deployment = Deployment(vendor, tmp_path, {})
+
+    result = deployment.load(DAYS[0])
+
+    _assert_refused_before_writing(result, deployment, *IGNORED_WINDOW, "updated_since=")
+    assert vendor.request_count == 1, "refused at the first page"
+
+
+def test_client_window_loads_a_vendor_that_cannot_filter_exactly(vendor, tmp_path: Path) -> None:
+    vendor.deviate(ignore_window=True)
+    env = {"INVENTORY_SYNC_MODE": "client_window"}
+
+    _assert_exact_loads_of_two_partitions(vendor, Deployment(vendor, tmp_path, env))
+    _probe_recommends(vendor, tmp_path, {}, env)
+
+
+def test_client_window_pages_the_listing_once_for_a_range(vendor, tmp_path: Path) -> None:
+    vendor.deviate(ignore_window=True)
+    deployment = Deployment(vendor, tmp_path, {"INVENTORY_SYNC_MODE": "client_window"})
+    vendor.reset_stats()
+
+    result = materialize(
+        [deployment.inventory.assets],
+        resources=deployment.resources,
+        instance=deployment.instance,
+        tags={"dagster/asset_partition_range_start": DAYS[0]}
+        | {"dagster/asset_partition_range_end": DAYS[1]},
+    )
+
+    assert result.success
+    listing_pages = len(vendor.records) // 100 + 1
+    assert vendor.request_count == listing_pages, "one pass over the listing for both days"
+    assert warehouse_rows(deployment.duckdb_path, CONTRACT_COLUMNS) == _rows_of(vendor, *DAYS)
+    first, *_ = result.asset_materializations_for_node("load_inventory_data")
+    outside = len(vendor.records) - len(_rows_of(vendor, *DAYS))
+    assert first.metadata["outside_window"].value == outside
+
+
+# -- a vendor that names the window parameters differently -------------------------------------
+
+
+def test_renamed_window_parameters_are_refused_then_loaded_with_their_names(
+    vendor, tmp_path: Path
+) -> None:
+    vendor.deviate(window_params=("modified_after", "modified_before"))
+    default = Deployment(vendor, tmp_path / "defaults", {})
+
+    _assert_refused_before_writing(default.load(DAYS[0]), default, *IGNORED_WINDOW)
+
+    env = {
+        "INVENTORY_WINDOW_START_PARAM": "modified_after",
+        "INVENTORY_WINDOW_END_PARAM": "modified_before",
+    }
+    _assert_exact_loads_of_two_partitions(vendor, Deployment(vendor, tmp_path / "named", env))
+    _probe_recommends(vendor, tmp_path, {}, env)
+
+
+# -- totals -----------------------------------------------------------------------------------
+
+
+def test_pages_without_a_total_load_exactly_with_the_defaults_and_with_the_setting(
+    vendor, tmp_path: Path
+) -> None:
+    vendor.deviate(omit_total=True)
+
+    default = Deployment(vendor, tmp_path / "defaults", {})
+    _assert_exact_loads_of_two_partitions(vendor, default)
+    result = default.load(DAYS[0])
+    assert ingest_metadata(result)["total_missing"].value is True
+
+    explicit = Deployment(vendor, tmp_path / "explicit", {"INVENTORY_TOTAL_PATH": ""})
+    _assert_exact_loads_of_two_partitions(vendor, explicit)
+    _probe_recommends(vendor, tmp_path, {}, {})
+
+
+def test_a_total_that_ignores_the_window_is_named_as_such(vendor, tmp_path: Path) -> None:
+    vendor.deviate(total_ignores_window=True)
+    default = Deployment(vendor, tmp_path / "defaults", {})
+
+    result = default.load(DAYS[0])
+
+    _assert_refused_before_writing(
+        result, default, "total seems to ignore the window", "INVENTORY_TOTAL_PATH="
+    )
+    assert "records were skipped" not in step_failure_message(result)
+
+    env = {"INVENTORY_TOTAL_PATH": ""}
+    _assert_exact_loads_of_two_partitions(vendor, Deployment(vendor, tmp_path / "fixed", env))
+    _probe_recommends(vendor, tmp_path, {}, env)
+
+
+# -- page size and value types ----------------------------------------------------------------
+
+
+def test_a_vendor_that_caps_its_pages_loads_exactly(vendor, tmp_path: Path) -> None:
+    vendor.deviate(page_cap=50)
+    default = Deployment(vendor, tmp_path / "defaults", {})
+
+    _assert_exact_loads_of_two_partitions(vendor, default)
+    assert ingest_metadata(default.load(DAYS[0]))["vendor_page_size"].value == 50
+
+    capped = Deployment(vendor, tmp_path / "capped", {"INVENTORY_PAGE_SIZE": "50"})
+    _assert_exact_loads_of_two_partitions(vendor, capped)
+    report = default.probe(vendor)
+    assert report.loads_correctly and report.suggested.get("INVENTORY_PAGE_SIZE") == "50"
+
+
+def test_ids_and_quantities_as_numeric_strings_load_as_integers(vendor, tmp_path: Path) -> None:
+    vendor.deviate(numbers_as_strings=True)
+    deployment = Deployment(vendor, tmp_path, {})
+
+    _assert_exact_loads_of_two_partitions(vendor, deployment)
+    assert ingest_metadata(deployment.load(DAYS[0]))["rows_rejected"].value == 0
+    report = deployment.probe(vendor)
+    assert report.loads_correctly
+    assert "numeric strings" in {f.check: f.detail for f in report.findings}["id type"]
+
+
+# -- deletes ---------------------------------------------------------------------------------
+
+
+def test_in_window_mode_rows_match_api_names_the_ids_the_api_no_longer_serves(
+    vendor, tmp_path: Path
+) -> None:
+    deployment = Deployment(vendor, tmp_path, {})
+    assert deployment.load(DAYS[0]).success
+    deleted = sorted(r["id"] for r in vendor.delete_random(3, day=DAYS[0]))
+
+    result = deployment.load(DAYS[0], checks=True)
+
+    evaluation = check_evaluation(result, "rows_match_api")
+    assert not evaluation.passed
+    assert evaluation.metadata["no_longer_served"].value == deleted
+    description = evaluation.description or ""
+    assert "no longer served by the API" in description
+    assert "INVENTORY_SYNC_MODE=client_window" in description and "INVENTORY_DELETES" in description
+
+
+@pytest.mark.parametrize("deletes", ["keep", "flag", "delete"])
+def test_a_whole_listing_reports_flags_or_deletes_what_the_vendor_deleted(
+    vendor, tmp_path: Path, deletes: str
+) -> None:
+    env = {"INVENTORY_SYNC_MODE": "client_window", "INVENTORY_DELETES": deletes}
+    deployment = Deployment(vendor, tmp_path, env)
+    assert deployment.load(DAYS[0]).success
+    deleted = sorted(r["id"] for r in vendor.delete_random(3, day=DAYS[0]))
+
+    result = deployment.load(DAYS[0])
+
+    assert result.success
+    metadata = ingest_metadata(result)
+    assert metadata["vendor_deleted"].value == 3
+    assert metadata["vendor_deleted_sample"].value == deleted
+    ids = [row[0] for row in warehouse_rows(deployment.duckdb_path, "id")]
+    if deletes == "delete":
+        assert not set(deleted) & set(ids)
+        return
+    assert set(deleted) <= set(ids), "kept or flagged, never silently dropped"
+    if deletes == "flag":
+        flagged = warehouse_rows(deployment.duckdb_path, "id, _vendor_deleted_at is not null")
+        assert sorted(key for key, marked in flagged if marked) == deleted
