@@ -14,29 +14,9 @@ import sys
 
 import requests
 
-from inventory_assets.lib.probe import MAX_REQUESTS, ProbeReport, probe
+from inventory_assets.lib.probe import MAX_REQUESTS, probe
 from inventory_assets.settings import SettingsError, read_reference, settings_from_yaml
 from inventory_assets.sources.inventory_api.errors import explain
-
-
-def render(report: ProbeReport) -> str:
-    """The report as the console shows it: a table, then the settings to paste."""
-    width = max(len(finding.check) for finding in report.findings)
-    lines = [f"inventory-api-probe: {report.url} ({report.requests} requests)", ""]
-    lines += [
-        f"{finding.check:<{width}}  {'ok ' if finding.ok else 'NO '}  {finding.detail}"
-        for finding in report.findings
-    ]
-    lines.append("")
-    if report.needed:
-        lines.append("This vendor needs these settings (paste them into the environment):")
-        lines += [f"{name}={value}" for name, value in sorted(report.needed.items())]
-    else:
-        lines.append("The current settings load this vendor correctly.")
-    if report.suggested:
-        lines.append("Optional, to save requests or say what the probe found:")
-        lines += [f"{name}={value}" for name, value in sorted(report.suggested.items())]
-    return "\n".join(lines)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -74,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     except requests.RequestException as error:
         print(f"inventory-api-probe: {explain(error, base_url, 1) or error}", file=sys.stderr)  # noqa: T201
         return 1
-    print(render(report))  # noqa: T201
+    print(report.as_text())  # noqa: T201
     return 0 if report.loads_correctly else 1
 
 

@@ -247,6 +247,18 @@ def test_a_bad_setting_is_the_last_line_of_a_cli_load(tmp_path: Path) -> None:
     assert "INVENTORY_PARTITIONS_START='garbage' (partitions_start in defs.yaml)" in last, last
 
 
+def test_deletes_in_window_mode_name_the_settings_that_allow_them(monkeypatch) -> None:
+    monkeypatch.setenv("INVENTORY_DELETES", "flag")
+
+    with pytest.raises(SettingsError) as caught:
+        settings_from_yaml()
+
+    message = str(caught.value)
+    assert "(endpoints.inventory_data in defs.yaml)" in message
+    assert "deletes='flag' needs a whole listing" in message
+    assert "INVENTORY_SYNC_MODE" in message
+
+
 def test_the_api_key_can_only_be_named_never_written(tmp_path: Path) -> None:
     text = (PACKAGE / "defs" / "inventory_api" / "defs.yaml").read_text()
     literal = tmp_path / "defs.yaml"

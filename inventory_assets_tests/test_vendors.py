@@ -14,18 +14,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dagster import DagsterInstance, materialize
+from dagster import DagsterInstance, Definitions, materialize
 
 from inventory_api_sim import InventoryApiSimulator
 from inventory_assets.defs.inventory_api.component import EndpointDefinitions, build_endpoints
+from inventory_assets.defs.inventory_api.probe import build_probe_job
 from inventory_assets.defs.inventory_api.resources import VendorApiResource
 from inventory_assets.lib.probe import probe
 from inventory_assets.probe_cli import main as probe_main
 from inventory_assets.settings import InventorySettings, settings_from_yaml
+from inventory_assets.sources.inventory_api import INVENTORY_DATA
 from inventory_assets_tests.conftest import (
     CONTRACT_COLUMNS,
     TEST_API_KEY,
     as_warehouse_row,
+    assert_secret_in_no_event,
     check_evaluation,
     day_window,
     expected_records,
@@ -315,3 +318,88 @@ def test_a_whole_listing_reports_flags_or_deletes_what_the_vendor_deleted(
     if deletes == "flag":
         flagged = warehouse_rows(deployment.duckdb_path, "id, _vendor_deleted_at is not null")
         assert sorted(key for key, marked in flagged if marked) == deleted
+
+
+# -- the probe in the UI, and checks on a flaky API -------------------------------------------
+
+
+def test_the_probe_job_reports_and_fails_naming_the_settings(vendor, tmp_path: Path) -> None:
+    deployment = Deployment(vendor, tmp_path, {})
+    probed = {"inventory_data": (INVENTORY_DATA, "window")}
+    job = build_probe_job(probed)
+    resources = {"vendor_api": deployment.resources["vendor_api"]}
+
+    ok = job.execute_in_process(resources=resources, instance=deployment.instance)
+    assert ok.success
+    (output,) = [e for e in ok.all_events if e.event_type_value == "STEP_OUTPUT"]
+    report = output.step_output_data.metadata["inventory_data"].value
+    assert "| window parameters honoured | ok |" in report
+
+    vendor.deviate(ignore_window=True)
+    failed = job.execute_in_process(
+        resources=resources, instance=deployment.instance, raise_on_error=False
+    )
+    assert "INVENTORY_SYNC_MODE=client_window" in step_failure_message(failed)
+    assert_secret_in_no_event(deployment.instance, TEST_API_KEY)
+
+
+def _reconcile(deployment: Deployment, day: str):
+    """`inventory_data_reconcile_job` for `day`: rows_match_api alone, after the load."""
+    inventory = deployment.inventory
+    defs = Definitions(
+        assets=[inventory.assets],
+        asset_checks=[inventory.rows_match_api],
+        jobs=[inventory.reconcile_job],
+        resources=deployment.resources,
+    )
+    return defs.resolve_job_def(inventory.reconcile_job.name).execute_in_process(
+        instance=deployment.instance, tags={"dagster/partition": day}, raise_on_error=False
+    )
+
+
+def test_two_server_errors_in_a_row_during_the_checks_are_retried(vendor, tmp_path: Path) -> None:
+    deployment = Deployment(vendor, tmp_path, {})
+    assert deployment.load(DAYS[0]).success
+    vendor.fail_next(503, times=2)
+
+    result = _reconcile(deployment, DAYS[0])
+
+    assert result.success
+    assert check_evaluation(result, "rows_match_api").passed
+
+
+def test_an_unreachable_api_during_the_checks_warns_and_keeps_the_data(
+    vendor, tmp_path: Path
+) -> None:
+    deployment = Deployment(vendor, tmp_path, {})
+    assert deployment.load(DAYS[0]).success
+    vendor.fail_next(503, times=8)
+
+    result = _reconcile(deployment, DAYS[0])
+
+    assert result.success, "a check that cannot ask the API is a warning, not a failed run"
+    evaluation = check_evaluation(result, "rows_match_api")
+    assert not evaluation.passed
+    description = evaluation.description or ""
+    assert "after 3 retries" in description and "rows this run loaded are kept" in description
+    assert "Nothing of this run was loaded" not in description
+    assert warehouse_rows(deployment.duckdb_path, CONTRACT_COLUMNS) == _rows_of(vendor, DAYS[0])
+
+
+def test_under_the_fault_mix_a_load_and_its_checks_never_fail_a_run_whose_data_landed(
+    tmp_path: Path,
+) -> None:
+    """429s with Retry-After, 5xx and resets, at random but seeded: every run either
+    fails in its load (nothing landed) or succeeds, its checks included."""
+    sim = make_simulator(fault_rate=0.25, retry_after_seconds=0)
+    try:
+        deployment = Deployment(sim, tmp_path, {})
+        outcomes = [deployment.load(day, checks=True) for day in (*DAYS, *DAYS)]
+    finally:
+        sim.stop()
+    for result in outcomes:
+        if not result.success:
+            assert "load_inventory_data" in str(
+                [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+            ), "only a load may fail the run"
+    assert any(result.success for result in outcomes)

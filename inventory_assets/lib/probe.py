@@ -66,6 +66,37 @@ class ProbeReport:
     def add(self, check: str, ok: bool, detail: str) -> None:
         self.findings.append(Finding(check, ok, detail))
 
+    def settings_lines(self) -> list[str]:
+        """What to paste: the settings this vendor needs, then the optional ones."""
+        if self.needed:
+            lines = ["This vendor needs these settings (paste them into the environment):"]
+            lines += [f"{name}={value}" for name, value in sorted(self.needed.items())]
+        else:
+            lines = ["The current settings load this vendor correctly."]
+        if self.suggested:
+            lines.append("Optional, to save requests or say what the probe found:")
+            lines += [f"{name}={value}" for name, value in sorted(self.suggested.items())]
+        return lines
+
+    def as_text(self) -> str:
+        """The report as the console shows it: a table, then the settings to paste."""
+        width = max(len(finding.check) for finding in self.findings)
+        lines = [f"inventory-api-probe: {self.url} ({self.requests} requests)", ""]
+        lines += [
+            f"{finding.check:<{width}}  {'ok ' if finding.ok else 'NO '}  {finding.detail}"
+            for finding in self.findings
+        ]
+        return "\n".join([*lines, "", *self.settings_lines()])
+
+    def as_markdown(self) -> str:
+        """The same report for the UI: a table, then the settings as a code block."""
+        rows = [f"| {f.check} | {'ok' if f.ok else '**no**'} | {f.detail} |" for f in self.findings]
+        table = ["| check | result | detail |", "| --- | --- | --- |", *rows]
+        settings = "\n".join(self.settings_lines())
+        return "\n".join(
+            [f"`{self.url}`, {self.requests} requests", "", *table, "", "```", settings, "```"]
+        )
+
 
 @dataclass
 class _Vendor:

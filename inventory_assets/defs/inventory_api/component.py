@@ -37,6 +37,7 @@ from inventory_assets.defs.inventory_api.freshness import (
 )
 from inventory_assets.defs.inventory_api.jobs import ingest_job, reconcile_job
 from inventory_assets.defs.inventory_api.partitions import daily_partitions
+from inventory_assets.defs.inventory_api.probe import build_probe_job
 from inventory_assets.defs.inventory_api.reconciliation import build_rows_match_api
 from inventory_assets.defs.inventory_api.resources import build_resources
 from inventory_assets.defs.inventory_api.sensors import (
@@ -129,10 +130,17 @@ def build_definitions(settings: InventorySettings) -> Definitions:
     sensors.append(
         build_automation_sensor(settings.group, settings.sensors.automation_interval_seconds)
     )
+    probed = {
+        name: (endpoint.endpoint(name), endpoint.sync_mode)
+        for name, endpoint in settings.endpoints.items()
+    }
     return Definitions(
         assets=[built.assets for built in endpoints],
         asset_checks=[check for built in endpoints for check in built.checks],
-        jobs=[job for built in endpoints for job in (built.ingest_job, built.reconcile_job)],
+        jobs=[
+            *(job for built in endpoints for job in (built.ingest_job, built.reconcile_job)),
+            build_probe_job(probed),
+        ],
         schedules=[built.schedule for built in endpoints],
         sensors=sensors,
         resources=build_resources(settings),
