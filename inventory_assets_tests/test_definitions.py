@@ -118,6 +118,7 @@ def test_jobs_sensors_and_schedule_snapshot() -> None:
     statuses = {s.name: s.default_status for s in defs.sensors}
     assert statuses == {
         "inventory_data_change_sensor": DefaultSensorStatus.STOPPED,
+        "warehouses_change_sensor": DefaultSensorStatus.STOPPED,
         "inventory_freshness_sensor": DefaultSensorStatus.RUNNING,
         "inventory_automation_sensor": DefaultSensorStatus.RUNNING,
     }

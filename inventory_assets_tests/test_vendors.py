@@ -10,11 +10,12 @@ recommends exactly that setting, and is content with the plain contract.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from dagster import DagsterInstance, Definitions, materialize
+from dagster import DagsterInstance, Definitions, build_sensor_context, materialize
 
 from inventory_api_sim import InventoryApiSimulator
 from inventory_assets.defs.inventory_api.component import EndpointDefinitions, build_endpoints
@@ -61,7 +62,8 @@ class Deployment:
             for name, value in env.items():
                 patch.setenv(name, value)
             self.settings: InventorySettings = settings_from_yaml()
-        self.inventory: EndpointDefinitions = build_endpoints(self.settings)["inventory_data"]
+        self.endpoints = build_endpoints(self.settings)
+        self.inventory: EndpointDefinitions = self.endpoints["inventory_data"]
         self.duckdb_path = tmp_path / "data" / "warehouse.duckdb"
         self.resources = make_resources(sim.url, self.duckdb_path, tmp_path)
         api = self.settings.api
@@ -403,3 +405,45 @@ def test_under_the_fault_mix_a_load_and_its_checks_never_fail_a_run_whose_data_l
                 [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
             ), "only a load may fail the run"
     assert any(result.success for result in outcomes)
+
+
+# -- change sensors of whole listings ----------------------------------------------------------
+
+
+def _tick(sensor, sim: InventoryApiSimulator, cursor: str | None):
+    api = VendorApiResource(base_url=sim.url, api_key=TEST_API_KEY, backoff_factor=0.01)
+    with DagsterInstance.ephemeral() as instance:
+        context = build_sensor_context(
+            instance=instance, cursor=cursor, resources={"vendor_api": api}
+        )
+        return sensor(context)
+
+
+def test_a_full_listing_is_loaded_again_when_its_signature_changes(vendor, tmp_path: Path) -> None:
+    sensor = Deployment(vendor, tmp_path, {}).endpoints["warehouses"].change_sensor
+    watching = _tick(sensor, vendor, None)
+    assert not watching.run_requests
+    assert _tick(sensor, vendor, watching.cursor).run_requests == [], "nothing changed"
+
+    code = vendor.warehouses[0]["code"]
+    vendor.touch_warehouse(code, datetime(2026, 11, 20, 9, tzinfo=UTC), capacity=1)
+    changed = _tick(sensor, vendor, watching.cursor)
+
+    (request,) = changed.run_requests
+    assert request.partition_key is None
+    assert vendor.request_count <= 8, "a signature costs two small requests a tick"
+
+
+def test_a_client_window_listing_requests_the_days_of_its_newer_records(
+    vendor, tmp_path: Path
+) -> None:
+    vendor.deviate(ignore_window=True)
+    env = {"INVENTORY_SYNC_MODE": "client_window", "INVENTORY_PARTITIONS_START": "2026-11-01"}
+    sensor = Deployment(vendor, tmp_path, env).inventory.change_sensor
+    watching = _tick(sensor, vendor, None)
+
+    vendor.touch_random(2, day="2026-11-06")
+    vendor.touch_random(1, day="2026-11-07")
+    changed = _tick(sensor, vendor, watching.cursor)
+
+    assert sorted(r.partition_key for r in changed.run_requests) == ["2026-11-06", "2026-11-07"]

@@ -3,8 +3,8 @@
 `InventoryApiComponent` validates its YAML attributes once, into
 `InventorySettings` (settings.py), and builds, per endpoint: the `@dlt_assets`
 that loads it, its quality checks, its reconciliation with the API, its jobs,
-its schedule, and for windowed endpoints its daily partitions, partition
-freshness check and change sensor; plus the resources, the executor, the
+its schedule and change sensor, and for windowed endpoints its daily
+partitions and partition freshness check; plus the resources, the executor, the
 freshness sensor and the automation sensor that all endpoints share.
 """
 
@@ -36,6 +36,7 @@ from inventory_assets.defs.inventory_api.freshness import (
     partition_freshness_checks,
 )
 from inventory_assets.defs.inventory_api.jobs import ingest_job, reconcile_job
+from inventory_assets.defs.inventory_api.listing_sensor import build_listing_sensor
 from inventory_assets.defs.inventory_api.partitions import daily_partitions
 from inventory_assets.defs.inventory_api.probe import build_probe_job
 from inventory_assets.defs.inventory_api.reconciliation import build_rows_match_api
@@ -60,7 +61,7 @@ class EndpointDefinitions:
     ingest_job: JobDefinition
     reconcile_job: JobDefinition
     schedule: ScheduleDefinition
-    change_sensor: SensorDefinition | None
+    change_sensor: SensorDefinition
 
     @property
     def checks(self) -> list[AssetChecksDefinition]:
@@ -95,11 +96,11 @@ def build_endpoint(
     reconciliation = build_rows_match_api(table, partitions, endpoint_settings.sync_mode)
     freshness = tuple(partition_freshness_checks([key], settings.freshness)) if partitions else ()
     ingest = ingest_job(name, key, [quality, reconciliation, *freshness], partitions)
-    change_sensor = None
-    if partitions is not None and endpoint_settings.sync_mode == "window":
-        change_sensor = build_change_sensor(
-            endpoint, ingest, partitions, settings.sensors.change_interval_seconds
-        )
+    interval = settings.sensors.change_interval_seconds
+    if endpoint_settings.sync_mode == "window":
+        change_sensor = build_change_sensor(endpoint, ingest, partitions, interval)
+    else:
+        change_sensor = build_listing_sensor(endpoint, ingest, partitions, interval)
     return EndpointDefinitions(
         key=key,
         assets=assets,
@@ -124,7 +125,7 @@ def build_definitions(settings: InventorySettings) -> Definitions:
     """Every definition of the vendor's API, from validated settings."""
     endpoints = build_endpoints(settings).values()
     freshness = [check for built in endpoints for check in built.freshness_checks]
-    sensors = [built.change_sensor for built in endpoints if built.change_sensor]
+    sensors = [built.change_sensor for built in endpoints]
     if freshness:
         sensors.append(freshness_sensor(freshness, settings.sensors.freshness_interval_seconds))
     sensors.append(

@@ -96,7 +96,7 @@ def _start_watching(feed: ChangeFeed) -> SensorResult | SkipReason:
     )
 
 
-def _requestable(changes: list[Change], partitions: TimeWindowPartitionsDefinition) -> list[Change]:
+def requestable(changes: list[Change], partitions: TimeWindowPartitionsDefinition) -> list[Change]:
     """The prefix of `changes` whose day has a partition already.
 
     A change dated after the last partition (the vendor's clock ahead of ours)
@@ -109,7 +109,7 @@ def _requestable(changes: list[Change], partitions: TimeWindowPartitionsDefiniti
     return changes
 
 
-def _run_requests(
+def run_requests_per_day(
     context: SensorEvaluationContext,
     changes: list[Change],
     partitions: TimeWindowPartitionsDefinition,
@@ -168,11 +168,11 @@ def build_change_sensor(
         except requests.RequestException as error:
             explained = explain(error, vendor_api.base_url, feed.retries)
             return SkipReason(f"Could not poll for changes: {explained or type(error).__name__}")
-        requestable = _requestable(changes, partitions)
-        run_requests = _run_requests(context, requestable, partitions)
+        loadable = requestable(changes, partitions)
+        run_requests = run_requests_per_day(context, loadable, partitions)
         return SensorResult(
             run_requests=run_requests,
-            cursor=cursor.past(requestable).dump(),
+            cursor=cursor.past(loadable).dump(),
             skip_reason=None if run_requests else "Changes seen, none in a loadable partition yet.",
         )
 

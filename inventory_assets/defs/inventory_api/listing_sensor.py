@@ -1,0 +1,126 @@
+"""The change sensor of an endpoint loaded from its whole listing (sync modes client_window, full).
+
+Such a vendor cannot be asked for "what changed since T", so the sensor compares
+a cheap signature of the listing instead: its total and its newest record (the
+listing is ordered oldest first, so that is the last one), two small requests a
+tick. When the signature moves, a `full` endpoint gets one run; a
+`client_window` endpoint gets one run per day of the records newer than the
+last signature's newest, read from the tail of the listing. A deletion that
+changes only the total cannot be placed on a day: it is loaded with the next
+change, or by the daily schedule.
+"""
+
+import json
+from dataclasses import asdict, dataclass
+
+import requests
+from dagster import (
+    DefaultSensorStatus,
+    JobDefinition,
+    RunRequest,
+    SensorDefinition,
+    SensorEvaluationContext,
+    SensorResult,
+    SkipReason,
+    TimeWindowPartitionsDefinition,
+    sensor,
+)
+
+from inventory_assets.defs.inventory_api.resources import SENSOR_RETRIES, VendorApiResource
+from inventory_assets.defs.inventory_api.sensors import (
+    MAX_PAGES_PER_TICK,
+    requestable,
+    run_requests_per_day,
+)
+from inventory_assets.sources.inventory_api import Endpoint
+from inventory_assets.sources.inventory_api.changes import Change, ChangeFeed, parse_api_timestamp
+from inventory_assets.sources.inventory_api.errors import explain
+
+
+@dataclass(frozen=True)
+class Signature:
+    """What the listing looked like: how many records, and the newest of them."""
+
+    total: int
+    newest_id: object = None
+    newest_at: str | None = None
+
+    @classmethod
+    def parse(cls, text: str | None) -> "Signature | None":
+        return cls(**json.loads(text)) if text else None
+
+    def dump(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True, default=str)
+
+    @property
+    def run_key(self) -> str:
+        return f"listing:{self.total}:{self.newest_id}:{self.newest_at}"
+
+
+def _signature(feed: ChangeFeed) -> Signature | None:
+    """Two requests: the total, then the last record. None without a total."""
+    total = feed.page(None, limit=1).total
+    if total is None:
+        return None
+    if total == 0:
+        return Signature(0)
+    (newest,) = feed.page(None, offset=total - 1, limit=1).changes
+    return Signature(total, newest.id, newest.updated_at)
+
+
+def _newer_than(feed: ChangeFeed, before: Signature, now: Signature, page_size: int) -> list:
+    """The records at the tail of the listing newer than `before`'s newest, oldest first."""
+    since = parse_api_timestamp(before.newest_at) if before.newest_at else None
+    newer: list[Change] = []
+    end = now.total
+    for _ in range(MAX_PAGES_PER_TICK):
+        start = max(0, end - page_size)
+        page = feed.page(None, offset=start, limit=end - start).changes
+        fresh = [c for c in page if since is None or c.moment > since]
+        newer = fresh + newer
+        if start == 0 or len(fresh) < len(page):
+            break
+        end = start
+    return newer
+
+
+def build_listing_sensor(
+    endpoint: Endpoint,
+    job: JobDefinition,
+    partitions: TimeWindowPartitionsDefinition | None,
+    interval_seconds: int,
+) -> SensorDefinition:
+    """Loads the endpoint again when its listing's signature changes (see the module)."""
+
+    @sensor(
+        name=f"{endpoint.name}_change_sensor",
+        job=job,
+        minimum_interval_seconds=interval_seconds,
+        default_status=DefaultSensorStatus.STOPPED,
+        description=f"Loads {endpoint.name} again when the vendor's listing changes.",
+    )
+    def _listing_sensor(
+        context: SensorEvaluationContext, vendor_api: VendorApiResource
+    ) -> SensorResult | SkipReason:
+        before = Signature.parse(context.cursor)
+        feed = vendor_api.change_feed(endpoint, max_retries=SENSOR_RETRIES)
+        try:
+            now = _signature(feed)
+            if now is None:
+                return SkipReason("The API's pages carry no total: there is no signature to watch.")
+            if before is None or now == before:
+                return SensorResult(
+                    skip_reason=f"The listing holds {now.total} records.", cursor=now.dump()
+                )
+            if partitions is None:
+                return SensorResult(
+                    run_requests=[RunRequest(run_key=now.run_key)], cursor=now.dump()
+                )
+            changes = _newer_than(feed, before, now, vendor_api.page_size)
+        except requests.RequestException as error:
+            explained = explain(error, vendor_api.base_url, feed.retries)
+            return SkipReason(f"Could not read the listing: {explained or type(error).__name__}")
+        run_requests = run_requests_per_day(context, requestable(changes, partitions), partitions)
+        return SensorResult(run_requests=run_requests, cursor=now.dump())
+
+    return _listing_sensor
