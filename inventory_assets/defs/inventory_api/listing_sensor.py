@@ -15,7 +15,6 @@ from dataclasses import asdict, dataclass
 
 import requests
 from dagster import (
-    DefaultSensorStatus,
     JobDefinition,
     RunRequest,
     SensorDefinition,
@@ -23,12 +22,12 @@ from dagster import (
     SensorResult,
     SkipReason,
     TimeWindowPartitionsDefinition,
-    sensor,
 )
 
 from inventory_assets.defs.inventory_api.resources import SENSOR_RETRIES, VendorApiResource
 from inventory_assets.defs.inventory_api.sensors import (
     MAX_PAGES_PER_TICK,
+    change_sensor,
     requestable,
     run_requests_per_day,
 )
@@ -92,12 +91,8 @@ def build_listing_sensor(
 ) -> SensorDefinition:
     """Loads the endpoint again when its listing's signature changes (see the module)."""
 
-    @sensor(
-        name=f"{endpoint.name}_change_sensor",
-        job=job,
-        minimum_interval_seconds=interval_seconds,
-        default_status=DefaultSensorStatus.STOPPED,
-        description=f"Loads {endpoint.name} again when the vendor's listing changes.",
+    @change_sensor(
+        endpoint, job, interval_seconds, f"Loads {endpoint.name} again when its listing changes."
     )
     def _listing_sensor(
         context: SensorEvaluationContext, vendor_api: VendorApiResource

@@ -10,6 +10,7 @@ does it page the change set and request one run per changed day.
 
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 
@@ -135,6 +136,19 @@ def run_requests_per_day(
     return requests_
 
 
+def change_sensor(
+    endpoint: Endpoint, job: JobDefinition, interval_seconds: int, description: str
+) -> Callable[[Callable], SensorDefinition]:
+    """The decorator of an endpoint's change sensor, whichever way it finds changes."""
+    return sensor(
+        name=f"{endpoint.name}_change_sensor",
+        job=job,
+        minimum_interval_seconds=interval_seconds,
+        default_status=DefaultSensorStatus.STOPPED,
+        description=description,
+    )
+
+
 def build_change_sensor(
     endpoint: Endpoint,
     job: JobDefinition,
@@ -143,12 +157,11 @@ def build_change_sensor(
 ) -> SensorDefinition:
     """A sensor that loads exactly the daily partitions whose records changed at the vendor."""
 
-    @sensor(
-        name=f"{endpoint.name}_change_sensor",
-        job=job,
-        minimum_interval_seconds=interval_seconds,
-        default_status=DefaultSensorStatus.STOPPED,
-        description=f"Loads exactly the daily partitions of {endpoint.name} that changed.",
+    @change_sensor(
+        endpoint,
+        job,
+        interval_seconds,
+        f"Loads exactly the daily partitions of {endpoint.name} that changed.",
     )
     def _change_sensor(
         context: SensorEvaluationContext, vendor_api: VendorApiResource
