@@ -27,6 +27,7 @@ from inventory_assets.settings import InventorySettings, settings_from_yaml
 from inventory_assets.sources.inventory_api import INVENTORY_DATA
 from inventory_assets_tests.conftest import (
     CONTRACT_COLUMNS,
+    INVENTORY,
     TEST_API_KEY,
     as_warehouse_row,
     assert_secret_in_no_event,
@@ -447,3 +448,15 @@ def test_a_client_window_listing_requests_the_days_of_its_newer_records(
     changed = _tick(sensor, vendor, watching.cursor)
 
     assert sorted(r.partition_key for r in changed.run_requests) == ["2026-11-06", "2026-11-07"]
+
+
+def test_the_change_sensor_skips_naming_a_vendor_that_ignores_the_window(vendor) -> None:
+    """In window mode the sensor's reads are windowed too: it refuses to trust them."""
+    watching = _tick(INVENTORY.change_sensor, vendor, None)
+    vendor.deviate(ignore_window=True)
+    vendor.touch_random(2, day="2026-11-05")
+
+    skipped = _tick(INVENTORY.change_sensor, vendor, watching.cursor)
+
+    assert "ignored the window" in str(skipped.skip_message)
+    assert "INVENTORY_SYNC_MODE=client_window" in str(skipped.skip_message)

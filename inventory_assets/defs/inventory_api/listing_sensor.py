@@ -33,7 +33,7 @@ from inventory_assets.defs.inventory_api.sensors import (
 )
 from inventory_assets.sources.inventory_api import Endpoint
 from inventory_assets.sources.inventory_api.changes import Change, ChangeFeed, parse_api_timestamp
-from inventory_assets.sources.inventory_api.errors import explain
+from inventory_assets.sources.inventory_api.errors import InventoryApiError, explain
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ def build_listing_sensor(
                     run_requests=[RunRequest(run_key=now.run_key)], cursor=now.dump()
                 )
             changes = _newer_than(feed, before, now, vendor_api.page_size)
-        except requests.RequestException as error:
+        except (requests.RequestException, InventoryApiError) as error:
             explained = explain(error, vendor_api.base_url, feed.retries)
             return SkipReason(f"Could not read the listing: {explained or type(error).__name__}")
         run_requests = run_requests_per_day(context, requestable(changes, partitions), partitions)

@@ -36,7 +36,7 @@ from dagster import (
 from inventory_assets.defs.inventory_api.resources import SENSOR_RETRIES, VendorApiResource
 from inventory_assets.sources.inventory_api import Endpoint
 from inventory_assets.sources.inventory_api.changes import Change, ChangeFeed, parse_api_timestamp
-from inventory_assets.sources.inventory_api.errors import explain
+from inventory_assets.sources.inventory_api.errors import InventoryApiError, explain
 
 MAX_PAGES_PER_TICK = 20
 
@@ -178,7 +178,7 @@ def build_change_sensor(
                 for change in feed.changes_since(cursor.since, MAX_PAGES_PER_TICK)
                 if not cursor.already_requested(change)
             ]
-        except requests.RequestException as error:
+        except (requests.RequestException, InventoryApiError) as error:
             explained = explain(error, vendor_api.base_url, feed.retries)
             return SkipReason(f"Could not poll for changes: {explained or type(error).__name__}")
         loadable = requestable(changes, partitions)
