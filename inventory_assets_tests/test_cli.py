@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -166,3 +167,20 @@ def test_the_readme_shows_the_commands_tested_here() -> None:
     }
 
     assert tested <= readme_commands("dagster asset materialize")
+
+
+DG_LAUNCH = ("dg", "launch", "--assets", "inventory/inventory_data", "--partition", "2026-11-02")
+
+
+def test_dg_launch_loads_the_partition_as_the_readme_shows(
+    simulator, cli_env: dict[str, str], duckdb_path: Path
+) -> None:
+    assert DG_LAUNCH in readme_commands("dg launch")
+    dg = str(Path(cli_runner.DAGSTER).with_name("dg"))
+    env = {**cli_env, "VIRTUAL_ENV": str(cli_runner.ROOT / ".venv")}
+    completed = subprocess.run(
+        [dg, *DG_LAUNCH[1:]], cwd=cli_runner.ROOT, env=env, capture_output=True, text=True
+    )
+
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert [row[0] for row in warehouse_rows(duckdb_path)] == _ids_for(simulator, "2026-11-02")
