@@ -151,6 +151,18 @@ def test_dagster_yaml_is_valid_instance_config(tmp_path: Path) -> None:
     assert config["telemetry"] == {"enabled": False}
 
 
+@pytest.mark.parametrize("scheme", ["postgresql", "postgresql+psycopg2"])
+def test_every_spelling_of_dagster_postgres_url_the_docs_show_works(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scheme: str
+) -> None:
+    """deploy/dagster.yaml's comment shows `postgresql://`, the README `postgresql+psycopg2://`."""
+    shutil.copy(DEPLOY / "dagster.yaml", tmp_path / "dagster.yaml")
+    with scratch_postgres_database() as url:
+        monkeypatch.setenv("DAGSTER_POSTGRES_URL", url.replace("postgresql+psycopg2", scheme, 1))
+        with _instance(tmp_path) as instance:
+            assert instance.get_runs() == []
+
+
 def test_inventory_data_steps_are_in_the_limited_pool() -> None:
     assert INVENTORY.assets.op.pool == SETTINGS.api.pool
     assert _dagster_yaml()["concurrency"]["pools"]["default_limit"] == POOL_LIMIT
