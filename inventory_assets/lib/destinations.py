@@ -143,15 +143,22 @@ class DuckDBDestinationResource(DestinationResource):
 
     @property
     def database_path(self) -> Path:
-        """The file's absolute path; refuses a file named like the dataset."""
+        """The file's absolute path; refuses one DuckDB cannot use, in one line."""
         path = Path(self.path).expanduser().resolve()
+        problem = None
         if path.stem == self.dataset_name:
-            raise ValueError(
-                f"{DUCKDB_PATH_ENV} {self.path!r} names the DuckDB catalog "
-                f"{path.stem!r}, the same as the dataset {self.dataset_name!r}; DuckDB "
-                f"then cannot resolve `{self.dataset_name}.<table>`. Give the file another "
-                f"name, e.g. {DEFAULT_DUCKDB_PATH!r}."
+            problem = (
+                f"names the DuckDB catalog {path.stem!r}, the same as the dataset "
+                f"{self.dataset_name!r}; DuckDB then cannot resolve "
+                f"`{self.dataset_name}.<table>`. Give the file another name, e.g. "
+                f"{DEFAULT_DUCKDB_PATH!r}"
             )
+        elif path.is_dir():
+            problem = f"is a directory; name a file in it, e.g. {path / 'warehouse.duckdb'}"
+        elif path.parent.exists() and not path.parent.is_dir():
+            problem = f"is inside {path.parent}, which is a file, not a directory"
+        if problem:
+            raise Failure(f"{DUCKDB_PATH_ENV}={self.path!r} {problem}.")
         return path
 
     def location(self) -> str:

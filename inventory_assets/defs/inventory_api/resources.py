@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import dlt
-from dagster import ConfigurableResource, EnvVar
+from dagster import ConfigurableResource, EnvVar, Failure
 from dlt.sources import DltSource
 from pydantic import Field
 
@@ -88,12 +88,32 @@ class VendorApiResource(ConfigurableResource):
             request_timeout_seconds=self.request_timeout_seconds,
         )
 
+    def checked_base_url(self, endpoint: Endpoint) -> str:
+        """The base URL, if requests can use it for this endpoint; else one clear line.
+
+        Checked before the first request: requests' own errors for these ("No
+        connection adapters were found", a 404 at the path twice) say nothing of
+        the setting.
+        """
+        url = self.base_url.strip().rstrip("/")
+        problem = None
+        if not url.lower().startswith(("http://", "https://")):
+            problem = f"has no scheme; set it to https://{url} (or http:// for a local API)"
+        elif url.endswith(endpoint.path.rstrip("/")):
+            problem = (
+                f"ends with the endpoint's path {endpoint.path}, which is appended to it; "
+                f"set it to {url.removesuffix(endpoint.path.rstrip('/'))}"
+            )
+        if problem:
+            raise Failure(f"INVENTORY_API_BASE_URL={self.base_url!r} {problem}.")
+        return url
+
     def source(
         self, endpoint: Endpoint, window: Window | None, mode: str, stats: ExtractStats
     ) -> DltSource:
         """The dlt source of one endpoint for one window, counting requests into `stats`."""
         return inventory_source(
-            self.base_url,
+            self.checked_base_url(endpoint),
             self.api_key,
             window,
             endpoint=endpoint,
@@ -105,7 +125,8 @@ class VendorApiResource(ConfigurableResource):
 
     def change_feed(self, endpoint: Endpoint, max_retries: int | None = None) -> ChangeFeed:
         """Light-weight reads of the listing, for the change sensor and the reconciliation."""
-        return ChangeFeed(self.base_url, self.api_key, endpoint, self.options(max_retries))
+        base_url = self.checked_base_url(endpoint)
+        return ChangeFeed(base_url, self.api_key, endpoint, self.options(max_retries))
 
 
 class DltWorkingDirResource(ConfigurableResource):

@@ -68,7 +68,13 @@ def _http_message(error: requests.HTTPError, retries: int) -> str:
             f"{retries} retries."
         )
     body = response.text[:300] if response is not None else ""
-    return f"The inventory API answered HTTP {status} at {where(response)}: {body}".rstrip(": ")
+    message = f"The inventory API answered HTTP {status} at {where(response)}: {body}".rstrip(": ")
+    if status == 404:
+        message += (
+            " Is INVENTORY_API_BASE_URL the API's base URL (without the endpoint's path), and"
+            " INVENTORY_ENDPOINT_PATH the endpoint's?"
+        )
+    return message
 
 
 def explain(error: BaseException, base_url: str, retries: int) -> InventoryApiError | None:
