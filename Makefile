@@ -5,7 +5,12 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint dev screenshots
+.PHONY: install demo test lint dev screenshots home
+
+# Dagster's instance for `make dev` and the README's flows: the project's own, with
+# telemetry off (and so without Dagster's first-run notices), unless DAGSTER_HOME is set.
+DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+export DAGSTER_HOME
 
 $(STAMP): pyproject.toml simulator/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +28,13 @@ test: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest
 
-dev: $(STAMP)
+$(DAGSTER_HOME)/dagster.yaml:
+	mkdir -p "$(DAGSTER_HOME)"
+	printf 'telemetry:\n  enabled: false\n' > "$@"
+
+home: $(DAGSTER_HOME)/dagster.yaml
+
+dev: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 	$(VENV)/bin/dagster dev -w workspace.yaml
 
 # The README's screenshots, taken by the end-to-end UI tests (needs Chromium).

@@ -8,11 +8,19 @@ and `workspace.yaml` all load this module.
 import warnings
 from pathlib import Path
 
-from dagster import Definitions, PreviewWarning, definitions, load_from_defs_folder
+from dagster import BetaWarning, Definitions, PreviewWarning, definitions, load_from_defs_folder
 
 from inventory_assets.settings import SettingsError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Notices about Dagster APIs we use on purpose, each printed on every load otherwise:
+# - partitioned asset checks (rows_match_api is partitioned like its asset) are a preview;
+# - Dagster itself passes the beta `execution_type` when it copies our checks.
+warnings.filterwarnings(
+    "ignore", "Specifying a partitions_def on an AssetCheckSpec", PreviewWarning
+)
+warnings.filterwarnings("ignore", "Parameter `execution_type`", BetaWarning)
 
 
 @definitions
