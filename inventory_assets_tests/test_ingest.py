@@ -67,6 +67,7 @@ def test_partition_loads_exactly_its_window_with_declared_types(
     assert metadata["pages_fetched"].value == pages
     assert metadata["retries"].value == 0
     assert metadata["dagster/row_count"].value == len(expected)
+    assert metadata["dagster/partition_row_count"].value == len(expected), "the partition's own"
     assert metadata["window_start"].value == "2026-11-02T00:00:00+00:00"
     assert metadata["window_end"].value == "2026-11-03T00:00:00+00:00"
     assert all(metadata[f"seconds_{step}"].value > 0 for step in ("extract", "normalize", "load"))

@@ -11,6 +11,8 @@ settings, `INVENTORY_DESTINATION`).
 from __future__ import annotations
 
 import fcntl
+import re
+import time
 from abc import abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -19,7 +21,7 @@ from typing import Any, ClassVar
 
 import dlt
 import duckdb
-from dagster import AssetSpec, ConfigurableResource, Failure
+from dagster import AssetSpec, ConfigurableResource, Failure, get_dagster_logger
 from dlt.common.destination import Destination
 from dlt.sources.credentials import ConnectionStringCredentials
 from pydantic import Field
@@ -36,6 +38,18 @@ POSTGRES_URL_ENV = "INVENTORY_POSTGRES_URL"
 DUCKDB = "duckdb"
 POSTGRES = "postgres"
 POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg2")
+LOCK_POLL_SECONDS = 0.5
+LOCK_NOTICE_SECONDS = 10.0
+# DuckDB's words for a file another process holds: "... is held in PROGRAM (PID 123)".
+_HELD_BY = re.compile(
+    r"Could not set lock on file .*?held in (?P<program>.+?) \(PID (?P<pid>\d+)\)"
+)
+
+
+def _lock_holder(message: str) -> str | None:
+    """Who holds a DuckDB file, from DuckDB's lock error; None for any other error."""
+    found = _HELD_BY.search(message)
+    return f"PID {found['pid']}, {found['program']}" if found else None
 
 
 class WarehouseConnection:
@@ -133,6 +147,14 @@ class DuckDBDestinationResource(DestinationResource):
     # statements on 100k rows (see benchmarks/).
     loader_file_format: ClassVar[str] = "parquet"
     path: str = Field(default=DEFAULT_DUCKDB_PATH, description="Path of the DuckDB file")
+    lock_timeout_seconds: float = Field(
+        default=180.0,
+        ge=0,
+        description=(
+            "How long a load or a check waits for the file while another process (a"
+            " notebook, the duckdb CLI) holds it (INVENTORY_DUCKDB_LOCK_TIMEOUT_SECONDS)"
+        ),
+    )
     load_memory_limit: str = Field(
         default="128MB",
         description=(
@@ -178,19 +200,53 @@ class DuckDBDestinationResource(DestinationResource):
 
     @contextmanager
     def write_lock(self) -> Iterator[None]:
-        """Hold the database's single-writer lock across processes."""
+        """Hold the database's single-writer lock across processes.
+
+        Our own runs queue on an advisory lock next to the file; a process of
+        somebody else's (a notebook, the duckdb CLI) holds DuckDB's lock on the
+        file itself, which is waited for too, so dlt finds the file free.
+        """
         lock_path = self.database_path.with_name(self.database_path.name + ".lock")
         lock_path.parent.mkdir(parents=True, exist_ok=True)
         with lock_path.open("a") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
+                self._open_when_free().close()
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
+    def _open_when_free(self) -> duckdb.DuckDBPyConnection:
+        """A connection, once no other process holds the file; waits `lock_timeout_seconds`."""
+        path = self.database_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        started, last_said = time.monotonic(), None
+        while True:
+            try:
+                return duckdb.connect(str(path))
+            except duckdb.IOException as error:
+                holder = _lock_holder(str(error))
+                if holder is None:
+                    raise
+            waited = time.monotonic() - started
+            if waited >= self.lock_timeout_seconds:
+                raise Failure(
+                    f"The DuckDB file {path} is held by another process ({holder}) and stayed "
+                    f"locked for {waited:.0f} s: close that connection (a notebook, the duckdb "
+                    "CLI), or read a copy of the file instead, or raise "
+                    "INVENTORY_DUCKDB_LOCK_TIMEOUT_SECONDS; then re-run."
+                )
+            if last_said is None or time.monotonic() - last_said >= LOCK_NOTICE_SECONDS:
+                get_dagster_logger().info(
+                    f"Waiting for the DuckDB file {path}, held by {holder}: {waited:.0f} s so far"
+                    f" (at most {self.lock_timeout_seconds:.0f} s)."
+                )
+                last_said = time.monotonic()
+            time.sleep(LOCK_POLL_SECONDS)
+
     @contextmanager
     def connect(self) -> Iterator[WarehouseConnection]:
-        with self.write_lock(), duckdb.connect(str(self.database_path)) as raw:
+        with self.write_lock(), self._open_when_free() as raw:
             raw.begin()
             yield DuckDBConnection(raw)
             raw.commit()

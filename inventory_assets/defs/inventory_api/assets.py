@@ -135,7 +135,15 @@ def build_ingest_assets(spec: IngestSpec) -> AssetsDefinition:
         )
         for warning in _warnings(endpoint, outcome.stats, outcome):
             context.log.warning(warning)
-        yield MaterializeResult(asset_key=spec.key, metadata=_metadata(spec, outcome, destination))
+        metadata = _metadata(spec, outcome, destination)
+        if (
+            spec.partitions_def
+            and context.has_partition_key
+            and not context.has_partition_key_range
+        ):
+            # The partition's own rows, which the UI shows beside the table's row count.
+            metadata["dagster/partition_row_count"] = MetadataValue.int(outcome.rows_loaded)
+        yield MaterializeResult(asset_key=spec.key, metadata=metadata)
 
     return _load
 

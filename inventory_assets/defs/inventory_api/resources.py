@@ -184,7 +184,11 @@ def destination_resource(settings: InventorySettings) -> DestinationResource:
         return PostgresDestinationResource(
             url=EnvVar(warehouse.postgres_url.env), dataset_name=warehouse.dataset
         )
-    return DuckDBDestinationResource(path=warehouse.duckdb_path, dataset_name=warehouse.dataset)
+    return DuckDBDestinationResource(
+        path=warehouse.duckdb_path,
+        dataset_name=warehouse.dataset,
+        lock_timeout_seconds=warehouse.duckdb_lock_timeout_seconds,
+    )
 
 
 def build_resources(settings: InventorySettings) -> dict[str, Any]:
