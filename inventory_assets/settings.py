@@ -207,6 +207,8 @@ class WarehouseSettings(_Settings):
     duckdb_path: Annotated[str, StringConstraints(min_length=1)] = "data/warehouse.duckdb"
     postgres_url: EnvReference = EnvReference(env="INVENTORY_POSTGRES_URL")
     dataset: Identifier = "inventory"
+    # A copy of the DuckDB file, replaced after each write, for readers who query during loads.
+    duckdb_replica_path: str | None = None
     # How long a load or a check waits while another process holds the DuckDB file.
     duckdb_lock_timeout_seconds: float = Field(default=180.0, ge=0)
     # Parent of each run's private dlt directory; None is the system temp dir.

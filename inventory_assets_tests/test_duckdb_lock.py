@@ -60,10 +60,14 @@ def hold(duckdb_path: Path) -> Iterator[Callable[[float], subprocess.Popen]]:
         process.wait()
 
 
-def _resources(simulator, duckdb_path: Path, tmp_path: Path, timeout: float) -> dict:
+def _resources(
+    simulator, duckdb_path: Path, tmp_path: Path, timeout: float, replica: Path | None = None
+) -> dict:
     resources = make_resources(simulator.url, duckdb_path, tmp_path)
     resources["destination"] = DuckDBDestinationResource(
-        path=str(duckdb_path), lock_timeout_seconds=timeout
+        path=str(duckdb_path),
+        lock_timeout_seconds=timeout,
+        replica_path=str(replica) if replica else None,
     )
     return resources
 
@@ -102,3 +106,30 @@ def test_a_reader_waits_too(duckdb_path: Path, hold) -> None:
 
     with destination.connect() as con:
         assert con.fetchone("select 42") == (42,)
+
+
+def test_readers_of_the_replica_never_block_a_load(
+    simulator, duckdb_path: Path, tmp_path: Path, instance: DagsterInstance, hold
+) -> None:
+    """INVENTORY_DUCKDB_REPLICA_PATH: a copy replaced after each write, for querying
+    while loads run; an open reader keeps its copy, the next one sees the new load."""
+    replica = tmp_path / "replica" / "warehouse.duckdb"
+    resources = _resources(simulator, duckdb_path, tmp_path, timeout=2, replica=replica)
+    assert materialize_partition(resources, DAY, instance).success
+    first = [as_warehouse_row(r) for r in expected_records(simulator, *day_window(DAY))]
+    assert warehouse_rows(replica, CONTRACT_COLUMNS) == first
+
+    reader = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(replica), "60"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert reader.stdout and reader.stdout.readline().strip() == "holding"
+        assert materialize_partition(resources, "2026-11-03", instance).success, "not blocked"
+    finally:
+        reader.kill()
+        reader.wait()
+    second = expected_records(simulator, *day_window("2026-11-03"))
+    both = sorted(first + [as_warehouse_row(r) for r in second])
+    with duckdb.connect(str(replica), read_only=True) as con:
+        rows = con.execute(f"select {CONTRACT_COLUMNS} from inventory.inventory_data order by id")
+        assert rows.fetchall() == both

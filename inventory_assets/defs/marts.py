@@ -116,7 +116,7 @@ def stock_levels(
     context: AssetExecutionContext, destination: DestinationResource
 ) -> MaterializeResult:
     target = destination.table("stock_levels")
-    with destination.connect() as con:
+    with destination.connect(publish=True) as con:
         _rebuild(
             con,
             target,
@@ -144,7 +144,7 @@ def low_stock_items(
     context: AssetExecutionContext, config: LowStockConfig, destination: DestinationResource
 ) -> MaterializeResult:
     target = destination.table("low_stock_items")
-    with destination.connect() as con:
+    with destination.connect(publish=True) as con:
         _rebuild(
             con,
             target,

@@ -11,7 +11,9 @@ settings, `INVENTORY_DESTINATION`).
 from __future__ import annotations
 
 import fcntl
+import os
 import re
+import shutil
 import time
 from abc import abstractmethod
 from collections.abc import Iterator, Sequence
@@ -110,8 +112,12 @@ class DestinationResource(ConfigurableResource):
         """Held by a load while it writes: serializes the runs writing to this dataset."""
 
     @abstractmethod
-    def connect(self) -> AbstractContextManager[WarehouseConnection]:
-        """One transaction for the SQL of a check or an asset, committed on a clean exit."""
+    def connect(self, publish: bool = False) -> AbstractContextManager[WarehouseConnection]:
+        """One transaction for the SQL of a check or an asset, committed on a clean exit;
+        `publish` for SQL that writes (see `publish`)."""
+
+    def publish(self) -> None:
+        """After a write, under `write_lock`: make it visible where readers read (no-op here)."""
 
     def label(self, spec: AssetSpec) -> AssetSpec:
         """`spec` as an asset stored here: the warehouse's kind, shown in the UI, and
@@ -147,6 +153,13 @@ class DuckDBDestinationResource(DestinationResource):
     # statements on 100k rows (see benchmarks/).
     loader_file_format: ClassVar[str] = "parquet"
     path: str = Field(default=DEFAULT_DUCKDB_PATH, description="Path of the DuckDB file")
+    replica_path: str | None = Field(
+        default=None,
+        description=(
+            "A copy of the file, replaced after every load and refresh, for readers who"
+            " query while loads run (INVENTORY_DUCKDB_REPLICA_PATH)"
+        ),
+    )
     lock_timeout_seconds: float = Field(
         default=180.0,
         ge=0,
@@ -216,6 +229,23 @@ class DuckDBDestinationResource(DestinationResource):
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
+    def publish(self) -> None:
+        """Replace the read replica with the file as it is now, atomically.
+
+        Readers of the replica never hold the warehouse's lock: one that has the
+        old copy open keeps reading it (the file it opened stays until closed),
+        the next one opens the new copy.
+        """
+        if not self.replica_path:
+            return
+        replica = Path(self.replica_path).expanduser().resolve()
+        replica.parent.mkdir(parents=True, exist_ok=True)
+        with self._open_when_free() as raw:
+            raw.execute("checkpoint")  # everything committed is in the file, not the WAL
+        staged = replica.with_name(f".{replica.name}.{os.getpid()}.tmp")
+        shutil.copyfile(self.database_path, staged)
+        os.replace(staged, replica)
+
     def _open_when_free(self) -> duckdb.DuckDBPyConnection:
         """A connection, once no other process holds the file; waits `lock_timeout_seconds`."""
         path = self.database_path
@@ -245,11 +275,14 @@ class DuckDBDestinationResource(DestinationResource):
             time.sleep(LOCK_POLL_SECONDS)
 
     @contextmanager
-    def connect(self) -> Iterator[WarehouseConnection]:
-        with self.write_lock(), self._open_when_free() as raw:
-            raw.begin()
-            yield DuckDBConnection(raw)
-            raw.commit()
+    def connect(self, publish: bool = False) -> Iterator[WarehouseConnection]:
+        with self.write_lock():
+            with self._open_when_free() as raw:
+                raw.begin()
+                yield DuckDBConnection(raw)
+                raw.commit()
+            if publish:
+                self.publish()
 
 
 class PostgresDestinationResource(DestinationResource):
@@ -336,7 +369,8 @@ class PostgresDestinationResource(DestinationResource):
         return f"inventory_assets:{self.dataset_name}"
 
     @contextmanager
-    def connect(self) -> Iterator[WarehouseConnection]:
+    def connect(self, publish: bool = False) -> Iterator[WarehouseConnection]:
+        # Readers of PostgreSQL see every committed write: there is nothing to publish.
         with self._raw_connection() as raw:
             yield WarehouseConnection(raw)
             raw.commit()

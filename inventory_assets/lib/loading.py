@@ -119,6 +119,7 @@ def load_window(
         vendor_deleted = _apply_deletes(pipeline, endpoint, window, stats, deletes)
         table_rows = _table_row_count(pipeline, table)
         columns_added = _columns_added(pipeline, table, columns_before)
+        destination.publish()
     return LoadOutcome(
         window=window,
         rows_loaded=rows_normalized,

@@ -188,6 +188,7 @@ def destination_resource(settings: InventorySettings) -> DestinationResource:
         path=warehouse.duckdb_path,
         dataset_name=warehouse.dataset,
         lock_timeout_seconds=warehouse.duckdb_lock_timeout_seconds,
+        replica_path=warehouse.duckdb_replica_path,
     )
 
 
