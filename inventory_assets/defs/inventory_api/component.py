@@ -21,7 +21,6 @@ from dagster import (
     Component,
     ComponentLoadContext,
     Definitions,
-    JobDefinition,
     ScheduleDefinition,
     SensorDefinition,
 )
@@ -35,7 +34,7 @@ from inventory_assets.defs.inventory_api.freshness import (
     freshness_sensor,
     partition_freshness_checks,
 )
-from inventory_assets.defs.inventory_api.jobs import ingest_job, reconcile_job
+from inventory_assets.defs.inventory_api.jobs import AssetJob, ingest_job, reconcile_job
 from inventory_assets.defs.inventory_api.listing_sensor import build_listing_sensor
 from inventory_assets.defs.inventory_api.partitions import daily_partitions
 from inventory_assets.defs.inventory_api.probe import build_probe_job
@@ -58,8 +57,8 @@ class EndpointDefinitions:
     quality_checks: AssetChecksDefinition
     rows_match_api: AssetChecksDefinition
     freshness_checks: tuple[AssetChecksDefinition, ...]
-    ingest_job: JobDefinition
-    reconcile_job: JobDefinition
+    ingest_job: AssetJob
+    reconcile_job: AssetJob
     schedule: ScheduleDefinition
     change_sensor: SensorDefinition
 

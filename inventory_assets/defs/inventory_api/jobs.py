@@ -1,15 +1,19 @@
 """Named jobs per endpoint: its ingestion (with its checks) and its reconciliation alone."""
 
 from collections.abc import Sequence
+from typing import Any, TypeAlias
 
 from dagster import (
     AssetChecksDefinition,
     AssetKey,
     AssetSelection,
-    JobDefinition,
     PartitionsDefinition,
     define_asset_job,
 )
+
+# What `define_asset_job` returns: a job resolved once the Definitions are; Dagster
+# does not export its class (UnresolvedAssetJobDefinition), so it is named here.
+AssetJob: TypeAlias = Any
 
 
 def ingest_job(
@@ -17,7 +21,7 @@ def ingest_job(
     key: AssetKey,
     checks: Sequence[AssetChecksDefinition],
     partitions_def: PartitionsDefinition | None,
-) -> JobDefinition:
+) -> AssetJob:
     """Load the asset and run its checks: quality, reconciliation and partition freshness."""
     return define_asset_job(
         name=f"{name}_ingest_job",
@@ -29,7 +33,7 @@ def ingest_job(
 
 def reconcile_job(
     name: str, check: AssetChecksDefinition, partitions_def: PartitionsDefinition | None
-) -> JobDefinition:
+) -> AssetJob:
     """Compare the warehouse with the API (rows_match_api) without loading anything."""
     return define_asset_job(
         name=f"{name}_reconcile_job",

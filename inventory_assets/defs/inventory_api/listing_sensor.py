@@ -15,7 +15,6 @@ from dataclasses import asdict, dataclass
 
 import requests
 from dagster import (
-    JobDefinition,
     RunRequest,
     SensorDefinition,
     SensorEvaluationContext,
@@ -24,6 +23,7 @@ from dagster import (
     TimeWindowPartitionsDefinition,
 )
 
+from inventory_assets.defs.inventory_api.jobs import AssetJob
 from inventory_assets.defs.inventory_api.resources import SENSOR_RETRIES, VendorApiResource
 from inventory_assets.defs.inventory_api.sensors import (
     MAX_PAGES_PER_TICK,
@@ -85,7 +85,7 @@ def _newer_than(feed: ChangeFeed, before: Signature, now: Signature, page_size: 
 
 def build_listing_sensor(
     endpoint: Endpoint,
-    job: JobDefinition,
+    job: AssetJob,
     partitions: TimeWindowPartitionsDefinition | None,
     interval_seconds: int,
 ) -> SensorDefinition:

@@ -20,7 +20,6 @@ from dagster import (
     AutomationConditionSensorDefinition,
     DefaultScheduleStatus,
     DefaultSensorStatus,
-    JobDefinition,
     RunRequest,
     ScheduleDefinition,
     ScheduleEvaluationContext,
@@ -33,6 +32,7 @@ from dagster import (
     sensor,
 )
 
+from inventory_assets.defs.inventory_api.jobs import AssetJob
 from inventory_assets.defs.inventory_api.resources import SENSOR_RETRIES, VendorApiResource
 from inventory_assets.sources.inventory_api import Endpoint
 from inventory_assets.sources.inventory_api.changes import Change, ChangeFeed, parse_api_timestamp
@@ -137,7 +137,7 @@ def run_requests_per_day(
 
 
 def change_sensor(
-    endpoint: Endpoint, job: JobDefinition, interval_seconds: int, description: str
+    endpoint: Endpoint, job: AssetJob, interval_seconds: int, description: str
 ) -> Callable[[Callable], SensorDefinition]:
     """The decorator of an endpoint's change sensor, whichever way it finds changes."""
     return sensor(
@@ -151,7 +151,7 @@ def change_sensor(
 
 def build_change_sensor(
     endpoint: Endpoint,
-    job: JobDefinition,
+    job: AssetJob,
     partitions: TimeWindowPartitionsDefinition,
     interval_seconds: int,
 ) -> SensorDefinition:
@@ -192,7 +192,7 @@ def build_change_sensor(
     return _change_sensor
 
 
-def build_daily_schedule(job: JobDefinition, partitioned: bool) -> ScheduleDefinition:
+def build_daily_schedule(job: AssetJob, partitioned: bool) -> ScheduleDefinition:
     """After midnight UTC: finalize the day that just ended and open the new one.
 
     The completed day is the one that matters; opening the new day lets the
