@@ -71,3 +71,16 @@ def test_a_duckdb_path_that_cannot_be_a_database_names_the_setting(
     message = _failure(resources, instance)
 
     assert f"INVENTORY_DUCKDB_PATH={str(path)!r}" in message and expect in message
+
+
+def test_a_duckdb_path_whose_folder_cannot_be_made_asks_whether_the_disk_is_mounted(
+    simulator, tmp_path: Path, instance: DagsterInstance
+) -> None:
+    """/proc stands in for a mount point that is not there: nothing can be made in it."""
+    path = Path("/proc/inventory-assets-test/warehouse.duckdb")
+    resources = make_resources(simulator.url, path, tmp_path)
+
+    message = _failure(resources, instance)
+
+    assert f"INVENTORY_DUCKDB_PATH={str(path)!r}: its folder" in message
+    assert "cannot be created" in message and "is the disk mounted?" in message

@@ -199,10 +199,24 @@ class DuckDBDestinationResource(DestinationResource):
     def location(self) -> str:
         return str(self.database_path)
 
+    def _folder(self) -> Path:
+        """The file's path, its folder made if need be; a folder that cannot be made
+        (a disk not mounted, no permission) is one line naming the setting."""
+        path = self.database_path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            failure = Failure(
+                f"{DUCKDB_PATH_ENV}={self.path!r}: its folder {path.parent} cannot be created "
+                f"({error.strerror}); is the disk mounted? Point it at a writable place."
+            )
+        else:
+            return path
+        raise failure  # outside the except block: no chained traceback in the event log
+
     def dlt_destination(self) -> Destination:
-        self.database_path.parent.mkdir(parents=True, exist_ok=True)
         credentials = {
-            "database": str(self.database_path),
+            "database": str(self._folder()),
             "global_config": {
                 "memory_limit": self.load_memory_limit,
                 # Merging needs no row order, and keeping it costs memory on big loads.
@@ -219,9 +233,8 @@ class DuckDBDestinationResource(DestinationResource):
         somebody else's (a notebook, the duckdb CLI) holds DuckDB's lock on the
         file itself, which is waited for too, so dlt finds the file free.
         """
-        lock_path = self.database_path.with_name(self.database_path.name + ".lock")
-        lock_path.parent.mkdir(parents=True, exist_ok=True)
-        with lock_path.open("a") as handle:
+        path = self._folder()
+        with path.with_name(path.name + ".lock").open("a") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 self._open_when_free().close()
@@ -248,8 +261,7 @@ class DuckDBDestinationResource(DestinationResource):
 
     def _open_when_free(self) -> duckdb.DuckDBPyConnection:
         """A connection, once no other process holds the file; waits `lock_timeout_seconds`."""
-        path = self.database_path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = self._folder()
         started, last_said = time.monotonic(), None
         while True:
             try:
@@ -257,7 +269,12 @@ class DuckDBDestinationResource(DestinationResource):
             except duckdb.IOException as error:
                 holder = _lock_holder(str(error))
                 if holder is None:
-                    raise
+                    problem = str(error).removeprefix("IO Error: ")
+            if holder is None:
+                raise Failure(
+                    f"{DUCKDB_PATH_ENV}={self.path!r} cannot be opened: {problem} Point it at a"
+                    " file this process may write (a read-only disk cannot hold the warehouse)."
+                )
             waited = time.monotonic() - started
             if waited >= self.lock_timeout_seconds:
                 raise Failure(
