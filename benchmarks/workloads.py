@@ -98,8 +98,10 @@ def project(spec: dict[str, Any]) -> dict[str, Any]:
     """`materialize()` of `inventory/inventory_data` in process, as the tests do."""
     from dagster import DagsterInstance, materialize
 
-    from inventory_assets_tests.conftest import INVENTORY
+    from inventory_assets.defs.inventory_api.component import build_endpoints
+    from inventory_assets.settings import settings_from_yaml
 
+    inventory = build_endpoints(settings_from_yaml())["inventory_data"]
     resources = _project_resources(spec)
     if spec.get("partition"):
         selection: dict[str, Any] = {"partition_key": spec["partition"]}
@@ -114,7 +116,7 @@ def project(spec: dict[str, Any]) -> dict[str, Any]:
     with DagsterInstance.ephemeral() as instance:
         started = time.perf_counter()
         result = materialize(
-            [INVENTORY.assets], resources=resources, instance=instance, **selection
+            [inventory.assets], resources=resources, instance=instance, **selection
         )
         wall = time.perf_counter() - started
     if not result.success:
