@@ -55,7 +55,7 @@ def test_inventory_data_spec_snapshot() -> None:
     assert partitions.timezone == "UTC"
     assert partitions.start.strftime("%Y-%m-%d") == "2026-01-01"
     assert node.backfill_policy == BackfillPolicy.single_run()
-    assert node.freshness_policy is not None
+    assert node.freshness_policy is None, "the partition freshness check is its one signal"
     assert node.pools == {"vendor_api_calls"}
 
 
@@ -63,6 +63,7 @@ def test_the_second_endpoint_is_its_own_unpartitioned_asset() -> None:
     graph = defs.resolve_asset_graph()
     node = graph.get(WAREHOUSES_KEY)
     assert node.partitions_def is None, "a full listing is loaded whole"
+    assert node.freshness_policy is not None, "an unpartitioned asset's freshness signal"
     assert node.kinds == {"dlt", "duckdb"}
     assert node.parent_keys == set()
     checks = {key.name for key in graph.asset_check_keys if key.asset_key == WAREHOUSES_KEY}

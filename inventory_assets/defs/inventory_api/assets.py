@@ -61,7 +61,9 @@ class IngestSpec:
     group: str
     description: str
     partitions_def: PartitionsDefinition | None
-    freshness_policy: FreshnessPolicy
+    # None for a partitioned asset: its partition freshness check is the one signal, since
+    # an asset-level policy would call it fresh after a backfill of an old partition.
+    freshness_policy: FreshnessPolicy | None
     pool: str
     mode: str  # window, client_window or full (settings: sync_mode)
     deletes: str  # keep, flag or delete: what a whole listing does with rows gone at the vendor

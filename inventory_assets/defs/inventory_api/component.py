@@ -84,7 +84,7 @@ def build_endpoint(
             group=settings.group,
             description=endpoint_settings.description,
             partitions_def=partitions,
-            freshness_policy=freshness_policy(settings.freshness),
+            freshness_policy=None if partitions else freshness_policy(settings.freshness),
             pool=settings.api.pool,
             mode=endpoint_settings.sync_mode,
             deletes=endpoint_settings.deletes,

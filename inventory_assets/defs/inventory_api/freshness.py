@@ -1,12 +1,13 @@
-"""Freshness of the ingested tables, at two levels, both from the settings.
+"""Freshness of the ingested tables, from the settings: one signal per asset.
 
-- Per partition: `build_time_partition_freshness_checks` expects the partition
-  that contains each daily deadline (cron, UTC) to have been loaded by then; with
-  `end_offset=1` that is the current day's partition, which the daily schedule
-  opens just after midnight and the change sensor refreshes. This is the check
-  that matters for a partitioned asset: asset-level freshness would call the
-  asset fresh right after a backfill of an old partition.
-- Per asset: a `FreshnessPolicy` fails when nothing was loaded for N hours.
+- A partitioned asset: `build_time_partition_freshness_checks` expects the
+  partition that contains each daily deadline (cron, UTC) to have been loaded by
+  then; with `end_offset=1` that is the current day's partition, which the daily
+  schedule opens just after midnight and the change sensor refreshes. It has no
+  asset-level policy besides: one would call the asset fresh right after a
+  backfill of an old partition while this check fails, two stories on one page.
+- An unpartitioned asset (a `full` listing): a `FreshnessPolicy` fails when it
+  was not loaded for N hours.
 
 The partition check runs in every ingestion run, right after the load (the
 ingest job selects it), so automation sees an evaluation newer than the latest
