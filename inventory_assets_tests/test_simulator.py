@@ -291,6 +291,22 @@ def test_cli_serves_until_sigterm() -> None:
         process.communicate()
 
 
+def test_cli_data_can_reach_today() -> None:
+    """`--through today`: the newest record is today's (UTC), whatever day the test runs."""
+    process = run_cli(
+        "--port", "0", "--rows", "3000", "--start", "2026-11-01", "--through", "today"
+    )
+    try:
+        match = LISTENING.match(process.stdout.readline())  # type: ignore[union-attr]
+        assert match
+        state = requests.get(f"{match[1]}/_control/state", timeout=10).json()
+        today = dt.datetime.now(dt.UTC).date().isoformat()
+        assert state["newest_updated_at"].startswith(today)
+    finally:
+        process.kill()
+        process.communicate()
+
+
 def test_cli_reports_a_port_in_use(make_sim) -> None:
     sim = make_sim(rows=1)
     process = run_cli("--port", str(sim.port), "--rows", "1")
@@ -301,7 +317,14 @@ def test_cli_reports_a_port_in_use(make_sim) -> None:
 
 
 @pytest.mark.parametrize(
-    "args", [["--fault-rate", "1.5"], ["--port", "70000"], ["--start", "Nov 1"], ["--rows", "x"]]
+    "args",
+    [
+        ["--fault-rate", "1.5"],
+        ["--port", "70000"],
+        ["--start", "Nov 1"],
+        ["--rows", "x"],
+        ["--through", "2026-10-01"],
+    ],
 )
 def test_cli_rejects_bad_arguments(args, capsys) -> None:
     with pytest.raises(SystemExit) as exit_info:

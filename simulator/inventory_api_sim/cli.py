@@ -47,6 +47,21 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date in YYYY-MM-DD form") from None
 
 
+def _day(text: str) -> dt.date:
+    """A date, or `today` (UTC): data that reaches today keeps a freshness check honest."""
+    return dt.datetime.now(dt.UTC).date() if text == "today" else _date(text)
+
+
+def _days(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """--days, or the days from --start through --through."""
+    if args.through is None:
+        return args.days
+    days = (args.through - args.start).days + 1
+    if days < 1:
+        parser.error(f"--through {args.through} is before --start {args.start}")
+    return days
+
+
 def _names(text: str) -> tuple[str, str]:
     try:
         return window_pair(text.split(","))
@@ -101,6 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
     add("--rows", type=_bounded(int, 0), default=1000, help="number of records")
     add("--days", type=_bounded(int, 1), default=30, help="days the updates spread over")
     add("--start", type=_date, default=dt.date(2026, 11, 1), help="first day, YYYY-MM-DD")
+    add(
+        "--through",
+        type=_day,
+        metavar="DAY",
+        help="last day (YYYY-MM-DD or today, UTC) instead of --days: the data reaches it",
+    )
     add("--seed", type=int, default=42, help="random seed for data and faults")
     add("--latency-ms", type=_bounded(float, 0), default=0.0, help="delay per request")
     add("--fault-rate", type=_bounded(float, 0, 1), default=0.0, help="share of failed requests")
@@ -128,7 +149,7 @@ def main(argv: list[str] | None = None) -> None:
         host=args.host,
         port=args.port,
         rows=args.rows,
-        days=args.days,
+        days=_days(args, parser),
         start=args.start,
         seed=args.seed,
         latency_ms=args.latency_ms,
