@@ -233,11 +233,17 @@ class DuckDBDestinationResource(DestinationResource):
         somebody else's (a notebook, the duckdb CLI) holds DuckDB's lock on the
         file itself, which is waited for too, so dlt finds the file free.
         """
+        with self._in_turn():
+            self._open_when_free().close()
+            yield
+
+    @contextmanager
+    def _in_turn(self) -> Iterator[None]:
+        """Our own processes' turn at the file: an advisory lock next to it."""
         path = self._folder()
         with path.with_name(path.name + ".lock").open("a") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
-                self._open_when_free().close()
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
@@ -293,7 +299,8 @@ class DuckDBDestinationResource(DestinationResource):
 
     @contextmanager
     def connect(self, publish: bool = False) -> Iterator[WarehouseConnection]:
-        with self.write_lock():
+        # Our turn, then a connection that waits out other processes itself.
+        with self._in_turn():
             with self._open_when_free() as raw:
                 raw.begin()
                 yield DuckDBConnection(raw)

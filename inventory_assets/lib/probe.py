@@ -10,7 +10,7 @@ them; `inventory_api_probe_job` shows the same report in the UI.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,7 +20,11 @@ from inventory_assets.sources.inventory_api import ApiOptions, Endpoint, Window,
 from inventory_assets.sources.inventory_api.changes import parse_api_timestamp
 from inventory_assets.sources.inventory_api.http import build_session
 from inventory_assets.sources.inventory_api.stats import ExtractStats
-from inventory_assets.sources.inventory_api.validation import select
+from inventory_assets.sources.inventory_api.validation import (
+    ContractViolation,
+    column_check,
+    select,
+)
 
 MAX_REQUESTS = 20
 # Names vendors give their window parameters, tried when ours are ignored.
@@ -111,7 +115,7 @@ class _Vendor:
     headers_seen: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
-        options = ApiOptions(**{**self.options.__dict__, "max_retries": 1, "backoff_factor": 0.5})
+        options = replace(self.options, max_retries=1, backoff_factor=0.5)
         self._session = build_session(self.base_url, self.api_key, ExtractStats(), options)
         self._url = self.base_url.rstrip("/") + self.endpoint.path
 
@@ -343,9 +347,12 @@ def _timestamp_style(text: str) -> str:
 
 
 def _key_loads(endpoint: Endpoint, key: Any) -> bool:
-    if endpoint.column(endpoint.primary_key).type != "bigint":
-        return isinstance(key, str) and bool(key)
-    return type(key) is int or (isinstance(key, str) and key.lstrip("-").isdigit())
+    """Whether a load takes this key, by the same check a load makes."""
+    try:
+        column_check(endpoint.column(endpoint.primary_key))(key)
+    except ContractViolation:
+        return False
+    return True
 
 
 def _describe_keys(keys: Iterable[Any]) -> str:

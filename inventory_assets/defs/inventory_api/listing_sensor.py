@@ -13,7 +13,6 @@ change, or by the daily schedule.
 import json
 from dataclasses import asdict, dataclass
 
-import requests
 from dagster import (
     RunRequest,
     SensorDefinition,
@@ -26,14 +25,15 @@ from dagster import (
 from inventory_assets.defs.inventory_api.jobs import AssetJob
 from inventory_assets.defs.inventory_api.resources import SENSOR_RETRIES, VendorApiResource
 from inventory_assets.defs.inventory_api.sensors import (
+    API_ERRORS,
     MAX_PAGES_PER_TICK,
     change_sensor,
     requestable,
     run_requests_per_day,
+    skipped_for,
 )
 from inventory_assets.sources.inventory_api import Endpoint
 from inventory_assets.sources.inventory_api.changes import Change, ChangeFeed, parse_api_timestamp
-from inventory_assets.sources.inventory_api.errors import InventoryApiError, explain
 
 
 @dataclass(frozen=True)
@@ -112,9 +112,8 @@ def build_listing_sensor(
                     run_requests=[RunRequest(run_key=now.run_key)], cursor=now.dump()
                 )
             changes = _newer_than(feed, before, now, vendor_api.page_size)
-        except (requests.RequestException, InventoryApiError) as error:
-            explained = explain(error, vendor_api.base_url, feed.retries)
-            return SkipReason(f"Could not read the listing: {explained or type(error).__name__}")
+        except API_ERRORS as error:
+            return skipped_for(error, vendor_api, feed, "read the listing")
         run_requests = run_requests_per_day(context, requestable(changes, partitions), partitions)
         return SensorResult(run_requests=run_requests, cursor=now.dump())
 

@@ -14,6 +14,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,8 @@ RUN_DIR_PREFIX = "inventory-dlt-"
 ABANDONED_AFTER_SECONDS = 24 * 3600
 # A sensor tick must finish well inside Dagster's evaluation timeout (60 s).
 SENSOR_RETRIES = 1
+# The resource's fields that describe how the vendor is called, named as in ApiOptions.
+API_OPTION_FIELDS = tuple(field.name for field in fields(ApiOptions))
 
 
 class VendorApiResource(ConfigurableResource):
@@ -77,16 +80,9 @@ class VendorApiResource(ConfigurableResource):
     )
 
     def options(self, max_retries: int | None = None) -> ApiOptions:
-        return ApiOptions(
-            api_key_param=self.api_key_param,
-            page_size=self.page_size,
-            window_start_param=self.window_start_param,
-            window_end_param=self.window_end_param,
-            total_path=self.total_path,
-            max_retries=self.max_retries if max_retries is None else max_retries,
-            backoff_factor=self.backoff_factor,
-            request_timeout_seconds=self.request_timeout_seconds,
-        )
+        """How the source calls the vendor: this resource's fields of the same names."""
+        options = ApiOptions(**{name: getattr(self, name) for name in API_OPTION_FIELDS})
+        return options if max_retries is None else replace(options, max_retries=max_retries)
 
     def checked_base_url(self, endpoint: Endpoint) -> str:
         """The base URL, if requests can use it for this endpoint; else one clear line.
@@ -199,15 +195,8 @@ def build_resources(settings: InventorySettings) -> dict[str, Any]:
         VENDOR_API_KEY: VendorApiResource(
             base_url=_env_or_value(api.base_url),
             api_key=EnvVar(api.api_key.env),
-            api_key_param=api.api_key_param,
-            page_size=api.page_size,
-            window_start_param=api.window_start_param,
-            window_end_param=api.window_end_param,
-            total_path=api.total_path,
-            max_retries=api.max_retries,
-            backoff_factor=api.backoff_factor,
-            request_timeout_seconds=api.request_timeout_seconds,
             max_concurrency=api.max_concurrency,
+            **asdict(api.options()),
         ),
         DESTINATION_KEY: destination_resource(settings),
         DLT_WORKING_DIR_KEY: DltWorkingDirResource(working_dir=settings.warehouse.dlt_working_dir),

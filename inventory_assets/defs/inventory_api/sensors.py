@@ -136,6 +136,18 @@ def run_requests_per_day(
     return requests_
 
 
+# What a tick may meet when it asks the API; anything else is a bug and fails the tick.
+API_ERRORS = (requests.RequestException, InventoryApiError)
+
+
+def skipped_for(
+    error: Exception, vendor_api: VendorApiResource, feed: ChangeFeed, doing: str
+) -> SkipReason:
+    """A tick that could not ask the API skips, saying why and what was tried (never the key)."""
+    explained = explain(error, vendor_api.base_url, feed.retries)
+    return SkipReason(f"Could not {doing}: {explained or type(error).__name__}")
+
+
 def change_sensor(
     endpoint: Endpoint, job: AssetJob, interval_seconds: int, description: str
 ) -> Callable[[Callable], SensorDefinition]:
@@ -178,9 +190,8 @@ def build_change_sensor(
                 for change in feed.changes_since(cursor.since, MAX_PAGES_PER_TICK)
                 if not cursor.already_requested(change)
             ]
-        except (requests.RequestException, InventoryApiError) as error:
-            explained = explain(error, vendor_api.base_url, feed.retries)
-            return SkipReason(f"Could not poll for changes: {explained or type(error).__name__}")
+        except API_ERRORS as error:
+            return skipped_for(error, vendor_api, feed, "poll for changes")
         loadable = requestable(changes, partitions)
         run_requests = run_requests_per_day(context, loadable, partitions)
         return SensorResult(

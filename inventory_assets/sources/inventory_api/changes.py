@@ -17,7 +17,12 @@ from inventory_assets.sources.inventory_api.errors import WindowIgnoredError
 from inventory_assets.sources.inventory_api.http import build_session
 from inventory_assets.sources.inventory_api.settings import ApiOptions, Endpoint
 from inventory_assets.sources.inventory_api.stats import ExtractStats
-from inventory_assets.sources.inventory_api.validation import select, total_of
+from inventory_assets.sources.inventory_api.validation import (
+    ContractViolation,
+    column_check,
+    select,
+    total_of,
+)
 
 
 def parse_api_timestamp(text: str) -> datetime:
@@ -61,6 +66,7 @@ class ChangeFeed:
         self._options = options
         self.retries = options.max_retries
         self._session = build_session(base_url, api_key, ExtractStats(), options)
+        self._typed_key = column_check(endpoint.column(endpoint.primary_key))
 
     def page(
         self,
@@ -86,12 +92,13 @@ class ChangeFeed:
         return Page(total=total_of(body, options.total_path), changes=changes)
 
     def _key(self, record: dict[str, Any]) -> Any:
-        """The record's key as the warehouse holds it: a quoted integer becomes an integer."""
+        """The record's key as the warehouse holds it (a quoted integer becomes an
+        integer, as a load converts it); a key a load would reject stays as sent."""
         key = record[self._endpoint.primary_key]
-        column = self._endpoint.column(self._endpoint.primary_key)
-        if column.type == "bigint" and type(key) is str and key.lstrip("-").isdigit():
-            return int(key)
-        return key
+        try:
+            return self._typed_key(key)
+        except ContractViolation:
+            return key
 
     def _require_in_window(
         self, changes: list[Change], since: str | None, before: str | None, params: dict
@@ -105,9 +112,7 @@ class ChangeFeed:
                 raise WindowIgnoredError(
                     f"The inventory API ignored the window {sent}: it sent "
                     f"{self._endpoint.primary_key} {change.id} with "
-                    f"{self._endpoint.cursor_field} {change.updated_at}. Set "
-                    "INVENTORY_WINDOW_START_PARAM/INVENTORY_WINDOW_END_PARAM to the vendor's "
-                    "names, or INVENTORY_SYNC_MODE=client_window (inventory-api-probe tells which)."
+                    f"{self._endpoint.cursor_field} {change.updated_at}. {WindowIgnoredError.FIX}"
                 )
 
     @property

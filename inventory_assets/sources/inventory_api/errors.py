@@ -34,6 +34,13 @@ class IncompleteWindowError(InventoryApiError):
 class WindowIgnoredError(InventoryApiError):
     """The API served a record outside the window it was asked for; nothing was loaded."""
 
+    # What fixes it, whichever read noticed it (a load or the change feed).
+    FIX = (
+        "If the vendor names its window parameters differently, set "
+        "INVENTORY_WINDOW_START_PARAM and INVENTORY_WINDOW_END_PARAM; if it cannot filter by "
+        "time, set INVENTORY_SYNC_MODE=client_window (inventory-api-probe tells which)."
+    )
+
 
 def where(response: requests.Response | None) -> str:
     """Endpoint path and offset of a request, never its query string."""

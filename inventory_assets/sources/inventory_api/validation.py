@@ -246,7 +246,7 @@ _PARSERS: dict[str, Callable[[Column, Any], Any]] = {
 Check = Callable[[Any], Any]
 
 
-def _column_check(column: Column) -> Check:
+def column_check(column: Column) -> Check:
     """The check of one declared column: its value, typed, or a ContractViolation."""
     parse = _PARSERS[column.type]
 
@@ -275,7 +275,7 @@ def record_validator(endpoint: Endpoint) -> Callable[[Any], dict[str, Any]]:
     Nothing is changed unless every check passes, so a rejected record is kept
     as it arrived.
     """
-    checks = [(column.name, _column_check(column)) for column in endpoint.columns]
+    checks = [(column.name, column_check(column)) for column in endpoint.columns]
 
     def validate(record: Any) -> dict[str, Any]:
         if type(record) is not dict:
@@ -317,10 +317,8 @@ def _window_ignored(scope: WindowScope, endpoint: Endpoint, record: dict) -> Win
         f"The inventory API ignored the window: asked for [{scope.window.start.isoformat()}, "
         f"{scope.window.end.isoformat()}) with {sent}, it sent {endpoint.primary_key} "
         f"{record[endpoint.primary_key]} with {endpoint.cursor_field} "
-        f"{record[endpoint.cursor_field].isoformat()}. Nothing was loaded. If the vendor names "
-        "its window parameters differently, set INVENTORY_WINDOW_START_PARAM and "
-        "INVENTORY_WINDOW_END_PARAM; if it cannot filter by time, set "
-        "INVENTORY_SYNC_MODE=client_window (inventory-api-probe tells which)."
+        f"{record[endpoint.cursor_field].isoformat()}. Nothing was loaded. "
+        f"{WindowIgnoredError.FIX}"
     )
 
 
