@@ -12,6 +12,12 @@ STAMP := $(VENV)/.installed
 DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export DAGSTER_HOME
 
+# Dagster's CLI warns that `dagster dev`, `dagster asset materialize` and `dagster job
+# execute` are superseded by `dg`. Both spellings work and the README shows both, so that
+# warning (and only it) is accepted and filtered; the README's daily use exports the same.
+PYTHONWARNINGS ?= ignore:Function `dev_command` is superseded,ignore:Function `asset_materialize_command` is superseded,ignore:Function `job_execute_command` is superseded
+export PYTHONWARNINGS
+
 $(STAMP): pyproject.toml simulator/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip

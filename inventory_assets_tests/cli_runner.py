@@ -22,19 +22,44 @@ BIN = Path(sys.executable).parent
 DAGSTER = str(BIN / "dagster")
 INVENTORY_DATA = "inventory/inventory_data"
 STOP_TIMEOUT_SECONDS = 30
+# No telemetry from tests (as `make home`); queued runs start within a second instead of five.
+INSTANCE_YAML = """\
+telemetry:
+  enabled: false
+run_queue:
+  dequeue_interval_seconds: 1
+"""
+
+
+def readme_export(name: str) -> str:
+    """The value the README's `export NAME=...` line gives, as the shell would read it."""
+    for line in (ROOT / "README.md").read_text().splitlines():
+        if line.startswith(f"export {name}="):
+            (assignment,) = shlex.split(line.removeprefix("export "), comments=True)
+            return assignment.split("=", 1)[1]
+    raise AssertionError(f"the README exports no {name}")
+
+
+def write_instance_config(dagster_home: Path) -> None:
+    """The instance's dagster.yaml; write it before anything opens the instance."""
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    (dagster_home / "dagster.yaml").write_text(INSTANCE_YAML)
 
 
 def cli_env(base_url: str, duckdb_path: Path, dagster_home: Path) -> dict[str, str]:
     """The environment the README tells users to set, pointed at test locations.
 
-    The instance's tables are created up front: two CLI processes starting on a
+    DAGSTER_HOME gets the dagster.yaml `make home` writes (telemetry off). The
+    instance's tables are created up front: two CLI processes starting on a
     brand-new DAGSTER_HOME race to create them (Dagster's start-up, not ours).
     """
-    dagster_home.mkdir(parents=True, exist_ok=True)
+    if not (dagster_home / "dagster.yaml").exists():
+        write_instance_config(dagster_home)
     with DagsterInstance.from_ref(InstanceRef.from_dir(str(dagster_home))):
         pass
     return {
         **os.environ,
+        "PYTHONWARNINGS": readme_export("PYTHONWARNINGS"),
         "INVENTORY_API_BASE_URL": base_url,
         "INVENTORY_API_KEY": TEST_API_KEY,
         "INVENTORY_DUCKDB_PATH": str(duckdb_path),
@@ -126,8 +151,15 @@ def readme_commands(prefix: str) -> set[tuple[str, ...]]:
 
 
 def finish(process: subprocess.Popen) -> str:
-    """Wait for a command; it must succeed and must not print the key."""
+    """Wait for a command; it must succeed, print no warning and not the key."""
     output, _ = process.communicate(timeout=180)
     assert process.returncode == 0, output[-3000:]
     assert TEST_API_KEY not in output
+    assert not warnings_in(output), warnings_in(output)
     return output
+
+
+def warnings_in(output: str) -> list[str]:
+    """Python warnings (`...Warning: ...`) and Dagster's first-run notices in CLI output."""
+    notices = ("Warning: ", "No dagster instance configuration file", "Telemetry")
+    return [line for line in output.splitlines() if any(notice in line for notice in notices)]

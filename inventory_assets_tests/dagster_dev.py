@@ -29,25 +29,12 @@ LOCATION_NAME = "inventory_assets"  # workspace.yaml's location_name
 STARTUP_TIMEOUT_SECONDS = 120
 STOP_GRACE_SECONDS = 5
 POLL_SECONDS = 1.0
-# No telemetry from tests; queued runs start within a second instead of five.
-INSTANCE_YAML = """\
-telemetry:
-  enabled: false
-run_queue:
-  dequeue_interval_seconds: 1
-"""
 LOCATION_QUERY = """
 { workspaceOrError { ... on Workspace { locationEntries {
     name loadStatus
     locationOrLoadError { __typename ... on PythonError { message } }
 } } } }
 """
-
-
-def write_instance_config(dagster_home: Path) -> None:
-    """The instance's dagster.yaml; write it before anything opens the instance."""
-    dagster_home.mkdir(parents=True, exist_ok=True)
-    (dagster_home / "dagster.yaml").write_text(INSTANCE_YAML)
 
 
 def free_port() -> int:

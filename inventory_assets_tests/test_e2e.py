@@ -45,7 +45,13 @@ from inventory_api_sim import InventoryApiSimulator
 from inventory_assets.defs.marts import LOW_STOCK_ITEMS_KEY, STOCK_LEVELS_KEY
 from inventory_assets.lib.destinations import DuckDBDestinationResource
 from inventory_assets_tests.browser import chromium, new_page, save_readme_screenshot
-from inventory_assets_tests.cli_runner import cli_env, dagster, finish, readme_commands
+from inventory_assets_tests.cli_runner import (
+    cli_env,
+    dagster,
+    finish,
+    readme_commands,
+    write_instance_config,
+)
 from inventory_assets_tests.conftest import CODE_LOCATION as defs
 from inventory_assets_tests.conftest import (
     INVENTORY_DATA_KEY,
@@ -55,7 +61,7 @@ from inventory_assets_tests.conftest import (
     expected_records,
     make_simulator,
 )
-from inventory_assets_tests.dagster_dev import DagsterDev, dagster_dev, write_instance_config
+from inventory_assets_tests.dagster_dev import DagsterDev, dagster_dev
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Locator, Page

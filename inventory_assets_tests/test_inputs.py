@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import pytest
@@ -11,6 +16,7 @@ from inventory_assets_tests.conftest import (
     make_resources,
     materialize_partition,
     step_failure_message,
+    warehouse_rows,
 )
 
 DAY = "2026-11-02"
@@ -54,6 +60,89 @@ def test_a_server_that_is_not_the_api_says_which_settings_to_check(
 
     assert "HTTP 404 at /api/v1/resource" in message
     assert "INVENTORY_API_BASE_URL" in message and "INVENTORY_ENDPOINT_PATH" in message
+
+
+class SilentServer:
+    """Accepts connections and never answers: an API that hangs (the worst dead API)."""
+
+    def __init__(self) -> None:
+        self._socket = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
+        self.connections: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                self.connections.append(self._socket.accept()[0])
+            except OSError:
+                return  # closed
+
+    def close(self) -> None:
+        self._socket.close()
+        for connection in self.connections:
+            connection.close()
+
+
+@contextmanager
+def _silent_server() -> Iterator[SilentServer]:
+    server = SilentServer()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+def _closed_port_url() -> str:
+    with closing(socket.create_server(("127.0.0.1", 0))) as probe:
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}"  # nothing listens there any more
+
+
+def _dlt_errors(caplog: pytest.LogCaptureFixture, captured: pytest.CaptureFixture) -> list[str]:
+    """dlt's ERROR records (its thread pool's shutdown warning among them), however logged."""
+    logged = [r.getMessage() for r in caplog.records if r.name.startswith("dlt")]
+    out, err = captured.readouterr()
+    printed = [line for line in (out + err).splitlines() if "thread pool" in line]
+    return [m for m in logged if "ERROR" in m or "thread pool" in m] + printed
+
+
+def test_a_closed_port_fails_in_one_line_after_the_retries(
+    tmp_path: Path,
+    instance: DagsterInstance,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture,
+) -> None:
+    url = _closed_port_url()
+    resources = make_resources(url, tmp_path / "w.duckdb", tmp_path)
+
+    with caplog.at_level(logging.INFO):
+        message = _failure(resources, instance)
+
+    assert f"Could not connect to the inventory API at {url}" in message
+    assert "(3 retries included). Check INVENTORY_API_BASE_URL" in message
+    assert not _dlt_errors(caplog, capfd)
+
+
+def test_an_api_that_never_answers_fails_in_one_line_after_four_attempts(
+    tmp_path: Path,
+    instance: DagsterInstance,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture,
+) -> None:
+    """Each attempt waits the request timeout, so the budget is 4 x timeout + the backoff."""
+    with _silent_server() as server:
+        resources = make_resources(
+            server.url, tmp_path / "w.duckdb", tmp_path, request_timeout_seconds=0.5
+        )
+        with caplog.at_level(logging.INFO):
+            message = _failure(resources, instance)
+
+    assert f"The inventory API at {server.url} did not answer in time, 3 retries" in message
+    assert "INVENTORY_REQUEST_TIMEOUT_SECONDS" in message
+    assert len(server.connections) == 4, "one request and the contract's 3 retries"
+    assert not _dlt_errors(caplog, capfd)
+    assert warehouse_rows(tmp_path / "w.duckdb") == [], "nothing was loaded"
 
 
 @pytest.mark.parametrize(

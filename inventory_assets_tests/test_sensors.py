@@ -131,7 +131,8 @@ def test_the_control_endpoint_drives_the_sensor(simulator) -> None:
 
     assert len(touched) == 4
     assert _partitions(result) == ["2026-11-08"]
-    assert result.run_requests[0].tags["inventory/changed_records"] == "4"
+    notice = {"changed_day": "2026-11-08", "changed_records": 4}
+    assert result.run_requests[0].run_config == {"ops": {"load_inventory_data": {"config": notice}}}
 
 
 @pytest.mark.parametrize(

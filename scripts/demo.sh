@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The demo, end to end on the embedded default: starts the API simulator, loads
 # three daily partitions into DuckDB with `dagster asset materialize`, refreshes
-# the downstream tables, and prints what landed. Run from the project root after `make install` (or via `make demo`).
+# the downstream tables, and prints what landed. Run it with `make demo`, which sets it up
+# and sets the environment the README describes (a quiet Dagster CLI included).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -21,6 +21,7 @@ from dagster import (
     AssetKey,
     AssetsDefinition,
     AssetSpec,
+    Config,
     Failure,
     FreshnessPolicy,
     MaterializeResult,
@@ -50,6 +51,29 @@ REJECTED_METADATA_KEY = "rows_rejected"
 COLUMNS_ADDED_METADATA_KEY = "columns_added"
 TYPE_CHANGES_METADATA_KEY = "type_changes"
 REJECTED_SAMPLE = 10
+CHANGED_RECORDS_METADATA_KEY = "changed_records"
+
+
+class ChangeNotice(Config):
+    """Why a change sensor requested this run: the day whose records changed, and how many.
+
+    Run config rather than tags, because `dagster sensor preview` prints only a
+    run request's config: this is how a preview shows which partitions a tick
+    would load. Empty for runs launched by hand, by a schedule or by automation.
+    """
+
+    changed_day: str | None = None
+    changed_records: int | None = None
+
+
+def op_name(endpoint: Endpoint) -> str:
+    return f"load_{endpoint.name}"
+
+
+def change_notice_config(endpoint: Endpoint, day: str, changed_records: int) -> dict:
+    """The run config a change sensor's run request carries (see `ChangeNotice`)."""
+    notice = ChangeNotice(changed_day=day, changed_records=changed_records)
+    return {"ops": {op_name(endpoint): {"config": notice.model_dump()}}}
 
 
 @dataclass(frozen=True)
@@ -117,7 +141,7 @@ def build_ingest_assets(spec: IngestSpec) -> AssetsDefinition:
             "http://spec.invalid", "spec-only-placeholder", endpoint=endpoint
         ),
         dlt_pipeline=_spec_pipeline(endpoint.name),
-        name=f"load_{endpoint.name}",
+        name=op_name(endpoint),
         partitions_def=spec.partitions_def,
         dagster_dlt_translator=EndpointTranslator(spec),
         pool=spec.pool,
@@ -127,8 +151,14 @@ def build_ingest_assets(spec: IngestSpec) -> AssetsDefinition:
         vendor_api: VendorApiResource,
         destination: DestinationResource,
         dlt_working_dir: DltWorkingDirResource,
+        config: ChangeNotice,
     ) -> Iterator[MaterializeResult]:
         window = Window(*context.partition_time_window) if spec.partitions_def else None
+        if config.changed_records is not None:
+            context.log.info(
+                f"Requested by a change sensor: {config.changed_records} records of "
+                f"{endpoint.name} changed at the vendor on {config.changed_day}"
+            )
         outcome = _load_or_fail(context, spec, window, vendor_api, destination, dlt_working_dir)
         context.log.info(
             f"Loaded {outcome.rows_loaded} rows of {endpoint.name} for "
@@ -138,6 +168,8 @@ def build_ingest_assets(spec: IngestSpec) -> AssetsDefinition:
         for warning in _warnings(endpoint, outcome.stats, outcome):
             context.log.warning(warning)
         metadata = _metadata(spec, outcome, destination)
+        if config.changed_records is not None:
+            metadata[CHANGED_RECORDS_METADATA_KEY] = MetadataValue.int(config.changed_records)
         if (
             spec.partitions_def
             and context.has_partition_key

@@ -114,7 +114,9 @@ def build_listing_sensor(
             changes = _newer_than(feed, before, now, vendor_api.page_size)
         except API_ERRORS as error:
             return skipped_for(error, vendor_api, feed, "read the listing")
-        run_requests = run_requests_per_day(context, requestable(changes, partitions), partitions)
+        run_requests = run_requests_per_day(
+            context, endpoint, requestable(changes, partitions), partitions
+        )
         return SensorResult(run_requests=run_requests, cursor=now.dump())
 
     return _listing_sensor

@@ -32,6 +32,7 @@ from dagster import (
     sensor,
 )
 
+from inventory_assets.defs.inventory_api.assets import change_notice_config
 from inventory_assets.defs.inventory_api.jobs import AssetJob
 from inventory_assets.defs.inventory_api.resources import SENSOR_RETRIES, VendorApiResource
 from inventory_assets.sources.inventory_api import Endpoint
@@ -112,10 +113,12 @@ def requestable(changes: list[Change], partitions: TimeWindowPartitionsDefinitio
 
 def run_requests_per_day(
     context: SensorEvaluationContext,
+    endpoint: Endpoint,
     changes: list[Change],
     partitions: TimeWindowPartitionsDefinition,
 ) -> list[RunRequest]:
-    """One run per changed day; the run key carries the day's newest change marker."""
+    """One run per changed day; the run key carries the day's newest change marker, and the
+    run config how many records changed that day (what `dagster sensor preview` prints)."""
     first_day = partitions.start.date()
     by_day: dict[date, list[Change]] = defaultdict(list)
     for change in changes:
@@ -130,7 +133,7 @@ def run_requests_per_day(
             RunRequest(
                 partition_key=day.isoformat(),
                 run_key=f"{day.isoformat()}:{marker.updated_at}:{marker.id}:{len(day_changes)}",
-                tags={"inventory/changed_records": str(len(day_changes))},
+                run_config=change_notice_config(endpoint, day.isoformat(), len(day_changes)),
             )
         )
     return requests_
@@ -193,7 +196,7 @@ def build_change_sensor(
         except API_ERRORS as error:
             return skipped_for(error, vendor_api, feed, "poll for changes")
         loadable = requestable(changes, partitions)
-        run_requests = run_requests_per_day(context, loadable, partitions)
+        run_requests = run_requests_per_day(context, endpoint, loadable, partitions)
         return SensorResult(
             run_requests=run_requests,
             cursor=cursor.past(loadable).dump(),
