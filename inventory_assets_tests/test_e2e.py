@@ -2,31 +2,33 @@
 
 One simulator and one `dagster dev` (webserver and daemon, on a free port with a
 temporary DAGSTER_HOME) serve the whole module, as on a user's machine. The
-tests run in file order:
+tests follow the README's *Daily use*, in file order:
 
-1. The UI: Chromium materializes one partition from the asset page's
-   *Materialize…* dialog; the run succeeds in the UI and the warehouse holds
-   exactly that day.
+1. The UI: the vendor's data reaches today (`--through today`); Chromium
+   materializes today's partition from the asset page's *Materialize…* dialog,
+   the run succeeds in the UI, the warehouse holds exactly that day, and the
+   automation sensor refreshes the downstream assets because every check,
+   the partition freshness check included, passed.
 2. The CLI: the README's `dagster asset materialize --partition-range` command
    is `test_cli.py::test_a_partition_range_loads_in_one_run` (and
    `test_the_readme_shows_the_commands_tested_here` there keeps the README's
    commands and that test the same); it needs no webserver, so it is not
    repeated here.
-3. The sensors: `dagster sensor start inventory_data_change_sensor`, records change
-   in the simulator, the daemon loads exactly the changed days, and the
-   automation sensor refreshes the downstream assets.
-4. The UI again, on what 3 refreshed: the asset graph with its checks, the
-   freshness status, and the low-stock report's chart.
+3. The sensors: `dagster sensor start inventory_data_change_sensor`, five
+   records change at the vendor (the README's `_control/touch`, on the vendor's
+   clock), the daemon loads exactly today's partition again, and the automation
+   sensor refreshes the downstream assets again.
+4. The UI again, on what 3 refreshed: the asset page, the graph and the Checks
+   tab tell one story (the same checks, all passed), and the low-stock report.
 
-The vendor data lies in the past (days -5 to -3 from today); changes land on
-yesterday and today, after the newest record, as a vendor's do. The partition
-freshness deadline is every midnight, so the check wants today's partition
-whenever the suite runs, and 3 loads it. Sensors tick every 2 seconds instead of
+The partition freshness deadline is every midnight, so the check wants today's
+partition whenever the suite runs. Sensors tick every 2 seconds instead of
 every minute, or the module would take many minutes.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -71,9 +73,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 CHANGE_SENSOR = "inventory_data_change_sensor"
 START_CHANGE_SENSOR = ("sensor", "start", CHANGE_SENSOR, "-w", "workspace.yaml")  # as the README
-DATA_DAYS = (-5, -3)  # first and last day of the vendor's records, from today
-UI_DAY = -4
-CHANGED_DAYS = {-1: 3, 0: 2}  # day from today -> records changed on it
+DATA_DAYS = (-5, 0)  # first and last day of the vendor's records, from today
+UI_DAY = 0  # the README: "Pick today's partition"
+CHANGED_RECORDS = 5  # the README's `curl -X POST .../_control/touch?count=5`
 TICK_TIMEOUT_SECONDS = 60
 DAY_MARGIN = timedelta(minutes=20)  # longer than this module runs
 RUN_TIMEOUT_SECONDS = 180
@@ -251,10 +253,17 @@ def _expect_run_succeeds_in_the_ui(page: Page, run_page: str) -> None:
     _expect(success, f"run {run_page} failed; its events are in the screenshot", 1)
 
 
-def test_the_ui_materializes_one_partition_and_the_warehouse_holds_that_day(
+def _finished_at(instance: DagsterInstance, run_page: str) -> float:
+    record = instance.get_run_record_by_id(run_page.removeprefix("/runs/"))
+    assert record and record.end_time, f"run {run_page} has no end time"
+    return record.end_time
+
+
+def test_the_ui_materializes_todays_partition_and_automation_refreshes_downstream(
     deployment: Deployment, browser_page: Page
 ) -> None:
-    day = deployment.day(UI_DAY)
+    """The README's UI walk-through, as written: today's partition, then automation."""
+    day, instance = deployment.day(UI_DAY), deployment.instance
 
     run_page = _launch_partition_from_the_asset_page(browser_page, day)
     _expect_run_succeeds_in_the_ui(browser_page, run_page)
@@ -262,6 +271,12 @@ def test_the_ui_materializes_one_partition_and_the_warehouse_holds_that_day(
     served = [record["id"] for record in expected_records(deployment.simulator, *day_window(day))]
     assert served, "the simulator serves records on the day the UI loads"
     assert _ids_loaded_for(deployment, day) == served
+    loaded_at = _finished_at(instance, run_page)
+    deployment.dev.wait_until(
+        lambda: _refreshed_by_automation(instance, loaded_at),
+        RUN_TIMEOUT_SECONDS,
+        lambda: f"automation did not refresh downstream; {_describe_runs(instance)}",
+    )
 
 
 # -- 3. the sensors ----------------------------------------------------------------------------
@@ -275,11 +290,9 @@ def _sensor_cursor(instance: DagsterInstance, name: str) -> str | None:
     return None
 
 
-def _change_records(simulator: InventoryApiSimulator, day: str, count: int) -> list[dict]:
-    """What the README's `curl -X POST .../_control/touch` does: a vendor update on `day`."""
-    response = requests.post(
-        f"{simulator.url}/_control/touch", params={"count": count, "day": day}, timeout=10
-    )
+def _change_records(simulator: InventoryApiSimulator, count: int) -> list[dict]:
+    """The README's `curl -X POST .../_control/touch?count=N`: an update on the vendor's clock."""
+    response = requests.post(f"{simulator.url}/_control/touch", params={"count": count}, timeout=10)
     response.raise_for_status()
     return response.json()["touched"]
 
@@ -343,12 +356,10 @@ def sensor_refresh(deployment: Deployment) -> SensorRefresh:
     the automation refresh downstream."""
     instance = deployment.instance
     _start_change_sensor(deployment)
-    changed = {deployment.day(offset): count for offset, count in CHANGED_DAYS.items()}
-    touched = [
-        record
-        for day, count in changed.items()
-        for record in _change_records(deployment.simulator, day, count)
-    ]
+    touched = _change_records(deployment.simulator, CHANGED_RECORDS)
+    changed = {deployment.day(0): CHANGED_RECORDS}
+    stamped = {record["updated_at"][:10] for record in touched}
+    assert stamped == set(changed), f"the vendor's clock moved past today: {stamped}"
     runs = deployment.dev.wait_until(
         lambda: _all_finished(instance, len(changed)),
         RUN_TIMEOUT_SECONDS,
@@ -391,6 +402,18 @@ def test_the_change_sensor_loads_exactly_the_changed_days_and_automation_refresh
 # -- 4. the UI, on what the sensors refreshed -------------------------------------------------
 
 
+def _expect_overview_with_passing_checks(page: Page) -> None:
+    """The asset page's status: one badge with every check passed ("⚠1 ✓7" would fail)."""
+    from playwright.sync_api import expect
+
+    page.goto(_asset_path(INVENTORY_DATA_KEY))
+    results = page.get_by_text("Latest check results", exact=True).locator("xpath=..")
+    count = len(INVENTORY_CHECKS)
+    expect(results, "the asset page shows every check passed").to_have_text(
+        re.compile(rf"^Latest check results\s*{count}$"), timeout=60_000
+    )
+
+
 def _expect_graph_with_passing_checks(page: Page) -> None:
     page.goto(
         _asset_path(INVENTORY_DATA_KEY, "?view=lineage&lineageScope=downstream&lineageDepth=2")
@@ -405,6 +428,7 @@ def _expect_graph_with_passing_checks(page: Page) -> None:
 def _expect_checks_and_freshness(page: Page) -> None:
     """Every check, the partition freshness check included, succeeded: one story."""
     page.goto(_asset_path(INVENTORY_DATA_KEY, "?view=checks"))
+    _expect(page.get_by_text(f"Checks ({len(INVENTORY_CHECKS)})", exact=True), "the Checks tab")
     for name in INVENTORY_CHECKS:
         _expect(page.get_by_text(name, exact=True).first, f"the Checks tab lists {name}")
     succeeded = page.get_by_text("Succeeded", exact=True)
@@ -423,9 +447,10 @@ def _expect_low_stock_report_with_chart(page: Page, low_stock_items: int) -> Non
     save_readme_screenshot(report, "low-stock-report.png")
 
 
-def test_the_ui_shows_the_checks_the_freshness_and_the_low_stock_report(
+def test_the_asset_page_the_graph_and_the_checks_tab_tell_one_story(
     deployment: Deployment, sensor_refresh: SensorRefresh, browser_page: Page
 ) -> None:
+    _expect_overview_with_passing_checks(browser_page)
     _expect_graph_with_passing_checks(browser_page)
     _expect_checks_and_freshness(browser_page)
     ((low_stock_items,),) = _warehouse(deployment, "select count(*) from {low_stock_items}")
