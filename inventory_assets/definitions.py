@@ -21,6 +21,9 @@ warnings.filterwarnings(
     "ignore", "Specifying a partitions_def on an AssetCheckSpec", PreviewWarning
 )
 warnings.filterwarnings("ignore", "Parameter `execution_type`", BetaWarning)
+# With INVENTORY_EXECUTOR=celery, dagster-celery registers its one task again for every
+# step it submits, and Celery warns each time that the name is taken: the same task.
+warnings.filterwarnings("ignore", "Task name 'execute_plan' is already registered")
 
 
 @definitions

@@ -22,7 +22,12 @@ from inventory_assets.sources.inventory_api.batching import (
     to_arrow,
 )
 from inventory_assets.sources.inventory_api.validation import RecordChecker
-from inventory_assets_tests.conftest import TEST_API_KEY, day_window, expected_records
+from inventory_assets_tests.conftest import (
+    TEST_API_KEY,
+    day_window,
+    expected_records,
+    make_simulator,
+)
 
 
 class Page(list):
@@ -81,12 +86,13 @@ def test_batches_flush_when_full_and_at_the_last_page() -> None:
         batcher,
         Page([_record(i) for i in range(100)]),
         Page([_record(i) for i in range(100, 200)]),
-        Page([_record(i) for i in range(200, 230)], last=True),
+        Page([_record(i) for i in range(200, 300)]),
+        Page([_record(i) for i in range(300, 330)], last=True),
     )
 
-    assert sorted(item.num_rows for item in items) == [30, 200]
+    assert sorted(item.num_rows for item in items) == [30, 100, 200], "first page at once"
     ids = sorted(row["id"] for item in items for row in item.to_pylist())
-    assert ids == list(range(230)), "no record buffered after the window's final flush"
+    assert ids == list(range(330)), "no record buffered after the window's final flush"
 
 
 def test_an_empty_last_page_flushes_what_is_buffered() -> None:
@@ -114,14 +120,17 @@ def test_undeclared_fields_and_invalid_records_never_reach_the_arrow_batch() -> 
     ]
 
 
-def test_a_parallel_range_yields_every_record_once(simulator) -> None:
+def test_a_parallel_range_yields_every_record_once() -> None:
     """Daily windows extracted in parallel: each flushes its own batch at its last page."""
+    simulator = make_simulator(rows=5000)  # 1,000 records, 10 pages a day
     window = Window(day_window("2026-11-02")[0], day_window("2026-11-04")[1])
     source = inventory_source(simulator.url, TEST_API_KEY, window, split_daily=True)
-
-    items = list(source)
+    try:
+        items = list(source)
+    finally:
+        simulator.stop()
 
     tables = [item for item in items if isinstance(item, pa.Table)]
     ids = sorted(row_id for table in tables for row_id in table.column("id").to_pylist())
     assert ids == [record["id"] for record in expected_records(simulator, window.start, window.end)]
-    assert len(tables) == 3, "one batch per day: pages are batched, not yielded one by one"
+    assert len(tables) == 2 * 3, "per day its first page, then one batch of the other nine"

@@ -7,6 +7,8 @@ instead gathered here into one Arrow table of declared types per
 `BATCH_ROWS` records, which dlt writes to Parquet as is. (One table per page
 is no good: dlt's fixed cost per Arrow item is milliseconds.)
 
+A clean page is checked and typed as columns at once (`columnar.py`); a page
+with anything to decide goes through the record checks one record at a time.
 Records that carry fields nobody declared pass on as plain dicts,
 so dlt infers those columns exactly as before.
 
@@ -24,6 +26,7 @@ from typing import Any
 import pyarrow as pa
 from dlt.extract.items_transform import ItemTransform  # dlt exports no public name for it
 
+from inventory_assets.sources.inventory_api.columnar import typed_batch
 from inventory_assets.sources.inventory_api.settings import Column, Endpoint
 from inventory_assets.sources.inventory_api.validation import RecordChecker
 
@@ -70,34 +73,47 @@ class PageBatcher(ItemTransform[Any, dict[str, Any]]):
         self.batch_rows = batch_rows
         self.schema = arrow_schema(checker.endpoint)
         self._declared = frozenset(self.schema.names)
-        self._typed: list[dict[str, Any]] = []
+        self._pending: list[Any] = []  # records as they arrived, checked at the flush
+        self._first_page = True
 
     def __call__(self, item: Any, meta: Any = None) -> Iterator[Any] | None:
         """Buffer the page's records now; hand on what is ready as an iterator.
 
         The work is done eagerly, not in a generator: dlt consumes a returned
         iterator later, possibly after the next pages' iterators, and records
-        buffered that late would miss the window's final flush.
+        buffered that late would miss the window's final flush. The first page
+        is checked at once, so an API that breaks the contract wholesale (one that
+        ignores the window) is refused at its first page, not a batch later.
         """
-        ready: list[Any] = []
-        untyped = []
-        for record in item:
-            if not self.checker(record):
-                continue
-            if record.keys() <= self._declared:
-                self._typed.append(record)
-            else:
-                untyped.append(record)
-        if untyped:
-            ready.append(untyped)
+        self._pending.extend(item)
         response = getattr(item, "response", None)
-        if len(self._typed) >= self.batch_rows or getattr(response, LAST_PAGE_FLAG, False):
-            ready.extend(self.flush())
-        return iter(ready) if ready else None
+        last_page = getattr(response, LAST_PAGE_FLAG, False)
+        if self._first_page or last_page or len(self._pending) >= self.batch_rows:
+            self._first_page = False
+            ready = self.flush()
+            return iter(ready) if ready else None
+        return None
 
-    def flush(self) -> list[pa.Table]:
-        """The buffered records as one table (nothing when the buffer is empty)."""
-        if not self._typed:
+    def flush(self) -> list[Any]:
+        """Check the buffered records: one table of the valid ones, plus a list of those
+        with undeclared fields (nothing when the buffer is empty).
+
+        A batch is checked as columns first (`columnar.py`); only a batch with
+        something to decide is checked record by record.
+        """
+        records, self._pending = self._pending, []
+        if not records:
             return []
-        table, self._typed = to_arrow(self._typed, self.schema), []
-        return [table]
+        table = typed_batch(self.checker, records, self.schema)
+        if table is not None:
+            return [table]
+        typed, untyped = self._check_records(records)
+        return ([untyped] if untyped else []) + ([to_arrow(typed, self.schema)] if typed else [])
+
+    def _check_records(self, records: list[Any]) -> tuple[list[dict], list[dict]]:
+        """One record at a time: the valid ones typed, and those with undeclared fields."""
+        typed, untyped = [], []
+        for record in records:
+            if self.checker(record):
+                (typed if record.keys() <= self._declared else untyped).append(record)
+        return typed, untyped
