@@ -90,8 +90,29 @@ def targets_table(targets: list[Target]) -> str:
     return "\n".join(["| target | measured | bar | result |", "| --- | --- | --- | --- |", *rows])
 
 
+def profile_table(scenarios: dict[str, Scenario]) -> str:
+    """The cpu scenario's profiled run: seconds and share of each phase (benchmarks/profile.py)."""
+    cpu = scenarios.get("cpu")
+    phases = dict(cpu.facts.get("profile", {})) if cpu else {}
+    total = phases.pop("total", None)
+    if not phases or not total:
+        return "(the cpu scenario did not run)"
+    rows = [
+        f"| {phase} | {seconds:.2f} | {100 * seconds / total:.0f}% |"
+        for phase, seconds in sorted(phases.items(), key=lambda item: -item[1])
+    ]
+    return "\n".join(
+        [
+            "| phase (cpu/project under cProfile) | seconds | share |",
+            "| --- | --- | --- |",
+            *rows,
+            f"| total (materialize) | {total:.2f} | 100% |",
+        ]
+    )
+
+
 def console_report(scenarios: dict[str, Scenario], targets: list[Target]) -> str:
-    """What the harness prints: the three tables."""
+    """What the harness prints: the tables."""
     parts = [
         "## Results",
         results_table(scenarios),
@@ -99,6 +120,8 @@ def console_report(scenarios: dict[str, Scenario], targets: list[Target]) -> str
         ratios_table(scenarios),
         "## Targets",
         targets_table(targets),
+        "## Profile",
+        profile_table(scenarios),
     ]
     return "\n\n".join(parts) + "\n"
 

@@ -52,11 +52,13 @@ class Runner:
         spec: dict[str, Any],
         expected_rows: int,
         postgres_url: str | None = None,
+        settings: dict[str, str] | None = None,
     ) -> Sample:
         """A workload of benchmarks/workloads.py in `python -m benchmarks.child`.
 
         With `postgres_url` the project loads into that database instead of the DuckDB
         file; the URL travels in the environment, like the API key, never in argv.
+        `settings` are INVENTORY_* variables for the project (e.g. its sync mode).
         """
         workdir = self._fresh_dir(label)
         database = workdir / "data" / "warehouse.duckdb"
@@ -72,6 +74,7 @@ class Runner:
         simulator.reset_counters()
         argv = [sys.executable, "-m", "benchmarks.child", json.dumps(full_spec)]
         env = self._env(workdir) | ({POSTGRES_URL_ENV: postgres_url} if postgres_url else {})
+        env |= settings or {}
         outcome = self._run(label, argv, workdir, env)
         result = _result_line(label, outcome)
         rows = self._verified_rows(label, workload, result, expected_rows, database, postgres_url)

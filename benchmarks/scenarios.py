@@ -24,6 +24,7 @@ from benchmarks.settings import (
     DAY,
     DEFAULT_POSTGRES_ADMIN_URL,
     EMPTY_DAY,
+    PAGE_SIZE,
     POSTGRES_ADMIN_URL_ENV,
     START,
     Options,
@@ -95,6 +96,9 @@ def cpu(bench: Bench) -> Scenario:
     variants = {
         "raw": Variant("raw", "requests.Session loop, JSON decoded, nothing written", rows),
         "plain-dlt": Variant("plain-dlt", "rest_api_source, dlt defaults, DuckDB", rows),
+        "dlt-arrow": Variant(
+            "dlt-arrow", "tuned peer: @dlt.resource, requests, typed Arrow, merge", rows
+        ),
         "project": Variant("project", "materialize() in process", rows),
         "project-cli": Variant("project-cli", "dagster asset materialize (whole process)", rows),
     }
@@ -110,11 +114,22 @@ def cpu(bench: Bench) -> Scenario:
                 variants["plain-dlt"]: lambda label: run.child(
                     label, "plain-dlt", sim, {"window": window}, expected
                 ),
+                variants["dlt-arrow"]: lambda label: run.child(
+                    label, "dlt-arrow", sim, {"window": window}, expected
+                ),
                 variants["project"]: _project_day(run, sim, window, expected),
                 variants["project-cli"]: lambda label: run.cli(
                     label, sim, ["--partition", DAY], expected
                 ),
             },
+        )
+        bench.log("cpu/project under cProfile, for the profile (not a timing)")
+        profiled = run.child(
+            "cpu/project-profile",
+            "project-profile",
+            sim,
+            {"window": window, "partition": DAY},
+            expected,
         )
     project = variants["project"].rows_per_s
     return Scenario(
@@ -124,12 +139,17 @@ def cpu(bench: Bench) -> Scenario:
         ratios={
             "project/raw (rows/s)": ratio(project, variants["raw"].rows_per_s),
             "project/plain-dlt (rows/s)": ratio(project, variants["plain-dlt"].rows_per_s),
+            "project/dlt-arrow (rows/s)": ratio(project, variants["dlt-arrow"].rows_per_s),
+            "project-cli/raw (rows/s)": ratio(
+                variants["project-cli"].rows_per_s, variants["raw"].rows_per_s
+            ),
         },
         notes=[
             "wall = the timed work in a warm interpreter (imports excluded); project-cli = the"
             " whole `dagster asset materialize` process, start-up and the asset's quality"
             " checks included (the project's default, in-process executor).",
         ],
+        facts={"profile": profiled.details.get("phases", {})},
     )
 
 
@@ -173,7 +193,11 @@ def backfill(bench: Bench) -> Scenario:
         variants={"sequential": sequential, "project": project},
         ratios={"project/sequential (wall)": ratio(project.wall_s, sequential.wall_s)},
         notes=_backfill_notes(last),
-        facts={"has_max_concurrency": has_field, "max_concurrency_default": default},
+        facts={
+            "has_max_concurrency": has_field,
+            "max_concurrency_default": default,
+            "latency_s": BACKFILL_LATENCY_MS / 1000,
+        },
     )
 
 
@@ -191,6 +215,58 @@ def _backfill_notes(last: str) -> list[str]:
             " whole window (verified by the row count)."
         )
     return notes
+
+
+def client_window(bench: Bench) -> Scenario:
+    """A vendor that cannot filter by time: the listing is paged once per run, not per day."""
+    rows = bench.options.sizes.backfill
+    first, last = backfill_range()
+    window = day_window(first, last)
+    spec = {"window": window, "partition_range": [first, last]}
+    variants = {
+        "window": Variant("window", "sync_mode window: the API filters, one listing a day", rows),
+        "project": Variant("project", "sync_mode client_window: the listing once, cut here", rows),
+    }
+    modes = {"window": "window", "project": "client_window"}
+    with bench.serve(rows, BACKFILL_DAYS) as sim:
+        expected = bench.expected(sim, window, rows)
+        bench.interleave(
+            "client-window",
+            {
+                variants[name]: _in_mode(bench.runner, sim, spec, expected, mode)
+                for name, mode in modes.items()
+            },
+        )
+    return Scenario(
+        name="client-window",
+        title=(
+            f"client-window: {rows:,} records over {BACKFILL_DAYS} daily partitions"
+            f" ({first}...{last}) in one run, by sync mode"
+        ),
+        variants=variants,
+        ratios={
+            "client_window/window (requests)": ratio(
+                variants["project"].requests, variants["window"].requests
+            )
+        },
+        notes=[
+            "requests = resource requests the server answered in the run; the listing"
+            f" holds {rows:,} records, {-(-rows // PAGE_SIZE)} pages of {PAGE_SIZE}."
+        ],
+        facts={"listing_pages_plus_one": -(-rows // PAGE_SIZE) + 1},
+    )
+
+
+def _in_mode(
+    runner: Runner,
+    sim: CountingSimulator,
+    spec: dict[str, Any],
+    expected: int,
+    mode: str,
+) -> Measure:
+    """A measurement of the project over `spec`'s range in sync mode `mode`."""
+    settings = {"INVENTORY_SYNC_MODE": mode}
+    return lambda label: runner.child(label, "project", sim, spec, expected, settings=settings)
 
 
 def cli_empty(bench: Bench) -> Scenario:
@@ -365,6 +441,7 @@ def _short(rows: int) -> str:
 SCENARIO_FUNCTIONS: dict[str, Callable[[Bench], Scenario]] = {
     "cpu": cpu,
     "backfill": backfill,
+    "client-window": client_window,
     "cli-empty": cli_empty,
     "memory": memory,
     "destinations": destinations,

@@ -12,9 +12,9 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 BENCH_DIR = PROJECT_ROOT / "benchmarks"
 
-SCENARIOS = ("cpu", "backfill", "cli-empty", "memory", "destinations")
+SCENARIOS = ("cpu", "backfill", "client-window", "cli-empty", "memory", "destinations")
 # `destinations` needs a PostgreSQL server, so it runs only when asked for (--only).
-DEFAULT_SCENARIOS = ("cpu", "backfill", "cli-empty", "memory")
+DEFAULT_SCENARIOS = ("cpu", "backfill", "client-window", "cli-empty", "memory")
 
 START = dt.date(2026, 11, 1)
 DAY = "2026-11-01"  # the cpu and memory partition: every record of the one-day data set

@@ -94,6 +94,74 @@ def plain_dlt(spec: dict[str, Any]) -> dict[str, Any]:
     return {"wall_s": wall, "rows_loaded": rows}
 
 
+def dlt_arrow(spec: dict[str, Any]) -> dict[str, Any]:
+    """The tuned peer: a plain `@dlt.resource` that pages with requests and yields one
+    Arrow table of typed columns per 5,000 records, merged on `id` into a DuckDB file."""
+    import dlt
+    import pyarrow as pa
+    import requests
+
+    schema = pa.schema(
+        [
+            ("id", pa.int64()),
+            ("inventory_id", pa.string()),
+            ("product_name", pa.string()),
+            ("sku", pa.string()),
+            ("quantity", pa.int64()),
+            ("unit_price", pa.decimal128(18, 4)),
+            ("warehouse", pa.string()),
+            ("updated_at", pa.timestamp("us", tz="UTC")),
+        ]
+    )
+    text_typed = {"unit_price", "updated_at"}  # sent as text, cast in Arrow
+
+    def table(records: list[dict[str, Any]]) -> pa.Table:
+        columns = [
+            pa.array([record.get(f.name) for record in records], type=pa.string()).cast(f.type)
+            if f.name in text_typed
+            else pa.array([record.get(f.name) for record in records], type=f.type)
+            for f in schema
+        ]
+        return pa.Table.from_arrays(columns, schema=schema)
+
+    start, end = spec["window"]
+    limit = spec["page_size"]
+
+    @dlt.resource(name=TABLE, primary_key="id", write_disposition="merge")
+    def inventory() -> Any:
+        params = {"api_key": _api_key(), "limit": limit, "updated_since": start}
+        params["updated_before"] = end
+        batch: list[dict[str, Any]] = []
+        offset = 0
+        with requests.Session() as session:
+            while True:
+                response = session.get(
+                    f"{spec['url']}/v1/resource", params={**params, "offset": offset}, timeout=30
+                )
+                response.raise_for_status()
+                page = response.json()
+                batch.extend(page["data"])
+                offset += len(page["data"])
+                if len(batch) >= 5_000:
+                    yield table(batch)
+                    batch = []
+                if len(page["data"]) < limit or offset >= page["total"]:
+                    break
+        if batch:
+            yield table(batch)
+
+    started = time.perf_counter()
+    pipeline = dlt.pipeline(
+        pipeline_name="arrow_inventory",
+        pipelines_dir=str(Path(spec["workdir"]) / "dlt_pipelines"),
+        destination=dlt.destinations.duckdb(credentials=spec["duckdb_path"]),
+        dataset_name=DATASET,
+    )
+    info = pipeline.run(inventory())
+    info.raise_on_failed_jobs()
+    return {"wall_s": time.perf_counter() - started}
+
+
 def project(spec: dict[str, Any]) -> dict[str, Any]:
     """`materialize()` of `inventory/inventory_data` in process, as the tests do."""
     from dagster import DagsterInstance, materialize
@@ -172,4 +240,18 @@ def probe(spec: dict[str, Any]) -> dict[str, Any]:
     return {"wall_s": 0.0, "has_max_concurrency": field is not None, "max_concurrency": default}
 
 
-WORKLOADS = {"raw": raw, "plain-dlt": plain_dlt, "project": project, "probe": probe}
+def project_profile(spec: dict[str, Any]) -> dict[str, Any]:
+    """`project` under cProfile, with the seconds of each phase (benchmarks/profile.py)."""
+    from benchmarks.profile import profiled
+
+    return profiled(project, spec)
+
+
+WORKLOADS = {
+    "raw": raw,
+    "plain-dlt": plain_dlt,
+    "dlt-arrow": dlt_arrow,
+    "project": project,
+    "project-profile": project_profile,
+    "probe": probe,
+}

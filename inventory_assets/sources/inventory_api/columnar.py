@@ -113,7 +113,7 @@ _CONVERTERS: dict[str, Convert] = {
 
 def _column(column: Column, values: list[Any], arrow_type: pa.DataType) -> pa.Array | None:
     """The column as a typed Arrow array, or None if any value needs a record check."""
-    types = {type(value) for value in values}
+    types = set(map(type, values))
     if type(None) in types:
         if not column.nullable:
             return None
@@ -148,7 +148,7 @@ def typed_batch(checker: RecordChecker, records: list[Any], schema: pa.Schema) -
     have made it; on None nothing has changed, and the records are as they arrived.
     """
     declared = frozenset(schema.names)
-    if not all(type(record) is dict and record.keys() <= declared for record in records):
+    if set(map(type, records)) != {dict} or not all(map(declared.issuperset, records)):
         return None
     endpoint = checker.endpoint
     arrays = []
