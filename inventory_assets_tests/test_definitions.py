@@ -188,6 +188,22 @@ def test_import_touches_no_home_dir_and_no_network(tmp_path: Path) -> None:
     assert list(home.iterdir()) == []
 
 
+def test_importing_the_code_location_loads_nothing_heavy(tmp_path: Path) -> None:
+    """dlt, Arrow, DuckDB, plotting, PostgreSQL drivers and the simulator load when used,
+    not when a tool imports the module (loading the definitions does use dlt)."""
+    heavy = ["dlt", "pyarrow", "duckdb", "matplotlib", "pandas", "psycopg", "psycopg2"]
+    script = (
+        "import sys\n"
+        "import inventory_assets.definitions\n"
+        f"print([m for m in {[*heavy, 'inventory_api_sim']!r} if m in sys.modules])\n"
+    )
+    env = {"PATH": "/usr/bin:/bin", "RUNTIME__DLTHUB_TELEMETRY": "false"}
+    completed = _run_python(script, env, tmp_path)
+
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == "[]"
+
+
 def test_partitions_start_comes_from_the_environment(monkeypatch) -> None:
     monkeypatch.setenv("INVENTORY_PARTITIONS_START", "2026-06-01")
     assert settings_from_yaml().partitions_start.isoformat() == "2026-06-01"

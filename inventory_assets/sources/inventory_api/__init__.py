@@ -1,47 +1,28 @@
 """The inventory API as a dlt REST API source, usable without Dagster.
 
-`inventory_source` returns the resource of one endpoint (by default the
-contract's `inventory_data`) for one time window `[start, end)` (or, for a
-range of days fetched in parallel, one resource per day, all writing the
-endpoint's table), or for the whole listing. The window is sent to the API as
-two query parameters and the API filters on its side (or, for a vendor that
-cannot, the listing is paged whole and filtered here), so every window is a
-bounded, repeatable re-pull that merges on the endpoint's key; no dlt
-incremental state is kept between runs.
+`inventory_source` (source.py) builds the source of one endpoint for a window
+or the whole listing; `settings.py` declares the endpoints and the API's
+options; the rest is what the source is made of (paging, checks, batching,
+the HTTP layer, the change feed the sensors read).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+import importlib
 from typing import Any
 
-import dlt
-from dlt.common.jsonpath import compile_path
-from dlt.sources import DltResource, DltSource
-from dlt.sources.rest_api import rest_api_source
-
-from inventory_assets.sources.inventory_api.batching import PageBatcher
-from inventory_assets.sources.inventory_api.http import build_session
-from inventory_assets.sources.inventory_api.paging import InventoryPaginator
 from inventory_assets.sources.inventory_api.settings import (
     INVENTORY_DATA,
-    SCHEMA_CONTRACT,
     ApiOptions,
     Column,
     Endpoint,
 )
 from inventory_assets.sources.inventory_api.stats import ExtractStats, Rejection
-from inventory_assets.sources.inventory_api.validation import (
-    RecordChecker,
-    WindowScope,
-    page_checker,
-)
-
-SOURCE_NAME = "inventory_api"
+from inventory_assets.sources.inventory_api.windows import Window, to_api_timestamp
 
 __all__ = [
     "INVENTORY_DATA",
+    "SOURCE_NAME",
     "ApiOptions",
     "Column",
     "Endpoint",
@@ -53,184 +34,13 @@ __all__ = [
     "to_api_timestamp",
 ]
 
-
-@dataclass(frozen=True)
-class Window:
-    """A half-open time window `[start, end)` in UTC."""
-
-    start: datetime
-    end: datetime
-
-    def __post_init__(self) -> None:
-        if self.start.tzinfo is None or self.end.tzinfo is None:
-            raise ValueError("window bounds must be timezone-aware (UTC)")
-        if self.end <= self.start:
-            raise ValueError(f"window end {self.end} must be after its start {self.start}")
-
-    def days(self) -> list[Window]:
-        """The window cut at UTC midnights (a partition range into its partitions)."""
-        parts: list[Window] = []
-        start = self.start
-        while start < self.end:
-            midnight = datetime.combine(start.date() + timedelta(days=1), time(), tzinfo=UTC)
-            parts.append(Window(start, min(midnight, self.end)))
-            start = parts[-1].end
-        return parts
+# The source itself needs dlt, its REST API source and Arrow (most of a second to
+# import). Importing the package for its settings (as the code location does to
+# validate them) does not load them; the first use of these names does.
+_IN_SOURCE_MODULE = {"SOURCE_NAME", "declared_table", "inventory_source"}
 
 
-def to_api_timestamp(moment: datetime) -> str:
-    """ISO 8601 in UTC with a `Z`, the form the contract documents."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def inventory_source(
-    base_url: str,
-    api_key: str,
-    window: Window | None = None,
-    *,
-    endpoint: Endpoint = INVENTORY_DATA,
-    options: ApiOptions | None = None,
-    mode: str = "window",
-    split_daily: bool = False,
-    stats: ExtractStats | None = None,
-) -> DltSource:
-    """Build the REST API source of one endpoint for one window (or all of it without one).
-
-    `mode` says who keeps records to the window: `window`, the API (the window
-    is sent, and a record outside it fails the load); `client_window`, this
-    source (the whole listing is paged once, and records outside the window are
-    left out); `full` loads the whole listing. With `split_daily`, a window of
-    several days in `window` mode becomes one resource per day, all writing the
-    endpoint's table, in a `parallelized` source, so dlt's extract workers fetch
-    that many days at once (a backfill is latency-bound). `stats`, if given, is
-    filled while the source is extracted: requests, pages, retries, the
-    announced total, the records rejected by validation, and for a whole
-    listing every key it held.
-    """
-    options = options or ApiOptions()
-    stats = stats if stats is not None else ExtractStats()
-    session = build_session(base_url, api_key, stats, options)
-    vendor_filters = mode == "window" and window is not None
-    windows: list[Window | None] = [window]
-    if vendor_filters and split_daily:
-        windows = list(window.days())  # type: ignore[union-attr]
-    resources, checkers = [], []
-    for part in windows:
-        params = _window_params(part, options) if vendor_filters else {}
-        scope = WindowScope(part, vendor_filters, params) if part is not None else None
-        # A whole listing (client_window, full) records every key it holds: deletes.
-        seen = stats.listed_keys if not vendor_filters else set()
-        checkers.append(RecordChecker(stats, endpoint, scope, seen))
-        resources.append(
-            _resource(
-                endpoint,
-                name=_resource_name(endpoint, part, alone=len(windows) == 1),
-                params=params,
-                options=options,
-                stats=stats,
-            )
-        )
-    source = rest_api_source(
-        _config(base_url, api_key, session, endpoint, options, resources),
-        name=SOURCE_NAME,
-        # Each resource's pages are fetched in dlt's extract thread pool, so the
-        # days of a range are in flight at once (as many as the extract workers).
-        parallelized=len(resources) > 1,
-    )
-    for resource, checker in zip(source.resources.values(), checkers, strict=True):
-        # Whole pages in, checked records out as typed Arrow batches (batching.py).
-        resource.add_step(PageBatcher(checker))
-    return source
-
-
-def _resource_name(endpoint: Endpoint, window: Window | None, alone: bool) -> str:
-    """The endpoint's name, or `<name>_YYYYMMDD` for one day among several."""
-    if alone or window is None:
-        return endpoint.name
-    return f"{endpoint.name}_{window.start:%Y%m%d}"
-
-
-def _window_params(window: Window | None, options: ApiOptions) -> dict[str, str]:
-    if window is None:
-        return {}
-    return {
-        options.window_start_param: to_api_timestamp(window.start),
-        options.window_end_param: to_api_timestamp(window.end),
-    }
-
-
-def _resource(
-    endpoint: Endpoint,
-    name: str,
-    params: dict[str, str],
-    options: ApiOptions,
-    stats: ExtractStats,
-) -> dict[str, Any]:
-    """One endpoint resource of the config: a window of the listing, paged by offset."""
-    return {
-        "name": name,
-        "table_name": endpoint.name,
-        "columns": endpoint.dlt_columns(),
-        "endpoint": {
-            "path": endpoint.path,
-            # Compiled once: dlt would re-parse a string selector on every page.
-            "data_selector": compile_path(endpoint.data_selector),
-            "params": params,
-            # Offset paging by `limit` that does not trust the total blindly.
-            "paginator": InventoryPaginator(limit=options.page_size, total_path=options.total_path),
-            "response_actions": [
-                {"status_code": 200, "action": page_checker(stats, endpoint, options)}
-            ],
-        },
-    }
-
-
-def _config(
-    base_url: str,
-    api_key: str,
-    session: Any,
-    endpoint: Endpoint,
-    options: ApiOptions,
-    resources: list[dict[str, Any]],
-) -> Any:
-    """The `rest_api_source` config dict: the contract in dlt's declarative format."""
-    return {
-        "client": {
-            "base_url": base_url.rstrip("/"),
-            "auth": {
-                "type": "api_key",
-                "name": options.api_key_param,
-                "api_key": api_key,
-                "location": "query",
-            },
-            "session": session,
-        },
-        "resource_defaults": {
-            "primary_key": endpoint.primary_key,
-            "write_disposition": "merge",
-            # Vendor fields that arrive nested are kept as JSON, not exploded into tables.
-            "max_table_nesting": 0,
-            "schema_contract": SCHEMA_CONTRACT,
-        },
-        "resources": resources,
-    }
-
-
-def declared_table(endpoint: Endpoint = INVENTORY_DATA) -> DltResource:
-    """A resource that yields no rows, only the table with its declared columns.
-
-    dlt creates a table when rows first arrive; adding this to the source at
-    run time makes the endpoint's table exist after any load, even an empty
-    first one, so checks and downstream SQL always find it. (Added at run time
-    only: the asset specs must show one resource.)
-    """
-    return dlt.resource(
-        [dlt.mark.materialize_table_schema()],
-        name=f"{endpoint.name}_declared",
-        table_name=endpoint.name,
-        columns=endpoint.dlt_columns(),
-        primary_key=endpoint.primary_key,
-        write_disposition="merge",
-        max_table_nesting=0,
-        schema_contract=SCHEMA_CONTRACT,
-    )
+def __getattr__(name: str) -> Any:
+    if name in _IN_SOURCE_MODULE:
+        return getattr(importlib.import_module(f"{__name__}.source"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
