@@ -6,11 +6,12 @@ and `workspace.yaml` all load this module.
 """
 
 import warnings
+from functools import lru_cache
 from pathlib import Path
 
 from dagster import BetaWarning, Definitions, PreviewWarning, definitions, load_from_defs_folder
 
-from inventory_assets.settings import SettingsError
+from inventory_assets.settings import SettingsError, settings_environment
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,6 +29,18 @@ warnings.filterwarnings("ignore", "Task name 'execute_plan' is already registere
 
 @definitions
 def defs() -> Definitions:
+    return _built_for(settings_environment())
+
+
+@lru_cache(maxsize=4)
+def _built_for(environment: tuple[tuple[str, str], ...]) -> Definitions:
+    """The definitions in this environment, built once per process.
+
+    Dagster's CLI asks for them three or four times in one `dagster asset
+    materialize` (about half a second each, the component tree and the spec
+    source); they depend only on defs.yaml and the INVENTORY_* `environment`.
+    A failed build is not cached, so a fixed setting is read again.
+    """
     try:
         loaded = load_from_defs_folder(project_root=PROJECT_ROOT)
     except Exception as error:

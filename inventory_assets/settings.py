@@ -348,6 +348,15 @@ def settings_from_yaml(path: Path = DEFS_YAML) -> InventorySettings:
     )
 
 
+ENV_PREFIX = "INVENTORY_"
+
+
+def settings_environment() -> tuple[tuple[str, str], ...]:
+    """The INVENTORY_* variables as they are now: with defs.yaml, all the definitions
+    are built from, so a process can build them once per distinct environment."""
+    return tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(ENV_PREFIX)))
+
+
 def read_reference(value: EnvReference | str) -> str | None:
     """The value an env reference names, for tools that run outside Dagster (the probe).
 

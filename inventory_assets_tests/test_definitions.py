@@ -24,7 +24,7 @@ from inventory_assets.settings import SettingsError, settings_from_yaml
 from inventory_assets.sources.inventory_api import INVENTORY_DATA as CONTRACT
 from inventory_assets.sources.inventory_api import inventory_source
 from inventory_assets_tests.conftest import CODE_LOCATION as defs
-from inventory_assets_tests.conftest import INVENTORY, SETTINGS, WAREHOUSES
+from inventory_assets_tests.conftest import INVENTORY, INVENTORY_DATA_KEY, SETTINGS, WAREHOUSES
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "inventory_assets"
@@ -202,6 +202,19 @@ def test_importing_the_code_location_loads_nothing_heavy(tmp_path: Path) -> None
 
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.strip() == "[]"
+
+
+def test_the_definitions_are_built_once_per_environment(monkeypatch) -> None:
+    """Dagster's CLI asks for them several times a run; a changed setting is a new build."""
+    from inventory_assets.definitions import defs as code_location
+
+    first = code_location()
+    assert code_location() is first
+    monkeypatch.setenv("INVENTORY_PARTITIONS_START", "2026-06-01")
+    changed = code_location()
+    assert changed is not first
+    partitions = changed.resolve_assets_def(INVENTORY_DATA_KEY).partitions_def
+    assert partitions.get_first_partition_key() == "2026-06-01"
 
 
 def test_partitions_start_comes_from_the_environment(monkeypatch) -> None:

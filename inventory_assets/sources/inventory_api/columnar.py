@@ -1,17 +1,18 @@
-"""A whole page checked at once, column by column in Arrow: the common case, made cheap.
+"""A batch of pages checked at once, column by column in Arrow: the common case, made cheap.
 
 Checking records one by one (`validation.py`) costs about 30 µs per record,
-a quarter of a load. Nearly every page is clean, so a page is first checked
+a quarter of a load. Nearly every batch is clean, so a batch is first checked
 as columns: the Python types of each column's values (exact, as the record
 checks are: a bool is no integer), then the typed Arrow array of the column,
-built and checked in C. A page passes only if every record would pass the
-record checks unchanged, so the result is the same table those checks give.
+built and checked in C. A batch passes only if every record would pass the
+record checks unchanged, so the result is the same table those checks give
+(`test_columnar.py` holds the two to that, on generated batches).
 
-Anything else on a page (a record that breaks the contract, a quoted number,
+Anything else in a batch (a record that breaks the contract, a quoted number,
 a field nobody declared, a duplicate key, a record outside the window, a
-timestamp Arrow does not parse) makes this return None, and the page goes
+timestamp Arrow does not parse) makes this return None, and the batch goes
 through the record checks, which reject, convert, count and report exactly as
-before. This is a shortcut for pages that need no decision, never a second
+before. This is a shortcut for batches that need no decision, never a second
 set of rules.
 """
 
@@ -127,7 +128,7 @@ def _column(column: Column, values: list[Any], arrow_type: pa.DataType) -> pa.Ar
 
 
 def _keys_are_new(checker: RecordChecker, keys: list[Any]) -> bool:
-    """No key twice on the page, nor one this resource has already seen."""
+    """No key twice in the batch, nor one this resource has already seen."""
     return len(set(keys)) == len(keys) and checker.seen.isdisjoint(keys)
 
 
@@ -144,7 +145,7 @@ def _in_scope(checker: RecordChecker, moments: pa.Array) -> bool:
 def typed_batch(checker: RecordChecker, records: list[Any], schema: pa.Schema) -> pa.Table | None:
     """The batch as a table of the declared columns if every record passes as it is, else None.
 
-    On success the checker has seen the page's keys, as the record checks would
+    On success the checker has seen the batch's keys, as the record checks would
     have made it; on None nothing has changed, and the records are as they arrived.
     """
     declared = frozenset(schema.names)
