@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pyarrow as pa
 import pytest
+import requests
 
 from inventory_api_sim import InventoryApiSimulator
 from inventory_assets.sources.inventory_api import (
@@ -17,6 +18,7 @@ from inventory_assets.sources.inventory_api import (
 )
 from inventory_assets.sources.inventory_api.errors import explain
 from inventory_assets.sources.inventory_api.http import build_session
+from inventory_assets.sources.inventory_api.validation import _decoded
 from inventory_assets_tests.conftest import TEST_API_KEY, day_window, expected_records
 
 WINDOW = Window(*day_window("2026-11-03"))
@@ -164,3 +166,25 @@ def test_proxy_settings_from_the_environment_are_read_once_and_kept(monkeypatch)
     assert public.proxies.get("https") == "http://proxy.example:3128"
     assert "https" not in internal.proxies, "NO_PROXY is honoured"
     assert public.trust_env is False
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"data": [{"id": 1, "unit_price": NaN}], "total": 1}',  # not JSON
+        b'\xef\xbb\xbf{"data": [{"id": 1, "unit_price": 2}], "total": 1}',  # a UTF-8 BOM
+        '{"data": [{"id": 1, "sku": "é"}], "total": 1}'.encode("latin-1"),  # not UTF-8
+    ],
+)
+def test_a_page_the_fast_decoder_refuses_is_read_as_requests_reads_it(body: bytes) -> None:
+    response = requests.Response()
+    response._content = body
+    response.encoding = "latin-1" if b"\xe9" in body else None
+
+    def outcome(decode) -> object:
+        try:
+            return decode()
+        except ValueError:
+            return "not JSON"
+
+    assert outcome(lambda: _decoded(response)) == outcome(response.json)

@@ -27,6 +27,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import orjson
 import requests
 
 from inventory_assets.sources.inventory_api.errors import (
@@ -93,10 +94,22 @@ def page_checker(stats: ExtractStats, endpoint: Endpoint, options: ApiOptions):
     return check_page
 
 
+def _decoded(response: requests.Response) -> Any:
+    """The page's JSON, by orjson (a fifth of a load's CPU with the standard decoder).
+
+    What orjson refuses (text that is not UTF-8, NaN, integers beyond 64 bits)
+    goes to requests' own decoder, which reads it as before or raises.
+    """
+    try:
+        return orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return response.json()
+
+
 def _valid_payload(response: requests.Response, selector: str, total_path: str) -> dict[str, Any]:
     """The page's JSON, if it has a list at `selector` and a valid total."""
     try:
-        payload = response.json()
+        payload = _decoded(response)
     except ValueError:
         kind = response.headers.get("Content-Type", "no content type")
         raise MalformedPageError(
