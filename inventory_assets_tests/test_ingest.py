@@ -192,6 +192,27 @@ def test_an_unknown_vendor_field_loads(
     assert colors == {"red"}
 
 
+def test_every_row_has_a_row_id_and_its_load_id_whichever_path_it_took(
+    simulator, resources, duckdb_path: Path, instance: DagsterInstance
+) -> None:
+    """Arrow batches bring their own `_dlt_id` (batching.py); records with an undeclared
+    field go through dlt's JSON path, which adds it: both end up with unique ids, and
+    with the load id of the run that loaded them (the checks select rows by it)."""
+    loads = {}
+    for day, field in (("2026-11-03", None), ("2026-11-04", "color")):  # Arrow, then JSON
+        if field:
+            simulator.add_field(field, "red")
+        result = materialize_partition(resources, day, instance)
+        metadata = result.get_asset_materialization_events()[0].materialization.metadata
+        loads[day] = set(metadata["dlt_load_ids"].value.split(","))
+
+    rows = warehouse_rows(duckdb_path, "_dlt_id, _dlt_load_id, updated_at")
+    ids = [row_id for row_id, _, _ in rows]
+    assert rows and None not in ids and len(set(ids)) == len(ids)
+    for row_id, load_id, updated_at in rows:
+        assert load_id in loads[updated_at.date().isoformat()], row_id
+
+
 def test_the_key_appears_in_no_log_event_or_error(
     simulator, resources, duckdb_path: Path, instance: DagsterInstance, caplog
 ) -> None:

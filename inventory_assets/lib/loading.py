@@ -28,11 +28,12 @@ def rejected_table(table: str) -> str:
     return f"{table}_rejected"
 
 
-# The source yields typed Arrow batches (batching.py); dlt adds its row and load
-# ids to those only when asked, and the checks select a load's rows by load id.
+# The source yields typed Arrow batches (batching.py); dlt adds its load id to those
+# only when asked, and the checks select a load's rows by load id. The batches carry
+# their row ids (`_dlt_id`) already: asked to add them, dlt would rewrite every file.
 ARROW_ROW_COLUMNS = {
     "normalize.parquet_normalizer.add_dlt_load_id": True,
-    "normalize.parquet_normalizer.add_dlt_id": True,
+    "normalize.parquet_normalizer.add_dlt_id": False,
 }
 
 
@@ -52,7 +53,7 @@ class StepTimer:
 
 
 def _add_dlt_ids_to_arrow_rows() -> None:
-    """Ask dlt for `_dlt_load_id` and `_dlt_id` on Arrow rows, as on JSON rows.
+    """Ask dlt for `_dlt_load_id` on Arrow rows, as on JSON rows (see ARROW_ROW_COLUMNS).
 
     dlt reads these settings from its config providers only, process-wide, so
     they are set and never unset: a scoped override would be lifted under a

@@ -20,10 +20,13 @@ by the time a page reaches this step.
 
 from __future__ import annotations
 
+import base64
+import secrets
 from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
+from dlt.common.schema.typing import C_DLT_ID
 from dlt.extract.items_transform import ItemTransform  # dlt exports no public name for it
 
 from inventory_assets.sources.inventory_api.columnar import typed_batch
@@ -31,6 +34,10 @@ from inventory_assets.sources.inventory_api.settings import Column, Endpoint
 from inventory_assets.sources.inventory_api.validation import RecordChecker
 
 BATCH_ROWS = 5_000
+# A row id of 15 random bytes is 20 base64 characters with no padding, so the ids of a
+# whole batch come from one encoding of one random buffer, sliced.
+ROW_ID_BYTES = 15
+ROW_ID_CHARS = 20
 LAST_PAGE_FLAG = "inventory_last_page"
 
 _ARROW_TYPES = {
@@ -59,6 +66,19 @@ def to_arrow(records: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
         for field in schema
     ]
     return pa.Table.from_arrays(columns, schema=schema)
+
+
+def with_row_ids(table: pa.Table) -> pa.Table:
+    """`table` with dlt's row key, `_dlt_id`: a unique random id per row, as dlt makes.
+
+    Made here, for a whole batch at once, rather than by dlt's normalize step,
+    which otherwise reads and writes every Parquet file again to add it; with
+    the id already there, it loads the files as they are (see lib/loading.py).
+    """
+    rows = table.num_rows
+    encoded = base64.b64encode(secrets.token_bytes(ROW_ID_BYTES * rows)).decode("ascii")
+    ids = [encoded[at : at + ROW_ID_CHARS] for at in range(0, ROW_ID_CHARS * rows, ROW_ID_CHARS)]
+    return table.append_column(pa.field(C_DLT_ID, pa.string(), nullable=False), pa.array(ids))
 
 
 class PageBatcher(ItemTransform[Any, dict[str, Any]]):
@@ -106,9 +126,10 @@ class PageBatcher(ItemTransform[Any, dict[str, Any]]):
             return []
         table = typed_batch(self.checker, records, self.schema)
         if table is not None:
-            return [table]
+            return [with_row_ids(table)]
         typed, untyped = self._check_records(records)
-        return ([untyped] if untyped else []) + ([to_arrow(typed, self.schema)] if typed else [])
+        tables = [with_row_ids(to_arrow(typed, self.schema))] if typed else []
+        return ([untyped] if untyped else []) + tables
 
     def _check_records(self, records: list[Any]) -> tuple[list[dict], list[dict]]:
         """One record at a time: the valid ones typed, and those with undeclared fields."""
