@@ -17,7 +17,7 @@ import shutil
 import time
 from abc import abstractmethod
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, closing, contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -233,8 +233,10 @@ class DuckDBDestinationResource(DestinationResource):
         somebody else's (a notebook, the duckdb CLI) holds DuckDB's lock on the
         file itself, which is waited for too, so dlt finds the file free.
         """
-        with self._in_turn():
-            self._open_when_free().close()
+        with self._in_turn(), closing(self._open_when_free()):
+            # Held open while the load writes: DuckDB then keeps the database open
+            # between dlt's jobs, each of which opens and closes its own connection,
+            # and checkpoints it once, at the end, instead of after every job.
             yield
 
     @contextmanager
