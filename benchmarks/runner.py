@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -158,8 +159,7 @@ class Runner:
 
     def _env(self, workdir: Path) -> dict[str, str]:
         """The user's environment minus INVENTORY_* settings, plus private dirs and the key."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith("INVENTORY_")}
-        return env | {
+        return _without_settings(os.environ) | {
             "RUNTIME__DLTHUB_TELEMETRY": "false",
             "DLT_DATA_DIR": str(workdir / "dlt_data"),
             "DAGSTER_HOME": str(self._dagster_home(workdir)),
@@ -184,8 +184,7 @@ class Runner:
                 " from dagster._core.instance.ref import InstanceRef;"
                 " DagsterInstance.from_ref(InstanceRef.from_dir(sys.argv[1])).dispose()"
             )
-            env = {k: v for k, v in os.environ.items() if not k.startswith("INVENTORY_")}
-            env |= {"DAGSTER_HOME": str(template)}
+            env = _without_settings(os.environ) | {"DAGSTER_HOME": str(template)}
             argv = [sys.executable, "-c", init, str(template)]
             code, _, stderr, _ = run_process(argv, env=env, cwd=PROJECT_ROOT, timeout_s=300)
             if code != 0:
@@ -218,6 +217,11 @@ class Runner:
             rows, distinct = table_counts(database)
         verify(label, expected, rows, distinct)
         return rows
+
+
+def _without_settings(environment: Mapping[str, str]) -> dict[str, str]:
+    """`environment` minus the project's INVENTORY_* settings: each run sets its own."""
+    return {k: v for k, v in environment.items() if not k.startswith("INVENTORY_")}
 
 
 def _in_flight(simulator: CountingSimulator) -> int | None:

@@ -228,6 +228,7 @@ def client_window(bench: Bench) -> Scenario:
         "project": Variant("project", "sync_mode client_window: the listing once, cut here", rows),
     }
     modes = {"window": "window", "project": "client_window"}
+    listing_pages = -(-rows // PAGE_SIZE)
     with bench.serve(rows, BACKFILL_DAYS) as sim:
         expected = bench.expected(sim, window, rows)
         bench.interleave(
@@ -251,9 +252,9 @@ def client_window(bench: Bench) -> Scenario:
         },
         notes=[
             "requests = resource requests the server answered in the run; the listing"
-            f" holds {rows:,} records, {-(-rows // PAGE_SIZE)} pages of {PAGE_SIZE}."
+            f" holds {rows:,} records, {listing_pages} pages of {PAGE_SIZE}."
         ],
-        facts={"listing_pages_plus_one": -(-rows // PAGE_SIZE) + 1},
+        facts={"listing_pages_plus_one": listing_pages + 1},
     )
 
 

@@ -129,8 +129,12 @@ def dlt_arrow(spec: dict[str, Any]) -> dict[str, Any]:
 
     @dlt.resource(name=TABLE, primary_key="id", write_disposition="merge")
     def inventory() -> Any:
-        params = {"api_key": _api_key(), "limit": limit, "updated_since": start}
-        params["updated_before"] = end
+        params = {
+            "api_key": _api_key(),
+            "limit": limit,
+            "updated_since": start,
+            "updated_before": end,
+        }
         batch: list[dict[str, Any]] = []
         offset = 0
         with requests.Session() as session:

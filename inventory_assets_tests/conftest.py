@@ -6,7 +6,6 @@ mutate data and inject faults without seeing each other.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Generator, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -26,7 +25,7 @@ from inventory_assets.lib.destinations import (
     DuckDBDestinationResource,
     PostgresDestinationResource,
 )
-from inventory_assets.settings import settings_from_yaml
+from inventory_assets.settings import settings_environment, settings_from_yaml
 from inventory_assets_tests.services import scratch_postgres_database
 
 TEST_API_KEY = "test-key-Zq7!x/9+s3cr3t"
@@ -36,7 +35,7 @@ TEST_API_KEY = "test-key-Zq7!x/9+s3cr3t"
 def no_inventory_environment() -> Iterator[None]:
     """No INVENTORY_* variable set: what defs.yaml gives on a fresh machine."""
     with pytest.MonkeyPatch.context() as patch:
-        for name in [name for name in os.environ if name.startswith("INVENTORY_")]:
+        for name, _ in settings_environment():
             patch.delenv(name)
         yield
 

@@ -9,7 +9,6 @@ recommends exactly that setting, and is content with the plain contract.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -47,12 +46,9 @@ IGNORED_WINDOW = ("ignored the window", "INVENTORY_WINDOW_START_PARAM", "client_
 
 
 @pytest.fixture
-def vendor() -> Iterator[InventoryApiSimulator]:
-    sim = make_simulator()
-    try:
-        yield sim
-    finally:
-        sim.stop()
+def vendor(simulator: InventoryApiSimulator) -> InventoryApiSimulator:
+    """conftest's simulator, named for the part it plays here: the deviating vendor."""
+    return simulator
 
 
 class Deployment:

@@ -52,7 +52,7 @@ class StepTimer:
             self.seconds[step] = round(time.perf_counter() - started, 3)
 
 
-def _add_dlt_ids_to_arrow_rows() -> None:
+def _set_arrow_row_columns() -> None:
     """Ask dlt for `_dlt_load_id` on Arrow rows, as on JSON rows (see ARROW_ROW_COLUMNS).
 
     dlt reads these settings from its config providers only, process-wide, so
@@ -98,7 +98,7 @@ def load_window(
     """
     table = endpoint.name
     source.resources.add(declared_table(endpoint))
-    _add_dlt_ids_to_arrow_rows()
+    _set_arrow_row_columns()
     timer = StepTimer()
     with destination.write_lock(), timer("sync"):
         # The run's pipeline directory is new: fetch the stored schema, so dlt knows
