@@ -15,12 +15,8 @@ from inventory_assets.sources.inventory_api import (
     Window,
     inventory_source,
 )
-from inventory_assets.sources.inventory_api.batching import (
-    LAST_PAGE_FLAG,
-    PageBatcher,
-    arrow_schema,
-    to_arrow,
-)
+from inventory_assets.sources.inventory_api.arrow_types import arrow_schema
+from inventory_assets.sources.inventory_api.batching import LAST_PAGE_FLAG, PageBatcher, to_arrow
 from inventory_assets.sources.inventory_api.validation import RecordChecker
 from inventory_assets_tests.conftest import (
     TEST_API_KEY,

@@ -17,7 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from inventory_assets.sources.inventory_api import INVENTORY_DATA, ExtractStats, Window
-from inventory_assets.sources.inventory_api.batching import arrow_schema, to_arrow
+from inventory_assets.sources.inventory_api.arrow_types import arrow_schema
+from inventory_assets.sources.inventory_api.batching import to_arrow
 from inventory_assets.sources.inventory_api.columnar import typed_batch
 from inventory_assets.sources.inventory_api.validation import RecordChecker, WindowScope
 
@@ -65,7 +66,7 @@ def test_a_clean_batch_is_the_table_the_record_checks_give() -> None:
     table = typed_batch(checker, copy.deepcopy(records), SCHEMA)
 
     assert table is not None and table.equals(_by_records(records))
-    assert checker.seen == {1, 2, 3, 4}
+    assert checker.keys.keys().to_pylist() == [1, 2, 3, 4]
 
 
 def test_json_numbers_as_decimals_are_the_same_as_their_text() -> None:
@@ -94,7 +95,6 @@ def test_json_numbers_as_decimals_are_the_same_as_their_text() -> None:
         _record(9, unit_price=1e16),
         _record(9, unit_price="n/a"),
         _record(9, color="red"),  # undeclared: dlt infers it
-        _record(1),  # the key twice in the batch
         ["not", "a", "record"],
     ],
 )
@@ -105,14 +105,22 @@ def test_anything_to_decide_is_left_to_the_record_checks_untouched(odd: Any) -> 
 
     assert typed_batch(checker, records, SCHEMA) is None
     assert records == arrived, "the records stay as they arrived, for the record checks"
-    assert checker.seen == set(), "no key counted as seen"
+    assert len(checker.keys) == 0, "no key logged"
 
 
-def test_a_key_seen_in_an_earlier_batch_is_left_to_the_record_checks() -> None:
-    checker = _checker()
-    assert typed_batch(checker, [_record(1)], SCHEMA) is not None
+def test_a_key_served_twice_is_counted_the_same_by_either_path() -> None:
+    """In one batch or across batches: the log counts each repeat, whichever check logged it."""
+    by_columns = _checker()
+    assert typed_batch(by_columns, [_record(1), _record(2), _record(1)], SCHEMA) is not None
+    assert typed_batch(by_columns, [_record(2, quantity=4), _record(3)], SCHEMA) is not None
 
-    assert typed_batch(checker, [_record(1, quantity=4)], SCHEMA) is None
+    by_records = _checker()
+    for record in [_record(1), _record(2), _record(1), _record(2, quantity=4), _record(3)]:
+        assert by_records(record)
+
+    for checker in (by_columns, by_records):
+        assert checker.stats.duplicate_ids == 2
+        assert checker.stats.repeated_ids == [1, 2]
 
 
 @pytest.mark.parametrize("vendor_filters", [True, False])

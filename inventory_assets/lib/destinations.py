@@ -169,7 +169,7 @@ class DuckDBDestinationResource(DestinationResource):
         ),
     )
     load_memory_limit: str = Field(
-        default="128MB",
+        default="64MB",
         description=(
             "DuckDB's memory limit while loading: a large merge spills to disk instead of"
             " growing the run's process (DuckDB's own default is 80% of RAM)."

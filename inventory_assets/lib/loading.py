@@ -20,6 +20,7 @@ from dagster import TableColumn, TableColumnConstraints, TableSchema
 from inventory_assets.lib.destinations import DestinationResource
 from inventory_assets.sources.inventory_api import Endpoint, ExtractStats, Window, declared_table
 from inventory_assets.sources.inventory_api.errors import IncompleteWindowError
+from inventory_assets.sources.inventory_api.keys import not_in
 from inventory_assets.sources.inventory_api.settings import DELETED_COLUMN
 
 
@@ -158,8 +159,8 @@ def _apply_deletes(
         if window is not None:
             query += f" where {cursor} >= %s and {cursor} < %s"
             params = [window.start, window.end]
-        held = {row[0] for row in client.execute_sql(query, *params) or []}
-        gone = sorted(held - stats.listed_keys)
+        held = [row[0] for row in client.execute_sql(query, *params) or []]
+        gone = sorted(_not_listed(held, stats))
         for start in range(0, len(gone) if deletes != "keep" else 0, DELETE_BATCH):
             batch = gone[start : start + DELETE_BATCH]
             marks = ", ".join("%s" for _ in batch)
@@ -172,6 +173,13 @@ def _apply_deletes(
                     *batch,
                 )
     return gone
+
+
+def _not_listed(held: list, stats: ExtractStats) -> list:
+    """The keys of `held` that no page of the whole listing had."""
+    for log in stats.key_logs:
+        held = not_in(held, log)
+    return held
 
 
 def describe_window(window: Window | None) -> str:

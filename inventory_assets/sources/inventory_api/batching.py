@@ -29,8 +29,8 @@ import pyarrow as pa
 from dlt.common.schema.typing import C_DLT_ID
 from dlt.extract.items_transform import ItemTransform  # dlt exports no public name for it
 
+from inventory_assets.sources.inventory_api.arrow_types import arrow_schema
 from inventory_assets.sources.inventory_api.columnar import typed_batch
-from inventory_assets.sources.inventory_api.settings import Column, Endpoint
 from inventory_assets.sources.inventory_api.validation import RecordChecker
 
 BATCH_ROWS = 5_000
@@ -40,23 +40,18 @@ ROW_ID_BYTES = 15
 ROW_ID_CHARS = 20
 LAST_PAGE_FLAG = "inventory_last_page"
 
-_ARROW_TYPES = {
-    "bigint": lambda _: pa.int64(),
-    "text": lambda _: pa.string(),
-    "bool": lambda _: pa.bool_(),
-    "double": lambda _: pa.float64(),
-    "decimal": lambda column: pa.decimal128(column.precision, column.scale),
-    "timestamp": lambda _: pa.timestamp("us", tz="UTC"),
-}
 
+def use_system_allocator() -> None:
+    """Make Arrow allocate with malloc, which hands freed memory back, not mimalloc.
 
-def _arrow_field(column: Column) -> pa.Field:
-    return pa.field(column.name, _ARROW_TYPES[column.type](column), nullable=column.nullable)
-
-
-def arrow_schema(endpoint: Endpoint) -> pa.Schema:
-    """The declared columns as an Arrow schema, in declared order."""
-    return pa.schema([_arrow_field(column) for column in endpoint.columns])
+    mimalloc (Arrow's default here) keeps the pages of freed batches for reuse,
+    so a long extract holds on to memory it no longer uses, and the warehouse's
+    load then comes on top: measured on a 1,000,000-record day, 425 MB peak
+    with mimalloc against 348 MB with malloc, at the same speed. The pool is
+    process-wide, so this is set when a source is built, not on import.
+    """
+    if pa.default_memory_pool().backend_name != "system":
+        pa.set_memory_pool(pa.system_memory_pool())
 
 
 def to_arrow(records: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
@@ -89,6 +84,7 @@ class PageBatcher(ItemTransform[Any, dict[str, Any]]):
 
     def __init__(self, checker: RecordChecker, batch_rows: int = BATCH_ROWS) -> None:
         super().__init__(lambda item: item)  # the base wants a function; __call__ is the step
+        use_system_allocator()
         self.checker = checker
         self.batch_rows = batch_rows
         self.schema = arrow_schema(checker.endpoint)

@@ -9,11 +9,12 @@ record checks unchanged, so the result is the same table those checks give
 (`test_columnar.py` holds the two to that, on generated batches).
 
 Anything else in a batch (a record that breaks the contract, a quoted number,
-a field nobody declared, a duplicate key, a record outside the window, a
-timestamp Arrow does not parse) makes this return None, and the batch goes
-through the record checks, which reject, convert, count and report exactly as
-before. This is a shortcut for batches that need no decision, never a second
-set of rules.
+a field nobody declared, a record outside the window, a timestamp Arrow does
+not parse) makes this return None, and the batch goes through the record
+checks, which reject, convert, count and report exactly as before. A key
+served twice needs no decision here: both paths log the keys, and the log
+counts repeats once the pages are in (`keys.py`). This is a shortcut for
+batches that need no decision, never a second set of rules.
 """
 
 from __future__ import annotations
@@ -127,11 +128,6 @@ def _column(column: Column, values: list[Any], arrow_type: pa.DataType) -> pa.Ar
         return None
 
 
-def _keys_are_new(checker: RecordChecker, keys: list[Any]) -> bool:
-    """No key twice in the batch, nor one this resource has already seen."""
-    return len(set(keys)) == len(keys) and checker.seen.isdisjoint(keys)
-
-
 def _in_scope(checker: RecordChecker, moments: pa.Array) -> bool:
     scope = checker.scope
     if scope is None or len(moments) == 0:
@@ -145,8 +141,9 @@ def _in_scope(checker: RecordChecker, moments: pa.Array) -> bool:
 def typed_batch(checker: RecordChecker, records: list[Any], schema: pa.Schema) -> pa.Table | None:
     """The batch as a table of the declared columns if every record passes as it is, else None.
 
-    On success the checker has seen the batch's keys, as the record checks would
-    have made it; on None nothing has changed, and the records are as they arrived.
+    On success the batch's keys are in the checker's key log, as the record checks
+    would have put them (a key served twice is counted there, either way); on None
+    nothing has changed, and the records are as they arrived.
     """
     declared = frozenset(schema.names)
     if set(map(type, records)) != {dict} or not all(map(declared.issuperset, records)):
@@ -159,10 +156,7 @@ def typed_batch(checker: RecordChecker, records: list[Any], schema: pa.Schema) -
             return None
         arrays.append(array)
     table = pa.Table.from_arrays(arrays, schema=schema)
-    keys = table.column(endpoint.primary_key).to_pylist()
-    if not _keys_are_new(checker, keys) or not _in_scope(
-        checker, table.column(endpoint.cursor_field)
-    ):
+    if not _in_scope(checker, table.column(endpoint.cursor_field)):
         return None
-    checker.seen.update(keys)
+    checker.keys.extend(table.column(endpoint.primary_key))
     return table

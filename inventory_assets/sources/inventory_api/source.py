@@ -74,9 +74,7 @@ def inventory_source(
     for part in windows:
         params = _window_params(part, options) if vendor_filters else {}
         scope = WindowScope(part, vendor_filters, params) if part is not None else None
-        # A whole listing (client_window, full) records every key it holds: deletes.
-        seen = stats.listed_keys if not vendor_filters else set()
-        checkers.append(RecordChecker(stats, endpoint, scope, seen))
+        checkers.append(RecordChecker(stats, endpoint, scope))
         resources.append(
             _resource(
                 endpoint,

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inventory_assets.sources.inventory_api.settings import RETRY_STATUSES
+
+if TYPE_CHECKING:
+    from inventory_assets.sources.inventory_api.keys import KeyLog
 
 REPEATED_SAMPLE = 10
 
@@ -40,9 +43,7 @@ class ExtractStats:
     records_received: int = 0
     page_size_seen: int = 0  # the most records one page held
     outside_window: int = 0  # records a client-side window left out (client_window mode)
-    listed_keys: set = field(default_factory=set)  # every key of a whole listing
-    duplicate_ids: int = 0
-    repeated_ids: list[int] = field(default_factory=list)  # the first few, for messages
+    key_logs: list[KeyLog] = field(default_factory=list)  # one per window (resource)
     rejected: list[Rejection] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -50,6 +51,22 @@ class ExtractStats:
         # dlt deep-copies the source config (paginator included); the copies must
         # keep counting into this one object, which the caller reads afterwards.
         return self
+
+    def track_keys(self, log: KeyLog) -> None:
+        """Count repeats in `log`, a window's keys (its checker fills it)."""
+        with self._lock:
+            self.key_logs.append(log)
+
+    @property
+    def duplicate_ids(self) -> int:
+        """Records whose key an earlier record of the same window had."""
+        return sum(log.repeats(REPEATED_SAMPLE).count for log in self.key_logs)
+
+    @property
+    def repeated_ids(self) -> list[Any]:
+        """The first few keys served twice, for messages."""
+        found = [key for log in self.key_logs for key in log.repeats(REPEATED_SAMPLE).first]
+        return found[:REPEATED_SAMPLE]
 
     @property
     def distinct_received(self) -> int:
@@ -115,9 +132,3 @@ class ExtractStats:
     def record_rejection(self, rejection: Rejection) -> None:
         with self._lock:
             self.rejected.append(rejection)
-
-    def record_duplicate(self, record_id: int) -> None:
-        with self._lock:
-            self.duplicate_ids += 1
-            if len(self.repeated_ids) < REPEATED_SAMPLE:
-                self.repeated_ids.append(record_id)

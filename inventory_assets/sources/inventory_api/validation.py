@@ -30,12 +30,14 @@ from urllib.parse import parse_qs, urlsplit
 import orjson
 import requests
 
+from inventory_assets.sources.inventory_api.arrow_types import arrow_type
 from inventory_assets.sources.inventory_api.errors import (
     MalformedPageError,
     PageContractError,
     WindowIgnoredError,
     where,
 )
+from inventory_assets.sources.inventory_api.keys import KeyLog
 from inventory_assets.sources.inventory_api.settings import ApiOptions, Column, Endpoint
 from inventory_assets.sources.inventory_api.stats import ExtractStats, Rejection
 
@@ -340,18 +342,21 @@ class RecordChecker:
     """Passes valid records (typed) of its window, collects the rest, counts duplicate keys.
 
     One checker serves one resource (one window, or the whole listing), so its
-    key set sees exactly that; the counts go to the shared, locked `stats`.
+    key log holds exactly that window's keys; `stats` reads every checker's log
+    and takes the other counts, locked.
     """
 
     stats: ExtractStats
     endpoint: Endpoint
     scope: WindowScope | None = None
-    seen: set[Any] = field(default_factory=set)
+    keys: KeyLog = field(init=False)
 
     def __post_init__(self) -> None:
         self._validate = record_validator(self.endpoint)
         self._key = self.endpoint.primary_key
         self._cursor = self.endpoint.cursor_field
+        self.keys = KeyLog(arrow_type(self.endpoint.column(self._key)))
+        self.stats.track_keys(self.keys)
 
     def __call__(self, record: Any) -> bool:
         """Whether `record` keeps the contract and belongs here; if so, it leaves typed."""
@@ -361,10 +366,7 @@ class RecordChecker:
             if not self._elsewhere(record):
                 self._reject(record, violation)
             return False
-        key = record[self._key]
-        if key in self.seen:
-            self.stats.record_duplicate(key)
-        self.seen.add(key)
+        self.keys.add(record[self._key])
         return self._in_scope(record)
 
     def _reject(self, record: Any, violation: ContractViolation) -> None:
