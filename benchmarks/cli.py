@@ -58,19 +58,22 @@ def parse_options(argv: list[str]) -> Options:
         "--only",
         type=_scenario_list,
         default=DEFAULT_SCENARIOS,
-        help=f"subset of {','.join(SCENARIOS)} (default: all but destinations)",
+        help=f"subset of {','.join(SCENARIOS)} (default: all)",
     )
     add("--with-1m", action="store_true", help="memory: also 1,000,000 records (slow)")
+    add("--with-5m", action="store_true", help="memory: also 5,000,000 records (very slow)")
     add("--out", type=Path, default=BENCH_DIR, help="where results.{md,json,png} go")
     add("--keep-workdir", action="store_true", help="keep the DuckDB files and logs")
     args = parser.parse_args(argv)
-    if args.with_1m and "memory" not in args.only:
-        parser.error("--with-1m measures the memory scenario; add memory to --only")
+    for flag, given in (("--with-1m", args.with_1m), ("--with-5m", args.with_5m)):
+        if given and "memory" not in args.only:
+            parser.error(f"{flag} measures the memory scenario; add memory to --only")
     return Options(
         scenarios=tuple(name for name in SCENARIOS if name in args.only),
         repeats=args.repeats or (1 if args.quick else 3),
         quick=args.quick,
         with_1m=args.with_1m,
+        with_5m=args.with_5m,
         out_dir=args.out,
         keep_workdir=args.keep_workdir,
         command=shlex.join(["python", "-m", "benchmarks", *argv]),
@@ -111,6 +114,7 @@ def main(argv: list[str] | None = None) -> None:
         "quick": options.quick,
         "scenarios": list(options.scenarios),
         "with_1m": options.with_1m,
+        "with_5m": options.with_5m,
         "duration_s": time.monotonic() - started,
         "load_before": load_before,
         "load_after": list(os.getloadavg()),

@@ -323,19 +323,19 @@ def cli_empty(bench: Bench) -> Scenario:
 
 
 def memory(bench: Bench) -> Scenario:
-    """Peak RSS of the project at the small size and, opt-in, ten times more records."""
-    sizes = bench.options.sizes
+    """Peak RSS of the project at the small size and, opt-in, ten and fifty times more."""
+    sizes, options = bench.options.sizes, bench.options
     window = day_window(DAY)
-    small = Variant(
-        f"project@{_short(sizes.memory_small)}", "materialize() in process", sizes.memory_small
-    )
-    variants = {"small": small}
-    if bench.options.with_1m:
-        variants["large"] = Variant(
-            f"project@{_short(sizes.memory_large)}",
-            "materialize() in process",
-            sizes.memory_large,
-        )
+    wanted = {"small": sizes.memory_small}
+    if options.with_1m:
+        wanted["large"] = sizes.memory_large
+    if options.with_5m:
+        wanted["huge"] = sizes.memory_huge
+    variants = {
+        size: Variant(f"project@{_short(rows)}", "materialize() in process", rows)
+        for size, rows in wanted.items()
+    }
+    small = variants["small"]
     with contextlib.ExitStack() as stack:
         plan: dict[Variant, Measure] = {}
         for variant in variants.values():
@@ -343,16 +343,18 @@ def memory(bench: Bench) -> Scenario:
             expected = bench.expected(sim, window, variant.records)
             plan[variant] = _project_day(bench.runner, sim, window, expected)
         bench.interleave("memory", plan)
-    large = variants.get("large")
-    large_rss = large.peak_rss_mb if large else None
     return Scenario(
         name="memory",
         title="memory: peak RSS of the project by data set size (one day, no latency)",
         variants=variants,
-        ratios={"large/small (peak RSS)": ratio(large_rss, small.peak_rss_mb)},
+        ratios={
+            f"{size}/small (peak RSS)": ratio(variant.peak_rss_mb, small.peak_rss_mb)
+            for size, variant in variants.items()
+            if size != "small"
+        },
         notes=[
-            f"small = {small.name}; "
-            + (f"large = {large.name}." if large else "the large size runs only with --with-1m.")
+            ", ".join(f"{size} = {variant.name}" for size, variant in variants.items())
+            + "; the large size runs with --with-1m, the huge one with --with-5m."
         ],
     )
 
@@ -363,7 +365,7 @@ def destinations(bench: Bench) -> Scenario:
     window = day_window(DAY)
     duckdb = Variant("duckdb", "materialize() in process, a DuckDB file (Parquet loads)", rows)
     postgres = Variant(
-        "postgres", "materialize() in process, a scratch PostgreSQL database (CSV, COPY)", rows
+        "postgres", "materialize() in process, a scratch PostgreSQL database (Parquet, ADBC)", rows
     )
     admin_url = os.environ.get(POSTGRES_ADMIN_URL_ENV, DEFAULT_POSTGRES_ADMIN_URL)
     try:

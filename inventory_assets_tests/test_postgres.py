@@ -7,6 +7,8 @@ file from the same simulator.
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import subprocess
 import sys
 import threading
@@ -22,6 +24,7 @@ from sqlalchemy.engine import make_url
 from inventory_assets.defs.inventory_api.resources import destination_resource
 from inventory_assets.defs.marts import low_stock_items, stock_levels
 from inventory_assets.lib.destinations import (
+    ADBC_DRIVER,
     DESTINATION_ENV,
     DUCKDB_PATH_ENV,
     POSTGRES_URL_ENV,
@@ -122,6 +125,45 @@ def test_a_rerun_merges_and_a_changed_record_is_replaced(
     rows = warehouse_rows(postgres, "id, quantity")
     assert [row for row in rows if row[0] == changed] == [(changed, 4242)]
     assert len(rows) == len(first) == len({row[0] for row in rows})
+
+
+def _with_json(rows: list[tuple]) -> list[tuple]:
+    """Rows whose last column is JSON, decoded (DuckDB hands it over as text)."""
+    return [
+        (*row[:-1], row[-1] if isinstance(row[-1], dict) else json.loads(row[-1])) for row in rows
+    ]
+
+
+def test_vendor_fields_and_rejects_load_into_postgres_as_into_duckdb(
+    simulator, resources, postgres_resources, instance: DagsterInstance
+) -> None:
+    """A new field, a nested one and a record that breaks the contract: the rows that
+    take dlt's inferred path (and the rejects table) arrive as in DuckDB, whichever
+    file format dlt bulk-loads PostgreSQL with."""
+    postgres = postgres_resources["destination"]
+    assert postgres.loader_file_format == "parquet", "the production extra brings ADBC"
+    materialize_partition(resources, DAY, instance)
+    materialize_partition(postgres_resources, DAY, instance)
+    simulator.add_field("color", "red")
+    simulator.add_field("dimensions", {"w_cm": 12, "h_cm": 3.5, "tags": ["fragile"]})
+    broken = expected_records(simulator, *day_window(DAY))[0]
+    simulator.put_raw({**broken, "id": broken["id"] + 900_000, "quantity": {"units": 12}})
+
+    materialize_partition(resources, DAY, instance)
+    result = materialize_partition(postgres_resources, DAY, instance)
+
+    in_duckdb = _with_json(warehouse_rows(resources["destination"], "id, color, dimensions"))
+    in_postgres = _with_json(warehouse_rows(postgres, "id, color, dimensions"))
+    assert in_postgres == in_duckdb
+    assert {(color, json.dumps(dims)) for _, color, dims in in_postgres} == {
+        ("red", json.dumps({"w_cm": 12, "h_cm": 3.5, "tags": ["fragile"]}))
+    }
+    assert ingest_metadata(result)["rows_rejected"].value == 1
+    with postgres.connect() as con:
+        rejected = con.fetchall(
+            f"select record_id from {postgres.table('inventory_data_rejected')}"
+        )
+    assert rejected == [(str(broken["id"] + 900_000),)]
 
 
 def _checks_and_marts(resources: dict, day: str) -> dict[str, Any]:
@@ -297,3 +339,17 @@ def test_without_the_driver_the_error_names_the_extra_to_install(
     extra = r"pip install 'inventory_assets\[production\]'"
     with pytest.raises(ImportError, match=extra), destination.connect():
         pass
+
+
+def test_without_adbc_postgres_is_loaded_from_csv(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Parquet path needs ADBC's driver; a setup without it still loads, by COPY."""
+    postgres = PostgresDestinationResource(url="postgresql://user@localhost:5432/test")
+    real_find_spec = importlib.util.find_spec
+    assert postgres.loader_file_format == ("parquet" if real_find_spec(ADBC_DRIVER) else "csv")
+
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *args: None if name == ADBC_DRIVER else real_find_spec(name, *args),
+    )
+    assert postgres.loader_file_format == "csv"
