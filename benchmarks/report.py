@@ -17,7 +17,7 @@ METHOD = """\
   CPU and memory are never charged to the measured client.
 - Variants of a scenario run interleaved (a, b, c, a, b, c, ...); the table shows
   the median of the repeats (max in flight: the highest of the repeats).
-- wall: for raw, plain-dlt and project, the timed work in a warm interpreter
+- wall: for raw, rest-client, plain-dlt, dlt-arrow and project, the timed work in a warm interpreter
   (imports excluded); for project-cli, cli-empty and the imports, the whole process.
 - peak RSS: `ru_maxrss` of the child itself, read at its end; for whole processes
   (CLI, imports) `RUSAGE_CHILDREN` of a launcher, i.e. the largest process of the
@@ -30,7 +30,7 @@ METHOD = """\
   `respond`, which includes the simulated latency), per measurement.
 - Correctness: the rows in `inventory.inventory_data` (rows and distinct ids) are
   counted after every dlt/project run and must equal the API's count for the window;
-  the raw loop must receive exactly that many records.
+  the raw loop and rest-client must receive exactly that many records.
 - The machine is not isolated: the load average before and after the run is
   recorded above; a load near nproc at the start means other work competed.
 """

@@ -24,7 +24,7 @@ from benchmarks.results import Sample
 from benchmarks.server import CountingSimulator
 from benchmarks.settings import CHILD_TIMEOUT_SECONDS, PAGE_SIZE, PROJECT_ROOT
 from benchmarks.warehouse import postgres_table_counts, table_counts, verify
-from benchmarks.workloads import API_KEY_ENV, POSTGRES_URL_ENV
+from benchmarks.workloads import API_KEY_ENV, POSTGRES_URL_ENV, RECEIVING_WORKLOADS
 
 DAGSTER_YAML = "telemetry:\n  enabled: false\n"
 DAGSTER = str(Path(sys.executable).parent / "dagster")
@@ -207,8 +207,8 @@ class Runner:
         database: Path,
         postgres_url: str | None,
     ) -> int:
-        """The raw loop's received records, else the rows counted where the run loaded."""
-        if workload == "raw":
+        """The records a receiving workload got, else the rows counted where the run loaded."""
+        if workload in RECEIVING_WORKLOADS:
             verify(label, expected, int(result["rows"]))
             return int(result["rows"])
         if postgres_url:

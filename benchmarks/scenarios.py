@@ -95,6 +95,11 @@ def cpu(bench: Bench) -> Scenario:
     window = day_window(DAY)
     variants = {
         "raw": Variant("raw", "requests.Session loop, JSON decoded, nothing written", rows),
+        "rest-client": Variant(
+            "rest-client",
+            "dlt's RESTClient, the project's session and page check, nothing written",
+            rows,
+        ),
         "plain-dlt": Variant("plain-dlt", "rest_api_source, dlt defaults, DuckDB", rows),
         "dlt-arrow": Variant(
             "dlt-arrow", "tuned peer: @dlt.resource, requests, typed Arrow, merge", rows
@@ -110,6 +115,9 @@ def cpu(bench: Bench) -> Scenario:
             {
                 variants["raw"]: lambda label: run.child(
                     label, "raw", sim, {"window": window}, expected
+                ),
+                variants["rest-client"]: lambda label: run.child(
+                    label, "rest-client", sim, {"window": window}, expected
                 ),
                 variants["plain-dlt"]: lambda label: run.child(
                     label, "plain-dlt", sim, {"window": window}, expected
@@ -138,6 +146,9 @@ def cpu(bench: Bench) -> Scenario:
         variants=variants,
         ratios={
             "project/raw (rows/s)": ratio(project, variants["raw"].rows_per_s),
+            "rest-client/raw (rows/s)": ratio(
+                variants["rest-client"].rows_per_s, variants["raw"].rows_per_s
+            ),
             "project/plain-dlt (rows/s)": ratio(project, variants["plain-dlt"].rows_per_s),
             "project/dlt-arrow (rows/s)": ratio(project, variants["dlt-arrow"].rows_per_s),
             "project-cli/raw (rows/s)": ratio(

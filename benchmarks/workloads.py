@@ -16,6 +16,8 @@ from typing import Any
 API_KEY_ENV = "INVENTORY_API_KEY"  # the key comes through the environment, never argv
 POSTGRES_URL_ENV = "INVENTORY_POSTGRES_URL"  # set only for a run into PostgreSQL
 TABLE = "inventory_data"
+# Workloads that receive records and write nothing: their count is what gets verified.
+RECEIVING_WORKLOADS = ("raw", "rest-client")
 DATASET = "inventory"
 
 
@@ -43,6 +45,41 @@ def raw(spec: dict[str, Any]) -> dict[str, Any]:
             offset += received
             if received < limit or offset >= page["total"]:
                 break
+    return {"wall_s": time.perf_counter() - started, "rows": rows}
+
+
+def rest_client(spec: dict[str, Any]) -> dict[str, Any]:
+    """The floor of any `rest_api_source` path: dlt's RESTClient paging the window with
+    the project's session (retries, key redaction) and page check, writing nothing.
+
+    What the project's source config makes dlt build, minus everything after the
+    page: no record checks, no Arrow, no pipeline, no Dagster.
+    """
+    from dlt.common.jsonpath import compile_path
+    from dlt.sources.helpers.rest_client import RESTClient
+    from dlt.sources.helpers.rest_client.auth import APIKeyAuth
+
+    from inventory_assets.sources.inventory_api import INVENTORY_DATA, ExtractStats
+    from inventory_assets.sources.inventory_api.http import build_session
+    from inventory_assets.sources.inventory_api.paging import InventoryPaginator
+    from inventory_assets.sources.inventory_api.settings import ApiOptions
+    from inventory_assets.sources.inventory_api.validation import page_checker
+
+    start, end = spec["window"]
+    stats, options = ExtractStats(), ApiOptions(page_size=spec["page_size"])
+    started = time.perf_counter()
+    client = RESTClient(
+        base_url=spec["url"],
+        auth=APIKeyAuth(name="api_key", api_key=_api_key(), location="query"),
+        session=build_session(spec["url"], _api_key(), stats, options),
+        paginator=InventoryPaginator(limit=options.page_size, total_path=options.total_path),
+        data_selector=compile_path(INVENTORY_DATA.data_selector),
+    )
+    hooks = {"response": [page_checker(stats, INVENTORY_DATA, options)]}
+    params = {"updated_since": start, "updated_before": end}
+    rows = sum(
+        len(page) for page in client.paginate(INVENTORY_DATA.path, params=params, hooks=hooks)
+    )
     return {"wall_s": time.perf_counter() - started, "rows": rows}
 
 
@@ -253,6 +290,7 @@ def project_profile(spec: dict[str, Any]) -> dict[str, Any]:
 
 WORKLOADS = {
     "raw": raw,
+    "rest-client": rest_client,
     "plain-dlt": plain_dlt,
     "dlt-arrow": dlt_arrow,
     "project": project,
