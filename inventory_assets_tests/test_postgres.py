@@ -141,7 +141,7 @@ def test_vendor_fields_and_rejects_load_into_postgres_as_into_duckdb(
     take dlt's inferred path (and the rejects table) arrive as in DuckDB, whichever
     file format dlt bulk-loads PostgreSQL with."""
     postgres = postgres_resources["destination"]
-    assert postgres.loader_file_format == "parquet", "the production extra brings ADBC"
+    assert postgres.loader_file_format() == "parquet", "the production extra brings ADBC"
     materialize_partition(resources, DAY, instance)
     materialize_partition(postgres_resources, DAY, instance)
     simulator.add_field("color", "red")
@@ -341,15 +341,17 @@ def test_without_the_driver_the_error_names_the_extra_to_install(
         pass
 
 
-def test_without_adbc_postgres_is_loaded_from_csv(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The Parquet path needs ADBC's driver; a setup without it still loads, by COPY."""
-    postgres = PostgresDestinationResource(url="postgresql://user@localhost:5432/test")
+def test_without_adbc_the_error_names_the_extra_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     real_find_spec = importlib.util.find_spec
-    assert postgres.loader_file_format == ("parquet" if real_find_spec(ADBC_DRIVER) else "csv")
-
     monkeypatch.setattr(
         importlib.util,
         "find_spec",
         lambda name, *args: None if name == ADBC_DRIVER else real_find_spec(name, *args),
     )
-    assert postgres.loader_file_format == "csv"
+    destination = PostgresDestinationResource(url="postgresql://postgres@127.0.0.1:5432/test")
+
+    extra = r"pip install 'inventory_assets\[production\]'"
+    with pytest.raises(ImportError, match=extra):
+        destination.loader_file_format()

@@ -107,7 +107,9 @@ def load_window(
         # changed type fails in the warehouse instead of going to a variant column.
         pipeline.sync_destination()
     with timer("extract"):
-        pipeline.extract(source, workers=workers, loader_file_format=destination.loader_file_format)
+        pipeline.extract(
+            source, workers=workers, loader_file_format=destination.loader_file_format()
+        )
     _require_complete(stats, window)
     with timer("normalize"):
         rows_normalized = pipeline.normalize().row_counts.get(table, 0)
