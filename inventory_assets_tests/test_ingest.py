@@ -107,6 +107,21 @@ def test_a_changed_record_is_replaced_not_duplicated(
     assert len(rows) == len({row[0] for row in rows})
 
 
+def test_the_warehouse_keeps_no_staged_copy_of_a_load(
+    simulator, resources, duckdb_path: Path, instance: DagsterInstance
+) -> None:
+    """dlt merges through a staging table; once merged, its copy of the rows is gone."""
+    materialize_partition(resources, "2026-10-01", instance)  # an empty window: nothing staged
+    materialize_partition(resources, DAY, instance)
+
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+        (staged,) = con.execute("select count(*) from inventory_staging.inventory_data").fetchone()
+    assert staged == 0
+    assert len(warehouse_rows(duckdb_path, "id")) == len(
+        expected_records(simulator, *day_window(DAY))
+    )
+
+
 def test_transient_errors_below_the_retry_limit_succeed(
     simulator, resources, duckdb_path: Path, instance: DagsterInstance
 ) -> None:

@@ -71,9 +71,11 @@ def with_row_ids(table: pa.Table) -> pa.Table:
     the id already there, it loads the files as they are (see lib/loading.py).
     """
     rows = table.num_rows
-    encoded = base64.b64encode(secrets.token_bytes(ROW_ID_BYTES * rows)).decode("ascii")
-    ids = [encoded[at : at + ROW_ID_CHARS] for at in range(0, ROW_ID_CHARS * rows, ROW_ID_CHARS)]
-    return table.append_column(pa.field(C_DLT_ID, pa.string(), nullable=False), pa.array(ids))
+    encoded = base64.b64encode(secrets.token_bytes(ROW_ID_BYTES * rows))
+    # The encoding is the column's data as it is: every id is the next 20 characters.
+    offsets = pa.array(range(0, ROW_ID_CHARS * rows + 1, ROW_ID_CHARS), type=pa.int32())
+    ids = pa.StringArray.from_buffers(rows, offsets.buffers()[1], pa.py_buffer(encoded))
+    return table.append_column(pa.field(C_DLT_ID, pa.string(), nullable=False), ids)
 
 
 class PageBatcher(ItemTransform[Any, dict[str, Any]]):
