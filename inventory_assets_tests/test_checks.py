@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import duckdb
 from dagster import (
     AssetCheckKey,
     AssetCheckSeverity,
+    AssetKey,
+    AssetMaterialization,
     AssetSelection,
     DagsterInstance,
+    MaterializeResult,
+    asset,
     materialize,
 )
 
+from inventory_assets.defs.inventory_api.checks import latest_metadata
 from inventory_assets.defs.marts import low_stock_items, stock_levels
 from inventory_assets_tests.conftest import (
     INVENTORY,
@@ -147,3 +153,31 @@ def test_checks_pass_before_any_row_was_loaded(
 
     assert result.success
     assert all(e.passed for e in result.get_asset_check_evaluations())
+
+
+def test_a_check_reads_its_own_runs_load_even_when_another_is_newer() -> None:
+    """The load a check judges is its own run's; a run without one takes the newest."""
+    key = AssetKey(["inventory", "inventory_data"])
+
+    @asset(key=key)
+    def loaded(context) -> MaterializeResult:  # untyped: this module defers annotations
+        return MaterializeResult(metadata={"load": context.run.run_id})
+
+    with DagsterInstance.ephemeral() as instance:
+        own, newer = (materialize([loaded], instance=instance).run_id for _ in range(2))
+
+        def judged_by(run_id: str) -> str:
+            context = SimpleNamespace(instance=instance, run=SimpleNamespace(run_id=run_id))
+            return latest_metadata(context, key)["load"].value  # type: ignore[arg-type,index]
+
+        assert judged_by(own) == own
+        assert judged_by(newer) == newer
+        assert judged_by("a-run-that-loaded-nothing") == newer
+
+        # However many loads came after it (other partitions, other runs).
+        for later in range(150):
+            instance.report_runless_asset_event(
+                AssetMaterialization(key, metadata={"load": f"later-{later}"})
+            )
+        assert judged_by(own) == own
+        assert judged_by("a-run-that-loaded-nothing") == "later-149"

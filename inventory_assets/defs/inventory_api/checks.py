@@ -27,6 +27,7 @@ from dagster import (
     AssetCheckSpec,
     AssetKey,
     AssetRecordsFilter,
+    DagsterEventType,
     MetadataValue,
     multi_asset_check,
 )
@@ -179,14 +180,23 @@ class LoadWindow:
 def latest_metadata(
     context: AssetCheckExecutionContext, key: AssetKey
 ) -> Mapping[str, MetadataValue] | None:
-    """Metadata of this run's materialization of `key`, else of the newest one."""
-    records = context.instance.fetch_materializations(
-        AssetRecordsFilter(asset_key=key), limit=100, ascending=False
+    """Metadata of this run's materialization of `key`, else of the newest one.
+
+    This run's own events are read first, by run id: a check that runs with
+    its load (the usual case) never reads the asset's history, however long
+    it is, nor misses its load behind other partitions' newer ones.
+    """
+    own = context.instance.get_records_for_run(
+        context.run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION, ascending=False
     ).records
-    if not records:
-        return None
-    own = [record for record in records if record.run_id == context.run.run_id]
-    return (own or records)[0].asset_materialization.metadata  # type: ignore[union-attr]
+    for record in own:
+        materialization = record.asset_materialization
+        if materialization is not None and materialization.asset_key == key:
+            return materialization.metadata
+    newest = context.instance.fetch_materializations(
+        AssetRecordsFilter(asset_key=key), limit=1, ascending=False
+    ).records
+    return newest[0].asset_materialization.metadata if newest else None  # type: ignore[union-attr]
 
 
 def _latest_load(context: AssetCheckExecutionContext, key: AssetKey) -> LoadWindow | None:
