@@ -35,7 +35,7 @@ from inventory_assets.sources.inventory_api.validation import RecordChecker
 
 BATCH_ROWS = 5_000
 # A row id of 15 random bytes is 20 base64 characters with no padding, so the ids of a
-# whole batch come from one encoding of one random buffer, sliced.
+# whole batch are one encoding of one random buffer, 20 characters each.
 ROW_ID_BYTES = 15
 ROW_ID_CHARS = 20
 LAST_PAGE_FLAG = "inventory_last_page"
