@@ -10,6 +10,8 @@ deleted records must vanish everywhere the data set shows.
 import datetime as dt
 import re
 import signal
+import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -35,6 +37,9 @@ VENDOR_NAMES = ("modified_after", "modified_before")
 VENDOR_DAY = {"modified_after": DAY["updated_since"], "modified_before": DAY["updated_before"]}
 RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining")
 NUMERIC_TEXT = re.compile(r"^\d+$")
+# Two days of 1000 records: a window of a few hundred, paged in several pages.
+BUSY_WINDOW = {"updated_since": "2026-11-02T00:00:00Z", "updated_before": "2026-11-04T00:00:00Z"}
+MOVED_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?Z$")
 
 
 @pytest.fixture
@@ -199,23 +204,31 @@ SWITCHES = [
     ("omit_total", True, "1"),
     ("total_ignores_window", True, "on"),
     ("page_cap", 50, "50"),
+    ("null_when_empty", True, "true"),
     ("numbers_as_strings", True, "TRUE"),
+    ("integers_as_floats", True, "on"),
     ("rate_limit_headers", True, "yes"),
+    ("moves_while_paging", 5, "5"),
 ]
 
 
-def answers(sim: InventoryApiSimulator) -> list[tuple[int, dict, dict]]:
-    """What a fixed set of requests to both endpoints gets back: status, body, rate headers."""
+def answers(sim: InventoryApiSimulator) -> list[tuple[int, bytes, dict]]:
+    """What a fixed set of requests to both endpoints gets back: status, body, rate headers.
+
+    Bodies as bytes: 100.0 == 100 in Python, so parsed JSON would hide a float.
+    """
     sim.reset_stats()
     probes = [
         (RESOURCE, DAY),
         (RESOURCE, VENDOR_DAY),
         (RESOURCE, {"offset": 250}),
+        (RESOURCE, {"offset": ROWS}),  # no records left
+        (RESOURCE, {**DAY, "offset": 50}),  # a later page of a window
         (WAREHOUSES, {"updated_since": "2026-11-03T00:00:00Z"}),
     ]
     responses = [get(sim, path, **params) for path, params in probes]
     return [
-        (r.status_code, r.json(), {h: r.headers.get(h) for h in RATE_HEADERS}) for r in responses
+        (r.status_code, r.content, {h: r.headers.get(h) for h in RATE_HEADERS}) for r in responses
     ]
 
 
@@ -299,6 +312,22 @@ def test_page_cap_serves_fewer_than_limit_with_a_true_total(make_sim) -> None:
     assert len(body(sim, WAREHOUSES)["data"]) == 2
 
 
+def test_null_when_empty_sends_null_for_a_page_without_records(make_sim) -> None:
+    sim, contract = make_sim(null_when_empty=True), make_sim()
+
+    response = get(sim, updated_since="2027-01-01")
+    assert response.content == b'{"data":null,"total":0,"offset":0,"limit":100}'
+    assert body(sim, offset=ROWS) == {"data": None, "total": ROWS, "offset": ROWS, "limit": 100}
+    assert body(sim, WAREHOUSES, updated_since="2027-01-01")["data"] is None
+    for params in ({}, {"offset": 250}, DAY):  # pages with records are the contract's
+        assert get(sim, **params).content == get(contract, **params).content
+    assert page_through(sim) == served_order(sim.records)
+    sim.serve_next("short")  # a hostile page built from one record keeps none: null
+    assert body(sim, offset=ROWS - 1)["data"] is None
+    sim.deviate(omit_total=True)
+    assert body(sim, offset=ROWS) == {"data": None, "offset": ROWS, "limit": 100}
+
+
 def test_numbers_as_strings_sends_numeric_text_and_keeps_the_stored_types(make_sim) -> None:
     sim = make_sim(numbers_as_strings=True)
     raw = {"id": 9_999, "updated_at": "2026-11-20T00:00:00Z", "quantity": "abc", "extra": True}
@@ -315,6 +344,44 @@ def test_numbers_as_strings_sends_numeric_text_and_keeps_the_stored_types(make_s
     warehouses = page_through(sim, WAREHOUSES)
     expected = [{**w, "capacity": str(w["capacity"])} for w in served_order(sim.warehouses, "code")]
     assert warehouses == expected
+
+
+def test_integers_as_floats_sends_integral_floats_and_keeps_the_stored_types(make_sim) -> None:
+    sim = make_sim(integers_as_floats=True)
+    raw = {"id": 9_999, "updated_at": "2026-11-20T00:00:00Z", "quantity": "abc", "extra": True}
+    beyond_floats = {"id": 10**400, "updated_at": "2026-11-21T00:00:00Z"}  # no float holds it
+    sim.put_raw(raw)
+    sim.put_raw(beyond_floats)
+
+    stored = served_order(sim.records)
+    content = get(sim, limit=3).content
+    for record in stored[:3]:  # the bytes themselves, as a serializer writes them
+        assert b'"id":%d.0,' % record["id"] in content
+        assert b'"quantity":%d.0,' % record["quantity"] in content
+    served = page_through(sim)
+    assert served[:-2] == stored[:-2]  # 3212.0 == 3212 in Python ...
+    assert all(
+        type(r["id"]) is type(r["quantity"]) is float for r in served[:-2]
+    )  # ... not in JSON
+    assert served[-2:] == [{**raw, "id": 9999.0}, beyond_floats]
+    assert type(served[-2]["id"]) is float and served[-2]["extra"] is True
+    assert type(served[-1]["id"]) is int
+    assert all(type(r["id"]) is int for r in sim.records)
+    warehouses = get(sim, WAREHOUSES).content
+    assert all(b'"capacity":%d.0,' % w["capacity"] in warehouses for w in sim.warehouses)
+
+
+def test_numbers_as_strings_and_integers_as_floats_are_refused_together(make_sim) -> None:
+    with pytest.raises(ValueError, match="cannot both be on"):
+        SimulatorConfig(numbers_as_strings=True, integers_as_floats=True)
+    sim = make_sim(numbers_as_strings=True)
+    with pytest.raises(ValueError, match="cannot both be on"):
+        sim.deviate(integers_as_floats=True)
+    assert sim.deviations == Deviations(numbers_as_strings=True)
+    response = control(sim, "deviate", name="integers_as_floats", value="true")
+    assert response.status_code == 400 and "cannot both be on" in response.json()["error"]
+    assert sim.deviate(numbers_as_strings=False, integers_as_floats=True).integers_as_floats
+    assert type(body(sim)["data"][0]["id"]) is float
 
 
 def test_rate_limit_headers_count_down_on_every_api_answer(make_sim) -> None:
@@ -352,6 +419,10 @@ def test_switches_change_a_running_simulator_between_requests(sim) -> None:
         {"window_params": ("since", "since")},
         {"window_params": ("offset", "before")},
         {"window_params": "ab"},
+        {"null_when_empty": 1},
+        {"moves_while_paging": -1},
+        {"moves_while_paging": 1.5},
+        {"moves_while_paging": True},
         {"colour": True},
         {"ignore_window": True, "page_cap": -1},  # one bad value: nothing changes
     ):
@@ -367,6 +438,9 @@ def test_switches_change_a_running_simulator_between_requests(sim) -> None:
         ({"window_params": ("since",)}, "window_params"),
         ({"window_params": ("limit", "before")}, "window_params"),
         ({"numbers_as_strings": 1}, "numbers_as_strings"),
+        ({"integers_as_floats": "yes"}, "integers_as_floats"),
+        ({"moves_while_paging": -1}, "moves_while_paging"),
+        ({"moves_while_paging": "3"}, "moves_while_paging"),
     ],
 )
 def test_config_rejects_bad_switches(overrides, named) -> None:
@@ -381,6 +455,9 @@ def test_deviate_endpoint_parses_values_and_rejects_bad_ones(sim) -> None:
     assert deviate(name="page_cap", value="50").json()["deviations"]["page_cap"] == 50
     assert deviate(name="page_cap", value="none").json()["deviations"]["page_cap"] is None
     assert deviate(name="omit_total", value="0").json()["deviations"]["omit_total"] is False
+    for moves in (3, 0):
+        switched = deviate(name="moves_while_paging", value=str(moves)).json()["deviations"]
+        assert switched["moves_while_paging"] == moves
     switched = deviate(name="window_params", value="a,b").json()["deviations"]
     assert switched == {**Deviations().as_json(), "window_params": ["a", "b"]}
     for params, named in (
@@ -391,6 +468,9 @@ def test_deviate_endpoint_parses_values_and_rejects_bad_ones(sim) -> None:
         ({"name": "page_cap", "value": TEST_API_KEY}, "page_cap"),
         ({"name": "window_params", "value": "a"}, "window_params"),
         ({"name": "window_params", "value": "offset,b"}, "window_params"),
+        ({"name": "moves_while_paging", "value": "-1"}, "moves_while_paging"),
+        ({"name": "moves_while_paging", "value": "1.5"}, "moves_while_paging"),
+        ({"name": "moves_while_paging", "value": TEST_API_KEY}, "moves_while_paging"),
         ({"name": "omit_total", "value": "true", "times": "2"}, "accepts: name, value"),
     ):
         response = deviate(**params)
@@ -405,10 +485,12 @@ def test_deviate_endpoint_parses_values_and_rejects_bad_ones(sim) -> None:
 
 
 def test_cli_flags_set_every_switch() -> None:
+    """Every switch but integers_as_floats, which numbers_as_strings excludes (the next test)."""
     process = run_cli(
         *("--port", "0", "--rows", "30", "--ignore-window", "--omit-total"),
         *("--window-params", "modified_after,modified_before", "--total-ignores-window"),
         *("--page-cap", "7", "--numbers-as-strings", "--rate-limit-headers"),
+        *("--null-when-empty", "--moves-while-paging", "2"),
     )
     try:
         match = LISTENING.match(process.stdout.readline())  # type: ignore[union-attr]
@@ -423,8 +505,11 @@ def test_cli_flags_set_every_switch() -> None:
             "omit_total": True,
             "total_ignores_window": True,
             "page_cap": 7,
+            "null_when_empty": True,
             "numbers_as_strings": True,
+            "integers_as_floats": False,
             "rate_limit_headers": True,
+            "moves_while_paging": 2,
         }
         response = requests.get(
             f"{match[1]}/v1/resource?api_key=cli-key&modified_after=2027-01-01", timeout=10
@@ -433,6 +518,22 @@ def test_cli_flags_set_every_switch() -> None:
         assert len(page["data"]) == 7 and "total" not in page
         assert all(isinstance(record["id"], str) for record in page["data"])
         assert response.headers["X-RateLimit-Remaining"] == str(RATE_LIMIT - 1)
+        empty = requests.get(f"{match[1]}/v1/resource?api_key=cli-key&offset=30", timeout=10)
+        assert empty.json()["data"] is None
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        process.kill()
+        process.communicate()
+
+
+def test_cli_flag_sends_integers_as_floats() -> None:
+    process = run_cli("--port", "0", "--rows", "3", "--integers-as-floats")
+    try:
+        match = LISTENING.match(process.stdout.readline())  # type: ignore[union-attr]
+        assert match
+        content = requests.get(f"{match[1]}/v1/resource?api_key=cli-key", timeout=10).content
+        assert len(re.findall(rb'"id":\d+\.0,', content)) == 3, content
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
     finally:
@@ -441,7 +542,15 @@ def test_cli_flags_set_every_switch() -> None:
 
 
 @pytest.mark.parametrize(
-    "args", [["--window-params", "since"], ["--window-params", "a,a"], ["--page-cap", "0"]]
+    "args",
+    [
+        ["--window-params", "since"],
+        ["--window-params", "a,a"],
+        ["--page-cap", "0"],
+        ["--moves-while-paging", "-1"],
+        ["--moves-while-paging", "many"],
+        ["--integers-as-floats", "--numbers-as-strings"],
+    ],
 )
 def test_cli_rejects_bad_switches(args, capsys) -> None:
     with pytest.raises(SystemExit) as exit_info:
@@ -461,6 +570,90 @@ def test_deviations_compose_with_hostile_answers_and_drift(sim) -> None:
     first = page["data"][0]
     assert isinstance(first["id"], str) and first["colour"] == "red"
     assert first["unit_price"] is None or isinstance(first["unit_price"], float | int)
+
+
+# -- records that move while a client pages ------------------------------------------------------
+
+
+def in_window(records: list[dict], window: dict[str, str] = BUSY_WINDOW) -> list[dict]:
+    since, before = (window[name][:19] for name in ("updated_since", "updated_before"))
+    return served_order([r for r in records if since <= r["updated_at"] < before])
+
+
+def test_moves_while_paging_skips_one_record_and_serves_another_twice(make_sim) -> None:
+    sim = make_sim(rows=1000)
+    window = in_window(sim.records)
+    assert 300 < len(window) < 500
+    assert sim.deviate(moves_while_paging=1).moves_while_paging == 1
+
+    first_pass = page_through(sim, limit=100, **BUSY_WINDOW)
+    assert len(first_pass) == len(window) == body(sim, **BUSY_WINDOW)["total"]
+    served = Counter(ids(first_pass))
+    assert len(served) == len(window) - 1
+    assert [i for i, times in served.items() if times > 1] == [window[0]["id"]]
+    assert window[100]["id"] not in served  # slid back to the page already served
+    moved = first_pass[-1]
+    assert moved["id"] == window[0]["id"] and moved["quantity"] != window[0]["quantity"]
+    assert window[-1]["updated_at"] < moved["updated_at"] < BUSY_WINDOW["updated_before"]
+    assert MOVED_TIME.match(moved["updated_at"])
+    assert moved == {**window[0], "updated_at": moved["updated_at"], "quantity": moved["quantity"]}
+    assert sim.deviations.moves_while_paging == 0
+
+    second_pass = page_through(sim, limit=100, **BUSY_WINDOW)
+    assert second_pass == in_window(sim.records) == [*window[1:], moved]
+    # Over HTTP, any deviate answer shows the moves left: here, setting a switch as it is.
+    left = control(sim, "deviate", name="omit_total", value="false").json()["deviations"]
+    assert left["moves_while_paging"] == 0
+
+
+def test_only_later_pages_of_a_window_with_both_bounds_move_records(make_sim) -> None:
+    sim = make_sim(rows=1000, moves_while_paging=9)
+    before = sim.records
+    since = {"updated_since": BUSY_WINDOW["updated_since"]}
+    vendor_window = dict(zip(VENDOR_NAMES, BUSY_WINDOW.values(), strict=True))
+    get(sim, offset=0, **BUSY_WINDOW)  # the first page
+    get(sim, offset=100, **since)  # half a window
+    get(sim, offset=100)  # no window
+    get(sim, WAREHOUSES, offset=1, **BUSY_WINDOW)  # only the inventory moves
+    get(sim, offset=100, api_key="wrong", **BUSY_WINDOW)  # 401
+    get(sim, offset=100, limit=0, **BUSY_WINDOW)  # 400
+    sim.fail_next(503)
+    get(sim, offset=100, **BUSY_WINDOW)
+    sim.deviate(ignore_window=True)
+    get(sim, offset=100, **BUSY_WINDOW)
+    sim.deviate(ignore_window=False, window_params=VENDOR_NAMES)
+    get(sim, offset=100, **BUSY_WINDOW)  # names the vendor does not honour
+    assert sim.records == before and sim.deviations.moves_while_paging == 9
+
+    get(sim, offset=100, **vendor_window)
+    get(sim, offset=100, **vendor_window)
+    moved = [r for r in sim.records if r not in before]
+    assert ids(moved) == sorted(ids(in_window(before)[:2]))
+    assert sim.deviations.moves_while_paging == 7
+    # Only a record already served moves: a raw one without a time heads every window.
+    sim.put_raw({"id": 1, "updated_at": "never"})
+    get(sim, offset=1, **vendor_window)
+    assert sim.deviations.moves_while_paging == 7
+    sim.retype_field("quantity", "text")  # a vendor update writes a number again
+    get(sim, offset=2, **vendor_window)
+    assert sim.deviations.moves_while_paging == 6
+    assert sum(isinstance(r.get("quantity"), int) for r in sim.records) == 1
+
+
+def test_concurrent_pages_spend_each_move_once(make_sim) -> None:
+    sim = make_sim(rows=1000, moves_while_paging=5)
+    before = sim.records
+    threads = [
+        threading.Thread(target=get, args=(sim,), kwargs={"offset": 100, **BUSY_WINDOW})
+        for _ in range(20)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sim.deviations.moves_while_paging == 0
+    assert len([r for r in sim.records if r not in before]) == 5
 
 
 # -- deleted records ------------------------------------------------------------------------------

@@ -115,6 +115,38 @@ def test_huge_serves_records_regardless_of_limit(sim) -> None:
     assert len(data) == 70 and {r["id"] for r in data} == {r["id"] for r in in_window}
 
 
+def test_truncated_is_a_complete_200_whose_json_does_not_parse(sim) -> None:
+    normal = get(sim, offset=100, limit=50).content
+    sim.serve_next("truncated")
+    sim.reset_stats()
+    with requests.Session() as session:
+        response = get(sim, session, offset=100, limit=50)
+        assert response.status_code == 200
+        assert response.headers["Content-Type"].startswith("application/json")
+        assert int(response.headers["Content-Length"]) == len(response.content)
+        assert normal.startswith(response.content)
+        assert 0 <= len(normal) // 2 - len(response.content) < 4  # half, to a character
+        with pytest.raises(requests.JSONDecodeError):
+            response.json()
+        assert get(sim, session, offset=100, limit=50).content == normal
+    assert sim.connection_count == 1  # a whole answer: the connection was kept alive
+
+
+def test_truncated_cuts_between_characters_so_only_the_json_breaks(sim) -> None:
+    cut_mid_character = []
+    for snowmen in (40, 41, 42):  # 3 bytes each: one of these halves lands inside one
+        sim.clear_raw()
+        sim.put_raw({"id": 1, "updated_at": RAW_TIME, "product_name": "☃" * snowmen})
+        normal = get(sim, **RAW_WINDOW).content
+        cut_mid_character.append(normal[len(normal) // 2] & 0xC0 == 0x80)
+        sim.serve_next("truncated")
+        content = get(sim, **RAW_WINDOW).content
+        assert normal.startswith(content) and content.decode().endswith("☃")
+        with pytest.raises(json.JSONDecodeError):
+            json.loads(content)
+    assert any(cut_mid_character)
+
+
 def test_scripted_answers_are_used_in_the_order_scripted(sim) -> None:
     sim.fail_next(503)
     sim.serve_next("empty")
@@ -133,6 +165,7 @@ def test_scripted_answers_are_used_in_the_order_scripted(sim) -> None:
         ("stall", 1, {"records": 5}),
         ("stall", 1, {"seconds": -1}),
         ("huge", 1, {"records": 0}),
+        ("truncated", 1, {"records": 5}),
     ],
 )
 def test_serve_next_rejects_bad_arguments(sim, kind, times, options) -> None:

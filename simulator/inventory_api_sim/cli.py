@@ -71,11 +71,12 @@ def _names(text: str) -> tuple[str, str]:
 
 def _add_deviations(parser: argparse.ArgumentParser) -> None:
     """The SimulatorConfig deviations; POST /_control/deviate changes them while serving."""
-    add = parser.add_argument_group(
+    group = parser.add_argument_group(
         "deviations from the contract",
         "Ways real vendors depart from docs/inventory-api.md; off by default. A running "
         "simulator switches them with POST /_control/deviate?name=SWITCH&value=VALUE.",
-    ).add_argument
+    )
+    add = group.add_argument
     add("--ignore-window", action="store_true", help="serve every record, whatever the window")
     add(
         "--window-params",
@@ -91,15 +92,30 @@ def _add_deviations(parser: argparse.ArgumentParser) -> None:
         help='"total" counts every record; the data still keeps the window',
     )
     add("--page-cap", type=_bounded(int, 1), metavar="N", help="at most N records a page")
-    add(
+    add("--null-when-empty", action="store_true", help='a page without records has "data": null')
+    retype = group.add_mutually_exclusive_group().add_argument  # one type per field
+    retype(
         "--numbers-as-strings",
         action="store_true",
         help='id, quantity and capacity as numeric text, e.g. "100296"',
+    )
+    retype(
+        "--integers-as-floats",
+        action="store_true",
+        help="id, quantity and capacity as integral floats, e.g. 100296.0",
     )
     add(
         "--rate-limit-headers",
         action="store_true",
         help="X-RateLimit-Limit and X-RateLimit-Remaining on every API answer",
+    )
+    add(
+        "--moves-while-paging",
+        type=_bounded(int, 0),
+        default=0,
+        metavar="N",
+        help="the next N /v1/resource pages with offset > 0 in a window with both bounds each "
+        "first move a record already served to the window's end, as a busy vendor's updates do",
     )
 
 
@@ -162,8 +178,11 @@ def main(argv: list[str] | None = None) -> None:
         omit_total=args.omit_total,
         total_ignores_window=args.total_ignores_window,
         page_cap=args.page_cap,
+        null_when_empty=args.null_when_empty,
         numbers_as_strings=args.numbers_as_strings,
+        integers_as_floats=args.integers_as_floats,
         rate_limit_headers=args.rate_limit_headers,
+        moves_while_paging=args.moves_while_paging,
     )
     # Handlers go in before the data is generated, so a signal during a long
     # start-up still ends in a clean exit rather than a traceback.

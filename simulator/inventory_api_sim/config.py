@@ -32,8 +32,11 @@ class SimulatorConfig:
     omit_total: bool = False
     total_ignores_window: bool = False
     page_cap: int | None = None
+    null_when_empty: bool = False
     numbers_as_strings: bool = False
+    integers_as_floats: bool = False
     rate_limit_headers: bool = False
+    moves_while_paging: int = 0
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.fault_rate <= 1.0:

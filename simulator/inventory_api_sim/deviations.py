@@ -2,10 +2,13 @@
 
 A client is only robust if it has met vendors that ignore the time window or
 know it by other names, leave `total` out or count it over everything, cap
-pages below the `limit` asked for, send numbers as text, or announce a rate
-limit. Each switch is a SimulatorConfig field whose default is the contract,
-and InventoryApiSimulator.deviate (POST /_control/deviate) flips it on a
-running simulator, so one test can watch a client meet the change mid-run.
+pages below the `limit` asked for, send an empty page's data as null, send
+integers as text or as floats, announce a rate limit, or change records while
+a client pages. Each switch is a SimulatorConfig field whose default is the
+contract, and InventoryApiSimulator.deviate (POST /_control/deviate) flips it
+on a running simulator, so one test can watch a client meet the change mid-run.
+moves_while_paging is a budget rather than a switch: the simulator spends it,
+one move at a time, and the switches in force show what is left.
 """
 
 from dataclasses import asdict, dataclass, fields, replace
@@ -28,6 +31,11 @@ RATE_LIMIT = 1000  # what X-RateLimit-Limit announces; nothing is enforced
 _PAGING_PARAMS = frozenset({"api_key", "offset", "limit"})  # the window cannot take these
 _TRUE, _FALSE = frozenset({"true", "1", "on", "yes"}), frozenset({"false", "0", "off", "no"})
 _NONE = frozenset({"", "none", "null"})
+
+
+def _is_int(value: Any) -> bool:
+    """True for an int that is not a bool (True is an int to Python, not to a vendor)."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def window_pair(value: Any) -> tuple[str, str]:
@@ -55,8 +63,11 @@ class Deviations:
     omit_total: bool = False  # pages carry no "total"
     total_ignores_window: bool = False  # "total" counts every record; the data keeps the window
     page_cap: int | None = None  # at most this many records a page, whatever `limit` asks
+    null_when_empty: bool = False  # a page without records says "data": null, not []
     numbers_as_strings: bool = False  # integer fields are sent as numeric text, "100296"
+    integers_as_floats: bool = False  # integer fields are sent as integral floats, 100296.0
     rate_limit_headers: bool = False  # X-RateLimit-Limit and -Remaining on every API answer
+    moves_while_paging: int = 0  # moves left; a later page of a bounded window spends one
 
     def __post_init__(self) -> None:
         for switch in fields(self):
@@ -64,8 +75,13 @@ class Deviations:
                 raise ValueError(f"{switch.name} must be true or false")
         object.__setattr__(self, "window_params", window_pair(self.window_params))
         cap = self.page_cap
-        if cap is not None and (not isinstance(cap, int) or isinstance(cap, bool) or cap < 1):
+        if cap is not None and not (_is_int(cap) and cap >= 1):
             raise ValueError("page_cap must be an integer >= 1, or None for no cap")
+        if not (_is_int(self.moves_while_paging) and self.moves_while_paging >= 0):
+            raise ValueError("moves_while_paging must be an integer >= 0")
+        # One field cannot be sent as two types at once: refuse rather than pick one.
+        if self.numbers_as_strings and self.integers_as_floats:
+            raise ValueError("numbers_as_strings and integers_as_floats cannot both be on")
 
     @classmethod
     def from_config(cls, config: Any) -> "Deviations":
@@ -102,6 +118,13 @@ def _cap(text: str) -> int | None:
         raise ValueError("value must be an integer >= 1, or none, for page_cap") from None
 
 
+def _moves(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError("value must be an integer >= 0 for moves_while_paging") from None
+
+
 def parse_switch(name: str, text: str) -> Any:
     """A switch's value from query-string text (POST /_control/deviate?name=..&value=..).
 
@@ -113,6 +136,8 @@ def parse_switch(name: str, text: str) -> Any:
         return tuple(text.split(","))
     if name == "page_cap":
         return _cap(text)
+    if name == "moves_while_paging":
+        return _moves(text)
     return _flag(text)
 
 

@@ -2,7 +2,8 @@
 
 The client must be tested against a vendor that fails (fail_next, fault_rate)
 and one that answers wrongly (serve_next): HTML where JSON was due, pages
-without data, a stall, a connection reset mid-body, a page far over the limit.
+without data, a stall, a connection reset mid-body, a page far over the limit,
+a complete answer whose JSON stops halfway.
 Scripted answers are used in the order they were scripted, before random faults.
 """
 
@@ -13,18 +14,36 @@ from dataclasses import dataclass
 from typing import Any
 
 from inventory_api_sim.config import SimulatorConfig
-from inventory_api_sim.pages import Page, json_list
+from inventory_api_sim.pages import Page
 from inventory_api_sim.responses import HTML, Response, error, phrase
 
 __all__ = ["FAULT_STATUSES", "HOSTILE_KINDS", "FaultScript", "Hostile", "StatusFault"]
 
 FAULT_STATUSES = (429, 500, 502, 503, 504)
-HOSTILE_KINDS = ("html", "no_data", "data_not_list", "empty", "stall", "reset", "huge", "short")
+HOSTILE_KINDS = (
+    "html",
+    "no_data",
+    "data_not_list",
+    "empty",
+    "stall",
+    "reset",
+    "huge",
+    "short",
+    "truncated",
+)
 _OPTION_OF = {"stall": "seconds", "huge": "records"}  # the one option a kind takes
 _HTML_PAGE = (
     b"<html><body><h1>502 Bad Gateway</h1>"
     b"<p>The upstream server returned an invalid response.</p><hr><p>nginx</p></body></html>"
 )
+
+
+def _half(body: bytes) -> int:
+    """Where to cut a UTF-8 body in half: at a character's start, so only the JSON breaks."""
+    cut = len(body) // 2
+    while cut and body[cut] & 0xC0 == 0x80:  # 0b10xxxxxx continues a character
+        cut -= 1
+    return cut
 
 
 @dataclass(frozen=True)
@@ -87,13 +106,15 @@ class Hostile:
             case "empty":
                 return Response(200, page.encode(b"[]"))
             case "huge":
-                return Response(200, page.encode(json_list(page.repeated(self.records))))
+                return Response(200, page.encode(page.data(page.repeated(self.records))))
             case "short":  # a page that silently lost its second half; `total` stays true
                 records = page.records()
-                return Response(200, page.encode(json_list(records[: len(records) // 2])))
+                return Response(200, page.encode(page.data(records[: len(records) // 2])))
         body = page.body()
         if self.kind == "reset":  # headers announce the whole body; half of it is sent
             return Response(200, body, abort_after=len(body) // 2)
+        if self.kind == "truncated":  # a complete response, Content-Length and all
+            return Response(200, body[: _half(body)])
         return Response(200, body)  # a stall answers normally, late
 
 

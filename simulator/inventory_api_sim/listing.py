@@ -1,16 +1,17 @@
 """Listing: one paged endpoint of the vendor (/v1/resource, /v1/warehouses) and its pages.
 
 Both endpoints page, filter by window and count alike, and deviate alike; they
-differ in their records and in the fields a vendor that sends numbers as text
-turns into strings. This module reads a request's paging and window as the
-vendor currently reads them, and cuts the page from the endpoint's index.
+differ in their records and in the fields a vendor that sends numbers as text,
+or integers as floats, retypes. This module reads a request's paging and
+window as the vendor currently reads them, and cuts the page from the
+endpoint's index.
 """
 
 from dataclasses import dataclass
 
 from inventory_api_sim.deviations import Deviations
-from inventory_api_sim.drift import numbers_as_text
-from inventory_api_sim.pages import Page
+from inventory_api_sim.drift import integers_as_floats, numbers_as_text
+from inventory_api_sim.pages import Page, Shape
 from inventory_api_sim.params import int_param, time_param
 from inventory_api_sim.records import RecordIndex
 
@@ -46,7 +47,7 @@ def page_request(params: dict[str, str], deviations: Deviations) -> PageRequest:
 
 @dataclass(frozen=True)
 class Listing:
-    """One endpoint's records and the fields numbers_as_strings sends as text."""
+    """One endpoint's records and its integer fields, which some vendors send as another type."""
 
     index: RecordIndex
     numeric_fields: tuple[str, ...]
@@ -54,7 +55,6 @@ class Listing:
     def page(self, request: PageRequest, deviations: Deviations, total_delta: int = 0) -> Page:
         """The page as the vendor serves it now; the caller holds the simulator's lock."""
         low, high = self.index.window(request.since, request.before)
-        shape = numbers_as_text(self.numeric_fields) if deviations.numbers_as_strings else None
         return Page(
             self.index.bodies,
             self.index.timeless,
@@ -66,5 +66,14 @@ class Listing:
             cap=deviations.page_cap,
             total_of_all=deviations.total_ignores_window,
             show_total=not deviations.omit_total,
-            shape=shape,
+            null_when_empty=deviations.null_when_empty,
+            shape=self._shape(deviations),
         )
+
+    def _shape(self, deviations: Deviations) -> Shape | None:
+        """How the vendor retypes numeric_fields as it serves them; None if it does not."""
+        if deviations.numbers_as_strings:
+            return numbers_as_text(self.numeric_fields)
+        if deviations.integers_as_floats:
+            return integers_as_floats(self.numeric_fields)
+        return None

@@ -21,7 +21,8 @@ class Page:
     `total_delta` is added to the true total (clamped at 0), so the simulator
     can lie about `total` while the data stays true. The other options are the
     vendor's deviations (deviations.py): a cap below `limit`, a total over the
-    whole index or none at all, and `shape`, which bends the records as served.
+    whole index or none at all, null for a page without records, and `shape`,
+    which bends the records as served.
     """
 
     bodies: list[bytes]  # the whole index, in serving order
@@ -34,6 +35,7 @@ class Page:
     cap: int | None = None
     total_of_all: bool = False
     show_total: bool = True
+    null_when_empty: bool = False
     shape: Shape | None = None
 
     @property
@@ -58,7 +60,11 @@ class Page:
 
     def body(self) -> bytes:
         """The page as the vendor shapes it (the contract's shape, unless it deviates)."""
-        return self.encode(json_list(self.records()))
+        return self.encode(self.data(self.records()))
+
+    def data(self, records: list[bytes]) -> bytes:
+        """Records as this vendor writes "data": a JSON array, or null if there are none."""
+        return b"null" if self.null_when_empty and not records else json_list(records)
 
     def encode(self, data: bytes | None) -> bytes:
         """The page as JSON with `data` as the given JSON text; None leaves the key out."""

@@ -5,9 +5,10 @@ and the vendor's warehouses on /v1/warehouses. Besides serving it, the
 simulator is what tests steer: it changes records as a vendor would (touch,
 touch_warehouse, add_field, delete), fails (fail_next, fault_rate), misbehaves
 (serve_next, total_delta, put_raw) and departs from the contract (deviate) on
-request. It is safe to run next to real secrets: the api key travels in the
-query string, so no request line, URL or key is ever logged or echoed back,
-unless SimulatorConfig.echo_url_in_errors asks for that leak.
+request, down to records that move while a client pages (moves_while_paging).
+It is safe to run next to real secrets: the api key travels in the query
+string, so no request line, URL or key is ever logged or echoed back, unless
+SimulatorConfig.echo_url_in_errors asks for that leak.
 """
 
 import datetime as dt
@@ -26,7 +27,8 @@ from inventory_api_sim.data import generate_records, generate_warehouses
 from inventory_api_sim.deviations import Deviations, rate_limited
 from inventory_api_sim.drift import RETYPES
 from inventory_api_sim.faults import FaultScript, Hostile, StatusFault
-from inventory_api_sim.listing import Listing, page_request
+from inventory_api_sim.listing import Listing, PageRequest, page_request
+from inventory_api_sim.moves import moved_record
 from inventory_api_sim.params import BadRequest, first_values
 from inventory_api_sim.records import RecordIndex
 from inventory_api_sim.responses import Response, error
@@ -69,6 +71,7 @@ class InventoryApiSimulator:
         # Their own generators, so touches, deletes and faults do not shift each other.
         self._touch_rng = random.Random(f"touch:{seed}")
         self._delete_rng = random.Random(f"delete:{seed}")
+        self._move_rng = random.Random(f"move:{seed}")
         self._ids = sorted(self._index.key_of)  # the data set's ids; deletes shrink it
         self._total_delta = 0
         self._request_count = 0
@@ -145,8 +148,11 @@ class InventoryApiSimulator:
         total), "stall" (sleep `seconds`, default 5, then answer normally),
         "reset" (headers for the whole page, half the body, then a TCP reset),
         "huge" (`records` records, default 20000, whatever the limit), "short"
-        (the page without its second half, status 200, true total). Scripted
-        answers, from here and from fail_next, are used in the order scripted.
+        (the page without its second half, status 200, true total),
+        "truncated" (status 200, JSON content type, the first half of the
+        page's JSON with a Content-Length to match: a complete HTTP answer
+        that does not parse). Scripted answers, from here and from fail_next,
+        are used in the order scripted.
         """
         hostile = Hostile.of(kind, options)
         with self._lock:
@@ -192,8 +198,9 @@ class InventoryApiSimulator:
         """Depart from the contract from the next request on, e.g. deviate(page_cap=50).
 
         The switches are SimulatorConfig's deviation fields (see deviations.py);
-        POST /_control/deviate runs this. Returns every switch's value now;
-        ValueError for an unknown switch or a bad value, and nothing changes.
+        POST /_control/deviate runs this. Returns every switch's value now
+        (moves_while_paging: the moves left); ValueError for an unknown switch
+        or a bad value, and nothing changes.
         """
         with self._lock:
             self._deviations = self._deviations.changed(**switches)
@@ -461,6 +468,24 @@ class InventoryApiSimulator:
         except BadRequest as exc:
             return error(400, str(exc))
         with self._lock:
-            delta = self._total_delta if listing.index is self._index else 0  # inventory only
+            inventory = listing.index is self._index
+            if inventory:
+                self._move_while_paging(request)
+            delta = self._total_delta if inventory else 0
             page = listing.page(request, deviations, delta)
             return hostile.answer(page) if hostile else Response(200, page.body())
+
+    def _move_while_paging(self, request: PageRequest) -> None:
+        """Spend one of moves_while_paging on moving a record of this paged window, if one can.
+
+        Only a page the API builds moves a record (hostile JSON kinds are built
+        from one); a status fault, html, 401 or 400 does not. The budget in
+        force now counts, not the request's snapshot of the deviations: read
+        and spent under the lock, one move is never spent twice by concurrent
+        requests. Caller holds the lock.
+        """
+        left = self._deviations.moves_while_paging
+        record = moved_record(self._index, request, self._move_rng) if left else None
+        if record is not None:
+            self._index.put(record)
+            self._deviations = self._deviations.changed(moves_while_paging=left - 1)

@@ -60,7 +60,10 @@ def check_counts(count: int, quantity: int | None) -> None:
         raise ValueError(f"quantity must be an integer between 0 and {MAX_QUANTITY}")
 
 
-def other_quantity(rng: random.Random, old: int) -> int:
-    """A uniform draw from 0..500 without `old`, so every touch is a visible change."""
+def other_quantity(rng: random.Random, old: object) -> int:
+    """A uniform draw from 0..500 without `old`, so every touch is a visible change.
+
+    A quantity retyped to text (retype_field) differs from every draw already.
+    """
     new = rng.randrange(_MAX_DRAWN_QUANTITY)
-    return new + 1 if new >= old else new
+    return new + 1 if isinstance(old, int) and new >= old else new
