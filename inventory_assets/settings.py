@@ -172,6 +172,9 @@ class ApiSettings(_Settings):
     request_timeout_seconds: float = Field(default=30.0, gt=0)
     backoff_factor: float = Field(default=2.0, ge=0)
     max_retries: int = Field(default=3, ge=0, le=10)
+    # How many more times a window that came up short is paged before its load fails
+    # (a busy vendor's records move while a window is paged).
+    repage_passes: int = Field(default=2, ge=0, le=10)
     # The concurrency pool of every step that calls the API; its limit is the instance's.
     pool: Identifier = "vendor_api_calls"
 

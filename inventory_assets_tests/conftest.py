@@ -25,7 +25,7 @@ from inventory_assets.lib.destinations import (
     DuckDBDestinationResource,
     PostgresDestinationResource,
 )
-from inventory_assets.settings import settings_environment, settings_from_yaml
+from inventory_assets.settings import InventorySettings, settings_environment, settings_from_yaml
 from inventory_assets_tests.services import scratch_postgres_database
 
 TEST_API_KEY = "test-key-Zq7!x/9+s3cr3t"
@@ -38,6 +38,14 @@ def no_inventory_environment() -> Iterator[None]:
         for name, _ in settings_environment():
             patch.delenv(name)
         yield
+
+
+def settings_for(env: Mapping[str, str]) -> InventorySettings:
+    """The settings defs.yaml gives with exactly these INVENTORY_* variables set."""
+    with no_inventory_environment(), pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        return settings_from_yaml()
 
 
 with no_inventory_environment():

@@ -9,6 +9,7 @@ leak through a server message would be caught too.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -245,3 +246,57 @@ def test_an_id_served_twice_in_one_window_fails_as_incomplete(
     with duckdb.connect(str(duckdb_path), read_only=True) as con:
         tables = con.execute("select table_name from information_schema.tables").fetchall()
     assert ("inventory_data",) not in tables, "nothing of an incomplete window is loaded"
+
+
+# -- the key in the vendor's data --------------------------------------------------------------
+
+
+def test_a_value_that_echoes_the_key_is_masked_counted_and_warned(
+    hostile, api, instance, duckdb_path, tmp_path, caplog
+) -> None:
+    """A vendor that echoes a signed link: the key is masked there, and loudly."""
+    hostile.add_field("download_url", f"https://cdn.example/sheet?api_key={TEST_API_KEY}")
+
+    result = materialize_partition(api, DAY, instance)
+
+    served = expected_records(hostile, *day_window(DAY))
+    assert ingest_metadata(result)["values_masked"].value == len(served)
+    links = {row[0] for row in warehouse_rows(duckdb_path, "download_url")}
+    assert links == {"https://cdn.example/sheet?api_key=***"}
+    warnings = [
+        entry.user_message
+        for entry in instance.all_logs(result.run_id)
+        if entry.level == logging.WARNING
+    ]
+    assert any(f"{len(served)} values of the vendor's data held the API key" in w for w in warnings)
+    assert [row[:2] for row in warehouse_rows(duckdb_path, "id, sku")] == [
+        (record["id"], record["sku"]) for record in served
+    ], "nothing else of the data changes"
+    _assert_no_key_anywhere(instance, tmp_path, caplog)
+
+
+def test_a_short_key_changes_the_values_it_occurs_in_never_silently(
+    duckdb_path: Path, tmp_path: Path, instance: DagsterInstance
+) -> None:
+    """Key `K`: every value with a K in it is masked (the key must not reach the
+    warehouse), and each is counted; values without it load exactly as sent."""
+    sim = make_simulator(api_key="K")
+    try:
+        resources = make_resources(sim.url, duckdb_path, tmp_path, api_key="K")
+        result = materialize_partition(resources, DAY, instance)
+        served = expected_records(sim, *day_window(DAY))
+    finally:
+        sim.stop()
+
+    holding = [v for r in served for v in r.values() if isinstance(v, str) and "K" in v]
+    assert holding, "the seed's SKUs hold a K"
+    assert ingest_metadata(result)["values_masked"].value == len(holding)
+    loaded = {row[0]: row[1] for row in warehouse_rows(duckdb_path, "id, sku")}
+    for record in served:
+        expected = record["sku"] and record["sku"].replace("K", "***")
+        assert loaded[record["id"]] == expected
+
+
+def test_pages_without_the_key_are_loaded_byte_for_byte(hostile, api, instance) -> None:
+    result = materialize_partition(api, DAY, instance)
+    assert ingest_metadata(result)["values_masked"].value == 0

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import DagsterInstance, materialize
+from dagster import DagsterInstance, DagsterRun, DagsterRunStatus, materialize
 
-from inventory_assets.defs.inventory_api.resources import VendorApiResource
+from inventory_assets.defs.inventory_api.resources import VendorApiResource, heartbeat
 from inventory_assets_tests.conftest import (
     CONTRACT_COLUMNS,
     INVENTORY,
@@ -285,23 +285,60 @@ def test_edge_days_of_the_data_load(
     ]
 
 
+def _leftover(working_dir: Path, name: str, age_seconds: float = 0) -> Path:
+    """A run directory as a run (or a killed one) leaves it, last touched `age_seconds` ago."""
+    leftover = working_dir / name
+    (leftover / "inventory").mkdir(parents=True)
+    (leftover / "inventory" / "state.json").write_text("{}")
+    then = time.time() - age_seconds
+    os.utime(leftover, (then, then))
+    return leftover
+
+
+def _run_of(instance: DagsterInstance, status: DagsterRunStatus) -> str:
+    run = instance.add_run(DagsterRun(job_name="inventory_data_ingest_job", status=status))
+    return run.run_id
+
+
+TWO_DAYS = 2 * 24 * 3600
+
+
 def test_run_directories_are_private_and_abandoned_ones_are_pruned(
     simulator, resources, tmp_path: Path, instance: DagsterInstance
 ) -> None:
     working_dir = tmp_path / "dlt_pipelines"
-    abandoned = working_dir / "inventory-dlt-deadbeef-old"
-    recent = working_dir / "inventory-dlt-cafebabe-new"
-    for leftover in (abandoned, recent):
-        (leftover / "inventory").mkdir(parents=True)
-        (leftover / "inventory" / "state.json").write_text("{}")
-    two_days_ago = time.time() - 2 * 24 * 3600
-    os.utime(abandoned, (two_days_ago, two_days_ago))
+    abandoned = _leftover(working_dir, "inventory-dlt-deadbeef-old", TWO_DAYS)
+    recent = _leftover(working_dir, "inventory-dlt-cafebabe-new")
 
     materialize_partition(resources, DAY, instance)
 
     assert not abandoned.exists(), "a killed run's directory is pruned after a day"
     assert recent.exists(), "a directory that may belong to a running run is kept"
     assert sorted(p.name for p in working_dir.iterdir()) == [recent.name], "own dir removed"
+
+
+def test_a_run_in_progress_keeps_its_directory_however_old(
+    simulator, resources, tmp_path: Path, instance: DagsterInstance
+) -> None:
+    """A run that outlives the age limit: the instance says it is in progress."""
+    working_dir = tmp_path / "dlt_pipelines"
+    live = _run_of(instance, DagsterRunStatus.STARTED)
+    finished = _run_of(instance, DagsterRunStatus.FAILURE)
+    long_run = _leftover(working_dir, f"inventory-dlt-{live}-x1", TWO_DAYS)
+    killed = _leftover(working_dir, f"inventory-dlt-{finished}-x2", TWO_DAYS)
+
+    materialize_partition(resources, DAY, instance)
+
+    assert long_run.exists(), "the directory of a run still in progress is never pruned"
+    assert not killed.exists(), "a finished run's old directory is"
+
+
+def test_a_live_run_touches_its_directory(tmp_path: Path) -> None:
+    """dlt writes only below it: the heartbeat keeps a long run's directory young."""
+    directory = _leftover(tmp_path, "inventory-dlt-run", TWO_DAYS)
+    with heartbeat(directory, interval=0.05):
+        time.sleep(0.3)
+    assert time.time() - directory.stat().st_mtime < 60
 
 
 @pytest.mark.parametrize("max_concurrency", [1, 3])

@@ -7,10 +7,18 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
-from dagster import AssetSelection, DagsterInstance, materialize
+import pytest
+from dagster import AssetsDefinition, AssetSelection, DagsterInstance, materialize
 
+from inventory_assets.defs.inventory_api.component import build_endpoints
 from inventory_assets.defs.marts import low_stock_items, stock_levels
-from inventory_assets_tests.conftest import INVENTORY, SIM_DAYS, SIM_START, materialize_partition
+from inventory_assets_tests.conftest import (
+    INVENTORY,
+    SIM_DAYS,
+    SIM_START,
+    materialize_partition,
+    settings_for,
+)
 
 THRESHOLD = 25
 
@@ -21,9 +29,14 @@ def _load_everything(resources: dict, instance: DagsterInstance) -> None:
         materialize_partition(resources, SIM_START.fromordinal(day).isoformat(), instance)
 
 
-def _refresh_marts(resources: dict, instance: DagsterInstance, threshold: int = THRESHOLD):
+def _refresh_marts(
+    resources: dict,
+    instance: DagsterInstance,
+    threshold: int = THRESHOLD,
+    upstream: AssetsDefinition = INVENTORY.assets,
+):
     return materialize(
-        [INVENTORY.assets, stock_levels, low_stock_items],
+        [upstream, stock_levels, low_stock_items],
         resources=resources,
         instance=instance,
         selection=AssetSelection.assets(stock_levels, low_stock_items),
@@ -111,3 +124,34 @@ def _moment(record: dict):
     from datetime import datetime
 
     return datetime.fromisoformat(record["updated_at"].replace("Z", "+00:00"))
+
+
+def _stock(duckdb_path: Path) -> dict[tuple, tuple[int, Decimal, int]]:
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+        rows = con.execute(
+            "select inventory_id, warehouse, total_quantity, total_value, records"
+            " from inventory.stock_levels"
+        ).fetchall()
+    return {(i, w): (q, v or Decimal(0), n) for i, w, q, v, n in rows}
+
+
+@pytest.mark.parametrize("deletes", ["keep", "flag", "delete"])
+def test_the_marts_count_what_the_deletes_setting_keeps(
+    simulator, resources, duckdb_path: Path, instance: DagsterInstance, deletes: str
+) -> None:
+    """`keep` counts a deleted record's stock; `flag` and `delete` do not."""
+    env = {"INVENTORY_SYNC_MODE": "client_window", "INVENTORY_DELETES": deletes}
+    inventory = build_endpoints(settings_for(env))["inventory_data"].assets
+    days = [SIM_START.fromordinal(SIM_START.toordinal() + n).isoformat() for n in range(SIM_DAYS)]
+
+    def load_every_day() -> None:
+        for day in days:
+            materialize([inventory], resources=resources, partition_key=day, instance=instance)
+
+    load_every_day()
+    deleted = simulator.delete_random(25)
+    load_every_day()
+    _refresh_marts(resources, instance, upstream=inventory)
+
+    counted = simulator.records + (deleted if deletes == "keep" else [])
+    assert _stock(duckdb_path) == _expected_stock(counted)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,14 +16,12 @@ import duckdb
 import pytest
 
 from inventory_api_sim import InventoryApiSimulator
-from inventory_assets_tests.cli_runner import cli_env, finish, materialize
+from inventory_assets_tests.cli_runner import INVENTORY_DATA, cli_env, finish, materialize
 from inventory_assets_tests.conftest import (
     assert_key_in_no_file,
     day_window,
     expected_records,
-    make_resources,
     make_simulator,
-    materialize_partition,
     warehouse_rows,
 )
 
@@ -40,17 +40,6 @@ def busy_day() -> Iterator[InventoryApiSimulator]:
         sim.stop()
 
 
-def _state(duckdb_path: Path) -> list[tuple]:
-    return warehouse_rows(duckdb_path, "id, quantity, updated_at")
-
-
-def _served(sim: InventoryApiSimulator) -> list[tuple]:
-    return [
-        (r["id"], r["quantity"], datetime.fromisoformat(r["updated_at"].replace("Z", "+00:00")))
-        for r in expected_records(sim, *day_window(DAY))
-    ]
-
-
 def _diagnose(duckdb_path: Path) -> str:
     """Files and tables of the warehouse, for a failure message."""
     files = {path.name: path.stat().st_size for path in duckdb_path.parent.iterdir()}
@@ -61,30 +50,148 @@ def _diagnose(duckdb_path: Path) -> str:
     return f"files {files}; tables {tables}"
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_a_run_killed_at_a_random_moment_leaves_all_or_nothing_and_a_rerun_completes(
-    busy_day, duckdb_path: Path, tmp_path: Path, instance, seed: int
+# Kills per write path; `INVENTORY_KILL_LOOP=12 pytest -m e2e -k killed` for the long loop.
+KILLS = int(os.environ.get("INVENTORY_KILL_LOOP", "2"))
+WINDOW_KILLS = max(KILLS, 3)
+State = Callable[[Path], list[tuple]]
+
+
+def _rows(duckdb_path: Path) -> list[tuple]:
+    """Each row of the window as the check compares it: key, value, time, flagged or not."""
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+        columns = {
+            row[0]
+            for row in con.execute(
+                "select column_name from information_schema.columns"
+                " where table_schema = 'inventory' and table_name = 'inventory_data'"
+            ).fetchall()
+        }
+        flagged = "_vendor_deleted_at is not null" if "_vendor_deleted_at" in columns else "false"
+        return con.execute(
+            f"select id, quantity, updated_at, {flagged} from inventory.inventory_data order by id"
+        ).fetchall()
+
+
+def _stock(duckdb_path: Path) -> list[tuple]:
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+        return con.execute(
+            "select inventory_id, warehouse, total_quantity, records from inventory.stock_levels"
+            " order by all"
+        ).fetchall()
+
+
+def _run(env: dict[str, str], args: tuple[str, ...]) -> float:
+    """Run the command to its end (it must succeed); how long it took."""
+    started = time.monotonic()
+    finish(materialize(env, *args[1:], select=args[0]))
+    return time.monotonic() - started
+
+
+@dataclass
+class WritePath:
+    """One way the project writes to the warehouse, driven through the CLI."""
+
+    env: dict[str, str]
+    args: tuple[str, ...]  # --select and the partition arguments
+    state: State
+    files: tuple[Path, ...]  # what a restore puts back: the warehouse, its replica
+
+    def snapshot(self, suffix: str) -> None:
+        for path in self.files:
+            if path.exists():
+                shutil.copyfile(path, path.with_name(path.name + suffix))
+
+    def restore(self, suffix: str) -> None:
+        for path in self.files:
+            path.with_name(path.name + ".wal").unlink(missing_ok=True)
+            shutil.copyfile(path.with_name(path.name + suffix), path)
+
+
+def _kill_loop(path: WritePath, change: Callable[[], None], kills: int) -> None:
+    """Write, change the data upstream, snapshot the warehouse, and write again for the
+    right result; then, `kills` times from the snapshot: SIGKILL the run at a random
+    moment, find the warehouse as it was or as it should be (never between), and a
+    re-run exact."""
+    duration = _run(path.env, path.args)
+    before = [path.state(file) for file in path.files]
+    change()
+    path.snapshot(".before")
+    _run(path.env, path.args)
+    after = [path.state(file) for file in path.files]
+    assert after != before, "the change must show in the warehouse"
+    rng = random.Random(len(path.args) * 7919 + kills)
+    for _ in range(kills):
+        path.restore(".before")
+        process = materialize(path.env, *path.args[1:], select=path.args[0])
+        time.sleep(rng.uniform(0.2, 1.1) * duration)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate(timeout=60)
+        for file, old, new in zip(path.files, before, after, strict=True):
+            killed = path.state(file)
+            assert killed in (old, new), (
+                f"a killed run left {file.name} between states: {len(killed)} rows; "
+                f"{_diagnose(path.files[0])}"
+            )
+        _run(path.env, path.args)
+        assert [path.state(file) for file in path.files] == after
+
+
+def _touch_and_delete(sim: InventoryApiSimulator) -> Callable[[], None]:
+    def change() -> None:
+        ids = [record["id"] for record in expected_records(sim, *day_window(DAY))]
+        sim.touch(ids[:500], datetime(2026, 11, 2, 23, 30, tzinfo=UTC), quantity=4242)
+        sim.delete(ids[-300:])
+
+    return change
+
+
+def test_a_window_load_killed_at_random_moments_is_all_or_nothing(
+    busy_day, duckdb_path: Path, tmp_path: Path
 ) -> None:
-    materialize_partition(make_resources(busy_day.url, duckdb_path, tmp_path), DAY, instance)
-    before = _state(duckdb_path)
-    ids = [record["id"] for record in expected_records(busy_day, *day_window(DAY))]
-    busy_day.touch(ids[:500], datetime(2026, 11, 2, 23, 30, tzinfo=UTC), quantity=4242)
-    after = _served(busy_day)
     env = cli_env(busy_day.url, duckdb_path, tmp_path / "dagster_home")
-
-    process = materialize(env, "--partition", DAY)
-    time.sleep(random.Random(seed).uniform(1.0, 6.0))
-    os.killpg(process.pid, signal.SIGKILL)
-    process.communicate(timeout=60)
-
-    killed = _state(duckdb_path)
-    assert killed in (before, after), (
-        f"a killed run must not leave half a load: {len(killed)} rows, "
-        f"{sum(1 for row in killed if row[1] == 4242)} changed; {_diagnose(duckdb_path)}"
-    )
-    finish(materialize(env, "--partition", DAY))
-    assert _state(duckdb_path) == after
+    path = WritePath(env, (INVENTORY_DATA, "--partition", DAY), _rows, (duckdb_path,))
+    _kill_loop(path, _touch_and_delete(busy_day), WINDOW_KILLS)
     assert_key_in_no_file(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("mode", "deletes"),
+    [("client_window", "flag"), ("client_window", "delete"), ("full", "flag"), ("full", "delete")],
+)
+def test_a_whole_listing_load_killed_applies_its_deletes_whole_or_not_at_all(
+    busy_day, duckdb_path: Path, tmp_path: Path, mode: str, deletes: str
+) -> None:
+    env = cli_env(busy_day.url, duckdb_path, tmp_path / "dagster_home")
+    env |= {"INVENTORY_SYNC_MODE": mode, "INVENTORY_DELETES": deletes}
+    partition = ("--partition", DAY) if mode == "client_window" else ()
+    path = WritePath(env, (INVENTORY_DATA, *partition), _rows, (duckdb_path,))
+    _kill_loop(path, _touch_and_delete(busy_day), KILLS)
+
+
+def test_a_killed_load_leaves_the_replica_the_old_file_or_the_new(
+    busy_day, duckdb_path: Path, tmp_path: Path
+) -> None:
+    replica = tmp_path / "replica" / "warehouse.duckdb"
+    env = cli_env(busy_day.url, duckdb_path, tmp_path / "dagster_home")
+    env["INVENTORY_DUCKDB_REPLICA_PATH"] = str(replica)
+    path = WritePath(env, (INVENTORY_DATA, "--partition", DAY), _rows, (duckdb_path, replica))
+    _kill_loop(path, _touch_and_delete(busy_day), KILLS)
+    assert not list(replica.parent.glob(".*.tmp")), "no staged copy is left behind"
+
+
+def test_a_killed_mart_refresh_leaves_the_old_table_or_the_new(
+    busy_day, duckdb_path: Path, tmp_path: Path
+) -> None:
+    env = cli_env(busy_day.url, duckdb_path, tmp_path / "dagster_home")
+    finish(materialize(env, "--partition", DAY))
+    marts = "inventory/stock_levels,inventory/low_stock_items"
+    path = WritePath(env, (marts,), _stock, (duckdb_path,))
+
+    def reload_changed() -> None:
+        _touch_and_delete(busy_day)()
+        finish(materialize(env, "--partition", DAY))
+
+    _kill_loop(path, reload_changed, KILLS)
 
 
 def test_four_partitions_at_once_against_a_flaky_api_land_exactly(

@@ -22,7 +22,7 @@ from inventory_assets.defs.inventory_api.probe import build_probe_job
 from inventory_assets.defs.inventory_api.resources import VendorApiResource
 from inventory_assets.lib.probe import probe
 from inventory_assets.probe_cli import main as probe_main
-from inventory_assets.settings import InventorySettings, settings_from_yaml
+from inventory_assets.settings import InventorySettings
 from inventory_assets.sources.inventory_api import INVENTORY_DATA
 from inventory_assets_tests.conftest import (
     CONTRACT_COLUMNS,
@@ -36,7 +36,7 @@ from inventory_assets_tests.conftest import (
     ingest_metadata,
     make_resources,
     make_simulator,
-    no_inventory_environment,
+    settings_for,
     step_failure_message,
     warehouse_rows,
 )
@@ -55,10 +55,7 @@ class Deployment:
     """The code location as a given environment configures it, pointed at the simulator."""
 
     def __init__(self, sim: InventoryApiSimulator, tmp_path: Path, env: dict[str, str]) -> None:
-        with no_inventory_environment(), pytest.MonkeyPatch.context() as patch:
-            for name, value in env.items():
-                patch.setenv(name, value)
-            self.settings: InventorySettings = settings_from_yaml()
+        self.settings: InventorySettings = settings_for(env)
         self.endpoints = build_endpoints(self.settings)
         self.inventory: EndpointDefinitions = self.endpoints["inventory_data"]
         self.duckdb_path = tmp_path / "data" / "warehouse.duckdb"
@@ -73,6 +70,7 @@ class Deployment:
             window_end_param=api.window_end_param,
             total_path=api.total_path,
             page_size=api.page_size,
+            repage_passes=api.repage_passes,
         )
         self.instance = DagsterInstance.ephemeral()
 
@@ -274,6 +272,70 @@ def test_ids_and_quantities_as_numeric_strings_load_as_integers(vendor, tmp_path
     assert "numeric strings" in {f.check: f.detail for f in report.findings}["id type"]
 
 
+def test_integers_as_integral_floats_load_as_integers(vendor, tmp_path: Path) -> None:
+    """`3212.0`, as many serializers write an integer: nothing is lost, nothing rejected."""
+    vendor.deviate(integers_as_floats=True)
+    deployment = Deployment(vendor, tmp_path, {})
+
+    _assert_exact_loads_of_two_partitions(vendor, deployment)
+    assert ingest_metadata(deployment.load(DAYS[0]))["rows_rejected"].value == 0
+
+
+def test_a_fractional_quantity_is_still_rejected_with_its_reason(vendor, tmp_path: Path) -> None:
+    deployment = Deployment(vendor, tmp_path, {})
+    record = {**vendor.records[0], "id": 990001, "quantity": 120.5}
+    record["updated_at"] = f"{DAYS[0]}T12:00:00Z"
+    vendor.put_raw(record)
+
+    result = deployment.load(DAYS[0])
+
+    assert result.success
+    (rejected,) = ingest_metadata(result)["rejected_sample"].value
+    assert rejected == {"id": 990001, "reason": "quantity: expected integer, got float 120.5"}
+
+
+def test_an_empty_window_served_as_null_data_loads_empty(vendor, tmp_path: Path) -> None:
+    """`{"data": null, "total": 0}`: an empty page, not a page to retry forever."""
+    vendor.deviate(null_when_empty=True)
+    deployment = Deployment(vendor, tmp_path, {})
+
+    result = deployment.load("2026-10-01", checks=True)
+
+    assert result.success, step_failure_message(result)
+    assert ingest_metadata(result)["rows_loaded"].value == 0
+    assert check_evaluation(result, "rows_match_api").passed
+    _assert_exact_loads_of_two_partitions(vendor, deployment)
+
+
+def test_records_moving_while_a_window_is_paged_are_paged_again_until_consistent(
+    vendor, tmp_path: Path
+) -> None:
+    """A busy vendor: the first pass skips one record and serves another twice."""
+    vendor.deviate(moves_while_paging=1)
+    deployment = Deployment(vendor, tmp_path, {})
+
+    result = deployment.load(DAYS[0])
+
+    assert result.success, step_failure_message(result)
+    assert ingest_metadata(result)["passes"].value == 2
+    assert warehouse_rows(deployment.duckdb_path, CONTRACT_COLUMNS) == _rows_of(vendor, DAYS[0])
+    logged = [
+        entry.user_message
+        for entry in deployment.instance.all_logs(result.run_id)
+        if "came up short" in entry.user_message
+    ]
+    assert len(logged) == 1 and "ids served twice" in logged[0], logged
+
+
+def test_a_vendor_busier_than_the_passes_fails_naming_the_setting(vendor, tmp_path: Path) -> None:
+    vendor.deviate(moves_while_paging=10)
+    deployment = Deployment(vendor, tmp_path, {"INVENTORY_REPAGE_PASSES": "1"})
+
+    result = deployment.load(DAYS[0])
+
+    _assert_refused_before_writing(result, deployment, "in each of 2 passes", "REPAGE_PASSES")
+
+
 # -- deletes ---------------------------------------------------------------------------------
 
 
@@ -385,6 +447,63 @@ def test_an_unreachable_api_during_the_checks_warns_and_keeps_the_data(
     assert warehouse_rows(deployment.duckdb_path, CONTRACT_COLUMNS) == _rows_of(vendor, DAYS[0])
 
 
+MAINTENANCE = ["html", "truncated"]  # 200s that are no page: maintenance, a cut-off body
+
+
+def _reconcile_through_maintenance(vendor, tmp_path: Path, kind: str, times: int):
+    """Load a day, then reconcile it while the vendor serves `times` maintenance pages."""
+    deployment = Deployment(vendor, tmp_path, {})
+    assert deployment.load(DAYS[0]).success
+    vendor.serve_next(kind, times=times)
+    result = _reconcile(deployment, DAYS[0])
+    assert result.success, "a check that cannot read the API is a warning, not a failed run"
+    return deployment, check_evaluation(result, "rows_match_api")
+
+
+@pytest.mark.parametrize("kind", MAINTENANCE)
+def test_a_maintenance_page_during_the_checks_is_retried_as_in_a_load(
+    vendor, tmp_path: Path, kind: str
+) -> None:
+    _, evaluation = _reconcile_through_maintenance(vendor, tmp_path, kind, times=2)
+    assert evaluation.passed, evaluation.description
+
+
+@pytest.mark.parametrize("kind", MAINTENANCE)
+def test_maintenance_that_outlasts_the_retries_warns_in_one_line_and_keeps_the_data(
+    vendor, tmp_path: Path, kind: str
+) -> None:
+    deployment, evaluation = _reconcile_through_maintenance(vendor, tmp_path, kind, times=8)
+
+    assert not evaluation.passed and evaluation.severity.value == "WARN"
+    description = evaluation.description or ""
+    assert "is not JSON" in description and "rows this run loaded are kept" in description
+    assert "Traceback" not in description and "\n" not in description
+    assert warehouse_rows(deployment.duckdb_path, CONTRACT_COLUMNS) == _rows_of(vendor, DAYS[0])
+
+
+@pytest.mark.parametrize("kind", MAINTENANCE)
+@pytest.mark.parametrize("mode", ["window", "client_window"])
+def test_a_change_sensor_meeting_maintenance_retries_then_skips_naming_it(
+    vendor, tmp_path: Path, kind: str, mode: str
+) -> None:
+    if mode == "client_window":
+        vendor.deviate(ignore_window=True)
+    env = {"INVENTORY_SYNC_MODE": mode, "INVENTORY_PARTITIONS_START": "2026-11-01"}
+    sensor = Deployment(vendor, tmp_path, env).inventory.change_sensor
+    watching = _tick(sensor, vendor, None)
+    vendor.touch_random(2)  # on the vendor's clock: just after its newest, on 2026-11-05
+
+    vendor.serve_next(kind, times=1)
+    retried = _tick(sensor, vendor, watching.cursor)
+    vendor.touch_random(1)
+    vendor.serve_next(kind, times=6)
+    skipped = _tick(sensor, vendor, retried.cursor)
+
+    assert [r.partition_key for r in retried.run_requests] == ["2026-11-05"]
+    message = str(getattr(skipped, "skip_message", None) or skipped.skip_reason)
+    assert "not JSON" in message and "Traceback" not in message
+
+
 def test_under_the_fault_mix_a_load_and_its_checks_never_fail_a_run_whose_data_landed(
     tmp_path: Path,
 ) -> None:
@@ -431,19 +550,45 @@ def test_a_full_listing_is_loaded_again_when_its_signature_changes(vendor, tmp_p
     assert vendor.request_count <= 8, "a signature costs two small requests a tick"
 
 
-def test_a_client_window_listing_requests_the_days_of_its_newer_records(
-    vendor, tmp_path: Path
-) -> None:
+def _watching_a_client_window_listing(vendor, tmp_path: Path):
+    """A vendor that cannot filter, its client_window change sensor, and its first tick."""
     vendor.deviate(ignore_window=True)
     env = {"INVENTORY_SYNC_MODE": "client_window", "INVENTORY_PARTITIONS_START": "2026-11-01"}
     sensor = Deployment(vendor, tmp_path, env).inventory.change_sensor
-    watching = _tick(sensor, vendor, None)
+    return sensor, _tick(sensor, vendor, None)
+
+
+def test_a_client_window_listing_requests_the_days_of_its_newer_records(
+    vendor, tmp_path: Path
+) -> None:
+    sensor, watching = _watching_a_client_window_listing(vendor, tmp_path)
 
     vendor.touch_random(2, day="2026-11-06")
     vendor.touch_random(1, day="2026-11-07")
     changed = _tick(sensor, vendor, watching.cursor)
 
     assert sorted(r.partition_key for r in changed.run_requests) == ["2026-11-06", "2026-11-07"]
+
+
+def test_a_listing_sensor_loses_no_record_that_shares_the_newest_instant(
+    vendor, tmp_path: Path
+) -> None:
+    """Records changed at exactly the instant the last tick saw as newest are new too."""
+    sensor, watching = _watching_a_client_window_listing(vendor, tmp_path)
+    newest_at = datetime.fromisoformat(vendor.state()["newest_updated_at"].replace("Z", "+00:00"))
+    newest_day = newest_at.date().isoformat()
+    oldest_ids = sorted(record["id"] for record in vendor.records)[:3]
+
+    vendor.touch(oldest_ids[:2], newest_at, quantity=7)
+    first = _tick(sensor, vendor, watching.cursor)
+    vendor.touch(oldest_ids[2:], newest_at, quantity=8)
+    second = _tick(sensor, vendor, first.cursor)
+    quiet = _tick(sensor, vendor, second.cursor)
+
+    assert [r.partition_key for r in first.run_requests] == [newest_day]
+    assert [r.partition_key for r in second.run_requests] == [newest_day], "a third one, later"
+    assert first.run_requests[0].run_key != second.run_requests[0].run_key
+    assert quiet.run_requests == [], "each record at that instant is requested once"
 
 
 def test_the_change_sensor_skips_naming_a_vendor_that_ignores_the_window(vendor) -> None:

@@ -23,6 +23,7 @@ from pydantic import Field
 
 from inventory_assets.lib.destinations import DestinationResource, WarehouseConnection
 from inventory_assets.lib.reports import bar_chart_png, embedded_png, markdown_table
+from inventory_assets.sources.inventory_api.settings import DELETED_COLUMN
 
 # The contract's table, as the inventory_api component loads it (its defs.yaml).
 INVENTORY_DATA_KEY = AssetKey(["inventory", "inventory_data"])
@@ -58,6 +59,7 @@ select
     count(*) filter (where unit_price is null) as unpriced_records,
     max(updated_at) as last_updated_at
 from {source}
+{live}
 group by inventory_id, warehouse
 """
 
@@ -93,6 +95,18 @@ def _rebuild(con: WarehouseConnection, target: str, create_sql: str) -> None:
     con.execute(create_sql)
 
 
+def _live_rows(destination: DestinationResource, con: WarehouseConnection, table: str) -> str:
+    """The filter that leaves out rows the vendor deleted, where deletes are flagged.
+
+    With `deletes: flag` a deleted record stays, stamped in `_vendor_deleted_at`;
+    it is stock no more. (`delete` removes the row, `keep` keeps counting it.)
+    The column's presence decides, so a table once loaded with `flag` stays right.
+    """
+    if DELETED_COLUMN in destination.columns(con, table):
+        return f"where {DELETED_COLUMN} is null"
+    return ""
+
+
 def _preview(con: WarehouseConnection, table: str, order_by: str) -> tuple[int, str]:
     """Row count and a markdown preview of the first rows in `order_by` order."""
     (row_count,) = con.fetchone(f"select count(*) from {table}")
@@ -109,7 +123,8 @@ def _preview(con: WarehouseConnection, table: str, order_by: str) -> tuple[int, 
     automation_condition=refresh_when_upstream_is_good,
     description=(
         "Current stock per inventory_id and warehouse: total units and exact value"
-        " (quantity * unit_price), from the merged latest state of every record."
+        " (quantity * unit_price), from the merged latest state of every record the"
+        " vendor still lists (flagged deletes are left out)."
     ),
 )
 def stock_levels(
@@ -117,11 +132,9 @@ def stock_levels(
 ) -> MaterializeResult:
     target = destination.table("stock_levels")
     with destination.connect(publish=True) as con:
-        _rebuild(
-            con,
-            target,
-            STOCK_LEVELS_SQL.format(target=target, source=destination.table("inventory_data")),
-        )
+        live = _live_rows(destination, con, "inventory_data")
+        source = destination.table("inventory_data")
+        _rebuild(con, target, STOCK_LEVELS_SQL.format(target=target, source=source, live=live))
         row_count, preview = _preview(con, target, "total_value desc nulls last, inventory_id")
     context.log.info(f"stock_levels: {row_count} rows")
     return MaterializeResult(

@@ -144,6 +144,15 @@ class DestinationResource(ConfigurableResource):
         )
         return bool(found)
 
+    def columns(self, con: WarehouseConnection, name: str) -> set[str]:
+        """The columns of the table `name` in the dataset (none before its first load)."""
+        rows = con.fetchall(
+            "select column_name from information_schema.columns"
+            " where table_schema = %s and table_name = %s",
+            [self.dataset_name, name],
+        )
+        return {row[0] for row in rows}
+
 
 class DuckDBDestinationResource(DestinationResource):
     """A DuckDB file, the embedded default.
@@ -271,9 +280,12 @@ class DuckDBDestinationResource(DestinationResource):
         replica.parent.mkdir(parents=True, exist_ok=True)
         with self._open_when_free() as raw:
             raw.execute("checkpoint")  # everything committed is in the file, not the WAL
+        # Copies a killed publish left behind: only publishers (under the lock) make them.
+        for leftover in replica.parent.glob(f".{replica.name}.*.tmp"):
+            leftover.unlink(missing_ok=True)
         staged = replica.with_name(f".{replica.name}.{os.getpid()}.tmp")
         shutil.copyfile(self.database_path, staged)
-        os.replace(staged, replica)
+        os.replace(staged, replica)  # atomic: a reader opens the old copy or the new one
 
     def _open_when_free(self) -> duckdb.DuckDBPyConnection:
         """A connection, once no other process holds the file; waits `lock_timeout_seconds`."""

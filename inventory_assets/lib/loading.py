@@ -9,10 +9,11 @@ the endpoint's `deletes` setting says.
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import count
 
 import dlt
 from dagster import TableColumn, TableColumnConstraints, TableSchema
@@ -40,7 +41,8 @@ ARROW_ROW_COLUMNS = {
 
 
 class StepTimer:
-    """Wall seconds per step, so each run's metadata shows where its time went."""
+    """Wall seconds per step (summed over its passes), so each run's metadata shows where
+    its time went."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
@@ -51,7 +53,8 @@ class StepTimer:
         try:
             yield
         finally:
-            self.seconds[step] = round(time.perf_counter() - started, 3)
+            spent = self.seconds.get(step, 0.0) + time.perf_counter() - started
+            self.seconds[step] = round(spent, 3)
 
 
 def _set_arrow_row_columns() -> None:
@@ -63,6 +66,28 @@ def _set_arrow_row_columns() -> None:
     """
     for key, value in ARROW_ROW_COLUMNS.items():
         dlt.config[key] = value
+
+
+ShortPass = Callable[[int, ExtractStats, IncompleteWindowError], None]
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """How a window is paged: its source, built to count into the stats it is given, and
+    how often it may be paged in all when a pass comes up short.
+
+    A busy vendor's records change while a window is paged, which shifts the
+    offsets: a record is skipped, another served twice, and the pass holds
+    fewer distinct keys than announced. A later pass is usually consistent.
+    A pass short by exactly as much as the one before is no record moving (the
+    total lies, or the API has a hole) and ends the paging at once.
+    `on_short_pass` hears of each short pass but the last (to log what moved,
+    or to raise when paging again cannot help).
+    """
+
+    build: Callable[[ExtractStats], dlt.sources.DltSource]
+    passes: int = 1
+    on_short_pass: ShortPass | None = None
 
 
 @dataclass(frozen=True)
@@ -82,7 +107,7 @@ class LoadOutcome:
 
 def load_window(
     pipeline: dlt.Pipeline,
-    source: dlt.sources.DltSource,
+    extraction: Extraction,
     endpoint: Endpoint,
     window: Window | None,
     stats: ExtractStats,
@@ -99,7 +124,6 @@ def load_window(
     vendor still has.
     """
     table = endpoint.name
-    source.resources.add(declared_table(endpoint))
     _set_arrow_row_columns()
     timer = StepTimer()
     with destination.write_lock(), timer("sync"):
@@ -107,11 +131,26 @@ def load_window(
         # the types of the vendor columns it inferred before. Without it, a field that
         # changed type fails in the warehouse instead of going to a variant column.
         pipeline.sync_destination()
-    with timer("extract"):
-        pipeline.extract(
-            source, workers=workers, loader_file_format=destination.loader_file_format()
-        )
-    _require_complete(stats, window)
+    shortfall: tuple | None = None  # what the last short pass announced and received
+    for attempt in count(1):
+        stats.start_pass()
+        source = extraction.build(stats)
+        source.resources.add(declared_table(endpoint))
+        with timer("extract"):
+            pipeline.extract(
+                source, workers=workers, loader_file_format=destination.loader_file_format()
+            )
+        try:
+            _require_complete(stats, window, attempt)
+            break
+        except IncompleteWindowError as short:
+            previous, shortfall = shortfall, (stats.total_announced, stats.distinct_received)
+            # The same shortfall twice is no record moving: a total that lies, a hole.
+            if attempt >= extraction.passes or previous == shortfall:
+                raise
+            if extraction.on_short_pass is not None:
+                extraction.on_short_pass(attempt, stats, short)
+            pipeline.abort_packages()  # the short pass's files: nothing of them is loaded
     with timer("normalize"):
         rows_normalized = pipeline.normalize().row_counts.get(table, 0)
     _require_every_record_normalized(stats, rows_normalized)
@@ -179,17 +218,22 @@ def _apply_deletes(
             params = [window.start, window.end]
         held = [row[0] for row in client.execute_sql(query, *params) or []]
         gone = sorted(_not_listed(held, stats))
-        for start in range(0, len(gone) if deletes != "keep" else 0, DELETE_BATCH):
-            batch = gone[start : start + DELETE_BATCH]
-            marks = ", ".join("%s" for _ in batch)
-            if deletes == "delete":
-                client.execute_sql(f"delete from {table} where {key} in ({marks})", *batch)
-            else:
-                client.execute_sql(
-                    f"update {table} set {DELETED_COLUMN} = %s where {key} in ({marks})",
-                    datetime.now(UTC),
-                    *batch,
-                )
+        if deletes == "keep" or not gone:
+            return gone
+        flagged_at = datetime.now(UTC)
+        # One transaction for every batch: a run killed midway leaves no delete half done.
+        with client.begin_transaction():
+            for start in range(0, len(gone), DELETE_BATCH):
+                batch = gone[start : start + DELETE_BATCH]
+                marks = ", ".join("%s" for _ in batch)
+                if deletes == "delete":
+                    client.execute_sql(f"delete from {table} where {key} in ({marks})", *batch)
+                else:
+                    client.execute_sql(
+                        f"update {table} set {DELETED_COLUMN} = %s where {key} in ({marks})",
+                        flagged_at,
+                        *batch,
+                    )
     return gone
 
 
@@ -207,17 +251,19 @@ def describe_window(window: Window | None) -> str:
     return f"[{window.start.isoformat()}, {window.end.isoformat()})"
 
 
-def _require_complete(stats: ExtractStats, window: Window | None) -> None:
+def _require_complete(stats: ExtractStats, window: Window | None, passes: int = 1) -> None:
     """Refuse to load a window the API served incompletely, before anything is written."""
     if not stats.missing:
         return
     repeated = f" (ids served twice: {stats.repeated_ids})" if stats.repeated_ids else ""
+    tried = f" in each of {passes} passes" if passes > 1 else ""
     raise IncompleteWindowError(
         f"The inventory API announced {stats.total_announced} records for "
         f"{describe_window(window)} but its pages held "
-        f"{stats.distinct_received} distinct ids{repeated}: {stats.missing} records were "
-        "skipped, by changes made while the window was paged or by a short page. Nothing "
-        "was loaded; re-run the partition. If it fails again, the API's paging is broken."
+        f"{stats.distinct_received} distinct ids{repeated}{tried}: {stats.missing} records "
+        "were skipped, by changes made while the window was paged or by a short page. "
+        "Nothing was loaded; re-run the partition (or raise INVENTORY_REPAGE_PASSES for a "
+        "busy vendor). If it fails again, the API's paging is broken."
     )
 
 

@@ -34,6 +34,7 @@ from dagster_dlt.translator import DltResourceTranslatorData
 from inventory_assets.defs.inventory_api.resources import DltWorkingDirResource, VendorApiResource
 from inventory_assets.lib.destinations import DATASET_NAME, DestinationResource
 from inventory_assets.lib.loading import (
+    Extraction,
     LoadOutcome,
     describe_window,
     load_window,
@@ -193,12 +194,33 @@ def _load_or_fail(
     """Load the window; an expected API failure becomes one actionable message."""
     stats = ExtractStats()
     failure: Failure | None = None
-    source = vendor_api.source(spec.endpoint, window, spec.mode, stats)
-    with dlt_working_dir.pipeline(spec.endpoint.name, context.run_id, destination) as pipeline:
+
+    def short_pass(attempt: int, seen: ExtractStats, short: IncompleteWindowError) -> None:
+        """A pass came up short: page again, unless the vendor's total is the reason."""
+        if spec.mode == "window" and (
+            diagnosis := _total_ignoring_window(vendor_api, spec, window, seen)
+        ):
+            raise diagnosis
+        repeated = f"; ids served twice: {seen.repeated_ids}" if seen.repeated_ids else ""
+        context.log.warning(
+            f"Pass {attempt} of {describe_window(window)} came up short: "
+            f"{seen.total_announced} records announced, {seen.distinct_received} distinct ids "
+            f"received{repeated}. Records changed at the vendor while it was paged; paging "
+            "it again."
+        )
+
+    extraction = Extraction(
+        build=lambda into: vendor_api.source(spec.endpoint, window, spec.mode, into),
+        passes=1 + vendor_api.repage_passes,
+        on_short_pass=short_pass,
+    )
+    with dlt_working_dir.pipeline(
+        spec.endpoint.name, context.run_id, destination, context.instance
+    ) as pipeline:
         try:
             return load_window(
                 pipeline,
-                source,
+                extraction,
                 spec.endpoint,
                 window,
                 stats,
@@ -263,6 +285,12 @@ def _warnings(endpoint: Endpoint, stats: ExtractStats, outcome: LoadOutcome) -> 
             "The API's pages carry no total: paged until an empty page, without the"
             " completeness check a total allows (set INVENTORY_TOTAL_PATH= to say so)."
         )
+    if stats.values_masked:
+        warnings.append(
+            f"{stats.values_masked} values of the vendor's data held the API key and were loaded"
+            " with it masked as ***: the vendor echoes the key (a signed link?). Ask it to stop,"
+            " or rotate the key if those values are shared."
+        )
     if outcome.vendor_deleted:
         warnings.append(
             f"{len(outcome.vendor_deleted)} rows are no longer listed by the vendor (first: "
@@ -281,6 +309,7 @@ def _metadata(spec: IngestSpec, outcome: LoadOutcome, destination: DestinationRe
         "rows_loaded": MetadataValue.int(outcome.rows_loaded),
         "pages_fetched": MetadataValue.int(stats.pages),
         "requests": MetadataValue.int(stats.requests),
+        "passes": MetadataValue.int(stats.passes),
         "retries": MetadataValue.int(stats.retryable_failures),
         "total_announced": MetadataValue.int(stats.total_announced or 0),
         "records_received": MetadataValue.int(stats.records_received),
@@ -289,6 +318,7 @@ def _metadata(spec: IngestSpec, outcome: LoadOutcome, destination: DestinationRe
         "vendor_page_size": MetadataValue.int(stats.page_size_seen),
         "sync_mode": MetadataValue.text(spec.mode),
         "outside_window": MetadataValue.int(stats.outside_window),
+        "values_masked": MetadataValue.int(stats.values_masked),
         "vendor_deleted": MetadataValue.int(len(outcome.vendor_deleted)),
         "vendor_deleted_sample": MetadataValue.json(outcome.vendor_deleted[:REJECTED_SAMPLE]),
         "deletes": MetadataValue.text(spec.deletes if spec.whole_listing else "n/a (window)"),

@@ -116,15 +116,31 @@ def _check_table(
     params: Sequence = (),
     severity: AssetCheckSeverity = AssetCheckSeverity.ERROR,
 ) -> AssetCheckResult:
-    """Evaluate one rule; a table that no load has created yet has nothing wrong in it."""
+    """Evaluate one rule; a table that no load has created yet is not evidence of anything."""
     name = table.endpoint.name
     with destination.connect() as con:
         if not destination.has_table(con, name):
-            return AssetCheckResult(passed=True, description="No rows loaded yet.")
+            return _not_verified(
+                f"There is no table {destination.table(name)} yet: no load has created it, so"
+                " there is nothing to check."
+            )
         key = table.endpoint.primary_key
         sql = query.format(table=destination.table(name), key=key)
         offenders = find_offenders(con, key, sql, params)
     return _result(offenders, what, severity)
+
+
+def _not_verified(reason: str) -> AssetCheckResult:
+    """A check that had nothing to look at: a warning that says why, never a pass."""
+    return AssetCheckResult(
+        passed=False,
+        severity=AssetCheckSeverity.WARN,
+        description=f"Not verified. {reason} Materialize the asset, then run its checks.",
+        metadata={"verified": MetadataValue.bool(False)},
+    )
+
+
+NO_LOAD = "No load of the asset is recorded, so there is nothing to check."
 
 
 def key_is_unique(
@@ -216,8 +232,17 @@ def cursor_in_window(
     context: AssetCheckExecutionContext, destination: DestinationResource, table: CheckedTable
 ) -> AssetCheckResult:
     load = _latest_load(context, table.key)
-    if load is None or not load.load_ids:
-        return AssetCheckResult(passed=True, description="The latest load wrote no rows.")
+    if load is None:
+        return _not_verified(NO_LOAD)
+    if not load.load_ids:
+        # Evidence, not its absence: the load paged the window and wrote no row of it.
+        return AssetCheckResult(
+            passed=True,
+            description=(
+                f"The latest load, of [{load.start.isoformat()}, {load.end.isoformat()}), "
+                "wrote no rows: none can lie outside its window."
+            ),
+        )
     cursor = table.endpoint.cursor_field
     placeholders = ", ".join("%s" for _ in load.load_ids)
     return _check_table(
@@ -234,10 +259,12 @@ def cursor_in_window(
 def no_rejected_records(
     context: AssetCheckExecutionContext, destination: DestinationResource, table: CheckedTable
 ) -> AssetCheckResult:
-    metadata = latest_metadata(context, table.key) or {}
-    rejected = metadata.get(REJECTED_METADATA_KEY)
-    count = int(rejected.value) if rejected is not None else 0  # type: ignore[arg-type]
-    sample = metadata.get("rejected_sample")
+    metadata = latest_metadata(context, table.key)
+    rejected = metadata.get(REJECTED_METADATA_KEY) if metadata else None
+    if rejected is None:
+        return _not_verified(NO_LOAD)
+    count = int(rejected.value)  # type: ignore[arg-type]
+    sample = metadata.get("rejected_sample")  # type: ignore[union-attr]
     rejects = rejected_table(table.endpoint.name)
     return AssetCheckResult(
         passed=count == 0,
@@ -293,7 +320,9 @@ def _drift_description(added: dict[str, str], changes: list[dict], rejects: str)
 def schema_drift(
     context: AssetCheckExecutionContext, destination: DestinationResource, table: CheckedTable
 ) -> AssetCheckResult:
-    metadata = latest_metadata(context, table.key) or {}
+    metadata = latest_metadata(context, table.key)
+    if not metadata or TYPE_CHANGES_METADATA_KEY not in metadata:
+        return _not_verified(NO_LOAD)
     added = metadata.get(COLUMNS_ADDED_METADATA_KEY)
     changes = metadata.get(TYPE_CHANGES_METADATA_KEY)
     added_value = dict(added.value) if added else {}  # type: ignore[call-overload]

@@ -1,17 +1,19 @@
 """The change sensor of an endpoint loaded from its whole listing (sync modes client_window, full).
 
 Such a vendor cannot be asked for "what changed since T", so the sensor compares
-a cheap signature of the listing instead: its total and its newest record (the
-listing is ordered oldest first, so that is the last one), two small requests a
+a cheap signature of the listing instead: its total and its newest records (the
+listing is ordered oldest first, so they are at its tail), two small requests a
 tick. When the signature moves, a `full` endpoint gets one run; a
 `client_window` endpoint gets one run per day of the records newer than the
-last signature's newest, read from the tail of the listing. A deletion that
-changes only the total cannot be placed on a day: it is loaded with the next
-change, or by the daily schedule.
+last signature's newest, read from the tail of the listing. The signature
+keeps the ids at its newest instant, as the window sensor's cursor does, so a
+new record with exactly that `updated_at` is not taken for one already seen. A
+deletion that changes only the total cannot be placed on a day: it is loaded
+with the next change, or by the daily schedule.
 """
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from dagster import (
     RunRequest,
@@ -38,11 +40,13 @@ from inventory_assets.sources.inventory_api.changes import Change, ChangeFeed, p
 
 @dataclass(frozen=True)
 class Signature:
-    """What the listing looked like: how many records, and the newest of them."""
+    """What the listing looked like: how many records, the newest of them, and the ids of
+    every record at the newest instant."""
 
     total: int
     newest_id: object = None
     newest_at: str | None = None
+    newest_ids: list = field(default_factory=list)
 
     @classmethod
     def parse(cls, text: str | None) -> "Signature | None":
@@ -56,28 +60,41 @@ class Signature:
         return f"listing:{self.total}:{self.newest_id}:{self.newest_at}"
 
 
-def _signature(feed: ChangeFeed) -> Signature | None:
-    """Two requests: the total, then the last record. None without a total."""
+def _signature(feed: ChangeFeed, page_size: int) -> Signature | None:
+    """Two requests: the total, then the tail of the listing. None without a total."""
     total = feed.page(None, limit=1).total
     if total is None:
         return None
     if total == 0:
         return Signature(0)
-    (newest,) = feed.page(None, offset=total - 1, limit=1).changes
-    return Signature(total, newest.id, newest.updated_at)
+    tail = feed.page(None, offset=max(0, total - page_size), limit=min(total, page_size)).changes
+    newest = tail[-1]
+    at_newest = sorted(c.id for c in tail if c.moment == newest.moment)
+    return Signature(total, newest.id, newest.updated_at, at_newest)
+
+
+def _is_new(change: Change, before: Signature) -> bool:
+    """Newer than the last signature's newest instant, or at it and not seen then."""
+    if before.newest_at is None:
+        return True
+    since = parse_api_timestamp(before.newest_at)
+    return change.moment > since or (change.moment == since and change.id not in before.newest_ids)
 
 
 def _newer_than(feed: ChangeFeed, before: Signature, now: Signature, page_size: int) -> list:
-    """The records at the tail of the listing newer than `before`'s newest, oldest first."""
+    """The records at the tail of the listing new since `before`, oldest first.
+
+    Pages are read backwards from the end until one starts before `before`'s
+    newest instant: every record before it is older still.
+    """
     since = parse_api_timestamp(before.newest_at) if before.newest_at else None
     newer: list[Change] = []
     end = now.total
     for _ in range(MAX_PAGES_PER_TICK):
         start = max(0, end - page_size)
         page = feed.page(None, offset=start, limit=end - start).changes
-        fresh = [c for c in page if since is None or c.moment > since]
-        newer = fresh + newer
-        if start == 0 or len(fresh) < len(page):
+        newer = [change for change in page if _is_new(change, before)] + newer
+        if start == 0 or not page or (since is not None and page[0].moment < since):
             break
         end = start
     return newer
@@ -100,7 +117,7 @@ def build_listing_sensor(
         before = Signature.parse(context.cursor)
         feed = vendor_api.change_feed(endpoint, max_retries=SENSOR_RETRIES)
         try:
-            now = _signature(feed)
+            now = _signature(feed, vendor_api.page_size)
             if now is None:
                 return SkipReason("The API's pages carry no total: there is no signature to watch.")
             if before is None or now == before:

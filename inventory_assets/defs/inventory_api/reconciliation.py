@@ -2,26 +2,35 @@
 
 Ingestion tools lose rows quietly; this check makes completeness visible per
 partition (or, for an endpoint loaded whole, for the table). It asks the API
-for the window's total (one request, `limit=1`) and counts the warehouse rows
-whose cursor (`updated_at`) falls in the window. Equal
-counts pass. Otherwise it warns and says what the difference means:
+for the window's first page, whose total counts the window, and counts the
+warehouse rows whose cursor (`updated_at`) falls in the window. A window of up
+to `LISTING_LIMIT` records is listed too (one request per page), and so is any
+window of a vendor without a total, which must be paged to be counted (up to
+`COUNT_LIMIT` records): each key's `updated_at` is then compared with the
+warehouse's, so an update the warehouse missed in place is found as well.
+Equal counts and contents pass. Otherwise it warns and says what the
+difference means:
 
 - more rows in the warehouse: records changed at the vendor after the load and
   now belong to a later day; the check names those days (from the change feed
   after the window), which the change sensor or a backfill should load;
-- fewer rows in the warehouse: records are missing; for a window of up to
-  `LISTING_LIMIT` records the check lists the API's ids and names the missing
-  ids and their offsets, above that it only says which partition to re-run.
+- fewer rows in the warehouse: records are missing; where the window was
+  listed the check names the missing ids and their offsets, above that it only
+  says which partition to re-run;
+- rows whose `updated_at` is not the API's: updates missed; re-run the partition.
 
-An empty warehouse for a window the API says is not empty fails: the check
-never passes vacuously. It is partitioned like the asset, so it runs with every
-materialization and can be run on its own for any partition. It retries as a
-load does; an API it cannot reach makes it warn with the reason (the data the
-run loaded stays loaded), never fail the run.
+The check never passes without evidence: an empty warehouse for a window the
+API says is not empty fails, and an API side that cannot be counted (no total
+and more than `COUNT_LIMIT` records) is a non-passing warning that says why.
+It is partitioned like the asset, so it runs with every materialization and can
+be run on its own for any partition. It retries as a load does; an API it
+cannot reach makes it warn with the reason (the data the run loaded stays
+loaded), never fail the run.
 """
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from dagster import (
     AssetCheckExecutionContext,
@@ -41,8 +50,8 @@ from inventory_assets.sources.inventory_api import Endpoint, Window, to_api_time
 from inventory_assets.sources.inventory_api.changes import Change, ChangeFeed
 from inventory_assets.sources.inventory_api.errors import explain
 
-LISTING_LIMIT = 2_000  # records; listing a window costs one request per page
-WHOLE_LISTING_LIMIT = 20_000  # records a check may page through for a vendor that cannot filter
+LISTING_LIMIT = 2_000  # records a window with a total is listed up to, for its contents
+COUNT_LIMIT = 20_000  # records a check pages through when the API gives no total
 MOVED_SEARCH_PAGES = 20  # pages of the change feed searched for records that moved on
 SAMPLE = 10
 
@@ -53,20 +62,29 @@ class Reconciliation:
 
     window: Window | None
     api_total: int | None  # None: the API's side could not be counted
-    warehouse_ids: set
+    warehouse: dict  # key -> cursor value (updated_at) of the warehouse's rows in the window
     mode: str = "window"
+    unverified: str = ""  # why the API's side could not be counted, and what would fix it
+    content_compared: bool = False  # each key's updated_at compared with the API's
     missing: list[tuple[int, object]] = field(default_factory=list)  # (offset, key) at the API
+    stale: list = field(default_factory=list)  # keys whose updated_at differs from the API's
     moved_days: Counter = field(default_factory=Counter)  # day -> records now dated there
     gone: list = field(default_factory=list)  # warehouse keys the API no longer serves here
+    api_requests: int = 0
 
     @property
     def difference(self) -> int:
         """Warehouse rows minus API records: > 0 moved on or gone, < 0 missing."""
-        return len(self.warehouse_ids) - (self.api_total or 0)
+        return len(self.warehouse) - (self.api_total or 0)
 
     @property
     def passed(self) -> bool:
-        return self.api_total is not None and self.difference == 0 and not self.missing
+        return (
+            self.api_total is not None
+            and self.difference == 0
+            and not self.missing
+            and not self.stale
+        )
 
 
 def _bounds(window: Window | None) -> tuple[str | None, str | None]:
@@ -75,54 +93,86 @@ def _bounds(window: Window | None) -> tuple[str | None, str | None]:
     return to_api_timestamp(window.start), to_api_timestamp(window.end)
 
 
-def _warehouse_ids(
+def _warehouse_rows(
     destination: DestinationResource, endpoint: Endpoint, window: Window | None
-) -> set:
-    """Keys of the rows whose cursor is in the window (none before the first load)."""
+) -> dict:
+    """Key -> cursor value of the rows whose cursor is in the window (none before a load)."""
     key, cursor = endpoint.primary_key, endpoint.cursor_field
     with destination.connect() as con:
         if not destination.has_table(con, endpoint.name):
-            return set()
-        query = f"select {key} from {destination.table(endpoint.name)}"
+            return {}
+        query = f"select {key}, {cursor} from {destination.table(endpoint.name)}"
         if window is None:
-            return {row[0] for row in con.fetchall(query)}
+            return dict(con.fetchall(query))
         rows = con.fetchall(
             f"{query} where {cursor} >= %s and {cursor} < %s", [window.start, window.end]
         )
-    return {row[0] for row in rows}
+    return dict(rows)
 
 
-def _compare(found: Reconciliation, listed: list[Change], elsewhere: dict) -> None:
-    """Name what differs, from the API's records of the window (`listed`) and, where known,
-    where the others now are (`elsewhere`: key -> day)."""
-    at_api = {change.id for change in listed}
+def _compare(found: Reconciliation, listed: list[Change]) -> None:
+    """Name what differs from the API's records of the window (`listed`): keys missing,
+    rows whose updated_at is not the API's, and keys the API no longer lists here."""
+    held = found.warehouse
     found.missing = [
-        (offset, change.id)
-        for offset, change in enumerate(listed)
-        if change.id not in found.warehouse_ids
+        (offset, change.id) for offset, change in enumerate(listed) if change.id not in held
     ]
-    extra = found.warehouse_ids - at_api
-    found.moved_days = Counter(elsewhere[key] for key in extra if key in elsewhere)
-    found.gone = sorted(key for key in extra if key not in elsewhere)
+    found.stale = sorted(
+        change.id
+        for change in listed
+        if change.id in held and not _same_moment(held[change.id], change.moment)
+    )
+    found.content_compared = True
+    found.gone = sorted(held.keys() - {change.id for change in listed})
 
 
-def _reconcile_windowed(feed: ChangeFeed, found: Reconciliation, page_size: int) -> None:
-    """The API counts and lists the window itself (sync mode `window`)."""
+def _place(found: Reconciliation, elsewhere: dict) -> None:
+    """Of the keys no longer listed, those now dated elsewhere (`elsewhere`: key -> day)."""
+    found.moved_days = Counter(elsewhere[key] for key in found.gone if key in elsewhere)
+    found.gone = [key for key in found.gone if key not in elsewhere]
+
+
+def _same_moment(held: object, moment: datetime) -> bool:
+    return isinstance(held, datetime) and held == moment
+
+
+def _reconcile_windowed(feed: ChangeFeed, found: Reconciliation) -> None:
+    """The API counts and lists the window itself (sync mode `window`).
+
+    With a total the count costs one request, and the window is listed (for its
+    contents) up to LISTING_LIMIT records; without one, the window is paged to
+    count it, up to COUNT_LIMIT records, and its contents come with the pages.
+    """
     since, before = _bounds(found.window)
-    found.api_total = feed.count(since, before, LISTING_LIMIT // page_size)
-    if found.api_total is None or (found.difference == 0 and found.api_total > LISTING_LIMIT):
+    first = feed.page(since, before=before)
+    total = first.total
+    if total is not None and total > LISTING_LIMIT:
+        found.api_total = total
         return
-    if found.difference != 0 and found.api_total <= LISTING_LIMIT:
-        listed = feed.changes_since(since, LISTING_LIMIT // page_size + 1, before=before)
-        later = feed.changes_since(before, MOVED_SEARCH_PAGES) if before else []
-        _compare(found, listed, {c.id: c.moment.date().isoformat() for c in later})
+    listed = feed.changes_since(since, feed.pages_for(COUNT_LIMIT), before=before, first=first)
+    if total is None and len(listed) >= COUNT_LIMIT:
+        found.unverified = (
+            f"the API gives no total and the window holds more than {COUNT_LIMIT} records, "
+            "more than a check pages through; configure the page's total (total_path, "
+            "INVENTORY_TOTAL_PATH) to make it countable in one request"
+        )
+        return
+    found.api_total = total if total is not None else len({change.id for change in listed})
+    _compare(found, listed)
+    if found.gone and before:
+        later = feed.changes_since(before, MOVED_SEARCH_PAGES)
+        _place(found, {change.id: change.moment.date().isoformat() for change in later})
 
 
-def _reconcile_whole(feed: ChangeFeed, found: Reconciliation, page_size: int) -> None:
+def _reconcile_whole(feed: ChangeFeed, found: Reconciliation) -> None:
     """The whole listing, paged here and cut to the window (client_window and full)."""
-    listing = feed.changes_since(None, WHOLE_LISTING_LIMIT // page_size + 1)
-    if len(listing) > WHOLE_LISTING_LIMIT:
-        return  # api_total stays None: too large to count per check
+    listing = feed.changes_since(None, feed.pages_for(COUNT_LIMIT))
+    if len(listing) >= COUNT_LIMIT:
+        found.unverified = (
+            f"the whole listing holds more than {COUNT_LIMIT} records, more than a check pages "
+            "through; its loads compare every page with the total as they go"
+        )
+        return
     window = found.window
     inside, elsewhere = [], {}
     for change in listing:
@@ -131,7 +181,8 @@ def _reconcile_whole(feed: ChangeFeed, found: Reconciliation, page_size: int) ->
         else:
             elsewhere[change.id] = change.moment.date().isoformat()
     found.api_total = len(inside)
-    _compare(found, inside, elsewhere)
+    _compare(found, inside)
+    _place(found, elsewhere)
 
 
 def reconcile(
@@ -139,29 +190,36 @@ def reconcile(
     destination: DestinationResource,
     endpoint: Endpoint,
     window: Window | None,
-    page_size: int,
     mode: str = "window",
 ) -> Reconciliation:
-    """Count both sides; look for explanations only when they differ."""
-    found = Reconciliation(window, None, _warehouse_ids(destination, endpoint, window), mode)
+    """Count both sides, and compare each key's updated_at where the window was listed."""
+    found = Reconciliation(window, None, _warehouse_rows(destination, endpoint, window), mode)
     if mode == "window" and window is not None:
-        _reconcile_windowed(feed, found, page_size)
+        _reconcile_windowed(feed, found)
     else:
-        _reconcile_whole(feed, found, page_size)
+        _reconcile_whole(feed, found)
+    found.api_requests = feed.requests
     return found
 
 
 def _describe(found: Reconciliation, partition: str) -> str:
     """What the numbers mean and what to do, in the check's description."""
-    span, api, held = describe_window(found.window), found.api_total, len(found.warehouse_ids)
+    span, api, held = describe_window(found.window), found.api_total, len(found.warehouse)
     if api is None:
         return (
-            f"The warehouse holds {held} rows for {span}; the API's side could not be counted "
-            "(no total, and more records than a check pages through). The load itself "
-            "checked what it paged."
+            f"Not verified: the warehouse holds {held} rows for {span}, but the API's side "
+            f"could not be counted ({found.unverified}). The load itself checked what it paged."
         )
     if found.passed:
-        return f"{held} rows in the warehouse for {span}, as many as the API counts."
+        contents = (
+            "and every row's updated_at is the API's"
+            if found.content_compared
+            else f"(contents not compared: the window holds more than {LISTING_LIMIT} records)"
+        )
+        return (
+            f"{held} rows in the warehouse for {span}, as many as the API counts, {contents} "
+            f"({found.api_requests} API requests)."
+        )
     parts = [f"The warehouse holds {held} rows for {span}; the API counts {api}."]
     if found.moved_days:
         days = ", ".join(sorted(found.moved_days))
@@ -174,6 +232,12 @@ def _describe(found: Reconciliation, partition: str) -> str:
         parts.append(_gone_advice(found))
     if found.difference < 0 or found.missing:
         parts.append(_missing_advice(found, partition))
+    if found.stale:
+        parts.append(
+            f"{len(found.stale)} rows differ from the API's records (updated_at; ids "
+            f"{found.stale[:SAMPLE]}): updates the warehouse missed. Re-run {partition} to "
+            "load them."
+        )
     return " ".join(parts)
 
 
@@ -207,8 +271,12 @@ def _missing_advice(found: Reconciliation, partition: str) -> str:
 def _metadata(found: Reconciliation) -> dict[str, MetadataValue]:
     return {
         "api_total": MetadataValue.int(found.api_total if found.api_total is not None else -1),
-        "warehouse_rows": MetadataValue.int(len(found.warehouse_ids)),
+        "verified": MetadataValue.bool(found.api_total is not None),
+        "warehouse_rows": MetadataValue.int(len(found.warehouse)),
         "difference": MetadataValue.int(found.difference),
+        "content_compared": MetadataValue.bool(found.content_compared),
+        "stale_ids": MetadataValue.json(found.stale[:SAMPLE]),
+        "api_requests": MetadataValue.int(found.api_requests),
         "later_days_to_load": MetadataValue.json(dict(sorted(found.moved_days.items()))),
         "missing_ids": MetadataValue.json([record_id for _, record_id in found.missing][:SAMPLE]),
         "missing_offsets": MetadataValue.json([offset for offset, _ in found.missing][:SAMPLE]),
@@ -266,17 +334,15 @@ def build_rows_match_api(
         window = _window(context, partitions_def is not None)
         feed = vendor_api.change_feed(endpoint)
         try:
-            found = reconcile(feed, destination, endpoint, window, vendor_api.page_size, mode)
+            found = reconcile(feed, destination, endpoint, window, mode)
         except Exception as error:
             explained = explain(error, vendor_api.base_url, feed.retries)
             if explained is None:
                 raise
             return _unreachable(explained, _label(context, window))
-        context.log.info(
-            f"rows_match_api: API {found.api_total}, warehouse {len(found.warehouse_ids)}"
-        )
+        context.log.info(f"rows_match_api: API {found.api_total}, warehouse {len(found.warehouse)}")
         return AssetCheckResult(
-            passed=found.passed or found.api_total is None,
+            passed=found.passed,
             severity=AssetCheckSeverity.WARN,
             description=_describe(found, _label(context, window)),
             metadata={**_metadata(found), "api_reachable": MetadataValue.bool(True)},

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import dlt
-from dagster import ConfigurableResource, EnvVar, Failure
+from dagster import ConfigurableResource, DagsterInstance, DagsterRunStatus, EnvVar, Failure
 from dlt.sources import DltSource
 from pydantic import Field
 
@@ -43,6 +44,11 @@ DESTINATION_KEY = "destination"
 DLT_WORKING_DIR_KEY = "dlt_working_dir"
 RUN_DIR_PREFIX = "inventory-dlt-"
 ABANDONED_AFTER_SECONDS = 24 * 3600
+# A live run touches its directory this often, so its age says when it was last alive.
+HEARTBEAT_SECONDS = 600.0
+FINISHED = frozenset(
+    {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
+)
 # A sensor tick must finish well inside Dagster's evaluation timeout (60 s).
 SENSOR_RETRIES = 1
 # The resource's fields that describe how the vendor is called, named as in ApiOptions.
@@ -70,6 +76,14 @@ class VendorApiResource(ConfigurableResource):
     max_retries: int = Field(default=3, ge=0, description="Retries of a failed request")
     backoff_factor: float = Field(default=2.0, description="Exponential backoff factor (s)")
     request_timeout_seconds: float = Field(default=30.0, description="Timeout of one request")
+    repage_passes: int = Field(
+        default=2,
+        ge=0,
+        description=(
+            "How many more times a window that came up short (records changed while it was"
+            " paged) is paged before its load fails (INVENTORY_REPAGE_PASSES)"
+        ),
+    )
     max_concurrency: int = Field(
         default=8,
         ge=1,
@@ -130,9 +144,14 @@ class DltWorkingDirResource(ConfigurableResource):
 
     Each run gets its own pipelines dir, removed afterwards: two partitions can
     run at once without sharing dlt's state, and a killed run leaves nothing
-    that a later run would pick up (its directory is never read again, and is
-    pruned after a day). The window is pulled whole every run, so no local
-    state needs to survive.
+    that a later run would pick up (its directory is never read again). The
+    window is pulled whole every run, so no local state needs to survive.
+
+    A killed run's directory is pruned by a later run, once it is abandoned:
+    its run is not in progress (the instance knows, by the run id in the
+    directory's name) and nothing has touched it for a day. A live run touches
+    its directory every `HEARTBEAT_SECONDS`, so a run longer than a day, of
+    this instance or another sharing the folder, is never pruned.
     """
 
     working_dir: str | None = Field(
@@ -142,15 +161,20 @@ class DltWorkingDirResource(ConfigurableResource):
 
     @contextmanager
     def pipeline(
-        self, pipeline_name: str, run_id: str, destination: DestinationResource
+        self,
+        pipeline_name: str,
+        run_id: str,
+        destination: DestinationResource,
+        instance: DagsterInstance | None = None,
     ) -> Iterator[dlt.Pipeline]:
         """A fresh dlt pipeline in a private directory that is removed afterwards."""
         parent = Path(self.working_dir or tempfile.gettempdir())
         parent.mkdir(parents=True, exist_ok=True)
-        _prune_abandoned(parent)
-        with tempfile.TemporaryDirectory(
-            prefix=f"{RUN_DIR_PREFIX}{run_id[:8]}-", dir=parent
-        ) as tmp:
+        _prune_abandoned(parent, instance)
+        with (
+            tempfile.TemporaryDirectory(prefix=f"{RUN_DIR_PREFIX}{run_id}-", dir=parent) as tmp,
+            heartbeat(Path(tmp)),
+        ):
             yield dlt.pipeline(
                 pipeline_name=pipeline_name,
                 pipelines_dir=tmp,
@@ -160,12 +184,50 @@ class DltWorkingDirResource(ConfigurableResource):
             )
 
 
-def _prune_abandoned(parent: Path) -> None:
+@contextmanager
+def heartbeat(directory: Path, interval: float = HEARTBEAT_SECONDS) -> Iterator[None]:
+    """Touch `directory` every `interval` seconds while the block runs.
+
+    dlt writes only into its subdirectories, so without this a run longer than
+    the age limit would look abandoned from outside.
+    """
+    stopped = threading.Event()
+
+    def beat() -> None:
+        while not stopped.wait(interval):
+            with contextlib.suppress(OSError):
+                directory.touch()
+
+    beating = threading.Thread(target=beat, name="dlt-dir-heartbeat", daemon=True)
+    beating.start()
+    try:
+        yield
+    finally:
+        stopped.set()
+        beating.join()
+
+
+def _run_in_progress(leftover: Path, instance: DagsterInstance | None) -> bool:
+    """Whether the instance knows the directory's run and it has not finished."""
+    if instance is None:
+        return False
+    run_id = leftover.name.removeprefix(RUN_DIR_PREFIX)[:36]
+    with contextlib.suppress(Exception):  # a name that holds no run id, a storage hiccup
+        run = instance.get_run_by_id(run_id)
+        return run is not None and run.status not in FINISHED
+    return False
+
+
+def _prune_abandoned(parent: Path, instance: DagsterInstance | None) -> None:
     """Remove run directories that killed runs left behind more than a day ago."""
     cutoff = time.time() - ABANDONED_AFTER_SECONDS
     for leftover in parent.glob(f"{RUN_DIR_PREFIX}*"):
         with contextlib.suppress(OSError):
-            if leftover.is_dir() and leftover.stat().st_mtime < cutoff:
+            if (
+                leftover.is_dir()
+                and leftover.stat().st_mtime < cutoff
+                and not _run_in_progress(leftover, instance)
+            ):
                 shutil.rmtree(leftover, ignore_errors=True)
 
 
@@ -196,6 +258,7 @@ def build_resources(settings: InventorySettings) -> dict[str, Any]:
             base_url=_env_or_value(api.base_url),
             api_key=EnvVar(api.api_key.env),
             max_concurrency=api.max_concurrency,
+            repage_passes=api.repage_passes,
             **asdict(api.options()),
         ),
         DESTINATION_KEY: destination_resource(settings),

@@ -22,6 +22,7 @@ from inventory_assets.sources.inventory_api.validation import (
     column_check,
     select,
     total_of,
+    valid_page,
 )
 
 
@@ -65,8 +66,10 @@ class ChangeFeed:
         self._endpoint = endpoint
         self._options = options
         self.retries = options.max_retries
-        self._session = build_session(base_url, api_key, ExtractStats(), options)
+        self._stats = ExtractStats()
+        self._session = build_session(base_url, api_key, self._stats, options)
         self._typed_key = column_check(endpoint.column(endpoint.primary_key))
+        self._valid = valid_page(endpoint.data_selector, options.total_path)
 
     def page(
         self,
@@ -83,7 +86,9 @@ class ChangeFeed:
             params[options.window_start_param] = since
         if before is not None:
             params[options.window_end_param] = before
-        response = self._session.get(self._url, params=params)
+        # Malformed pages (a maintenance page in HTML, truncated JSON) are retried as a
+        # load retries them, by the session; what still fails raises MalformedPageError.
+        response = self._session.get(self._url, params=params, hooks={"response": self._valid})
         response.raise_for_status()
         body = response.json()
         records = select(body, endpoint.data_selector) or []
@@ -133,27 +138,33 @@ class ChangeFeed:
             return None
         return self.page(None, offset=total - 1, limit=1).changes[0]
 
+    @property
+    def requests(self) -> int:
+        """HTTP requests this feed has sent, retries included (the cost of a check)."""
+        return self._stats.requests
+
+    def pages_for(self, records: int) -> int:
+        """How many pages hold `records` records, plus the one that shows the end."""
+        return records // self._options.page_size + 1
+
     def changes_since(
-        self, since: str | None, max_pages: int, before: str | None = None
+        self,
+        since: str | None,
+        max_pages: int,
+        before: str | None = None,
+        first: Page | None = None,
     ) -> list[Change]:
         """Up to `max_pages` pages of the change set (before `before`), oldest first.
 
         Paging advances by what arrived and ends at an empty page, or once the
-        total (where there is one) is reached.
+        total (where there is one) is reached. `first`, the first page if the
+        caller has already read it, is not asked again.
         """
         changes: list[Change] = []
         for _ in range(max_pages):
-            page = self.page(since, offset=len(changes), before=before)
+            page = first or self.page(since, offset=len(changes), before=before)
+            first = None
             changes.extend(page.changes)
             if not page.changes or (page.total is not None and len(changes) >= page.total):
                 break
         return changes
-
-    def count(self, since: str | None, before: str | None, max_pages: int) -> int | None:
-        """How many records the window holds: the total, or, without one, a count of the
-        pages (None when more than `max_pages` of them)."""
-        page = self.page(since, limit=1, before=before)
-        if page.total is not None:
-            return page.total
-        listed = self.changes_since(since, max_pages, before)
-        return len(listed) if len(listed) < max_pages * self._options.page_size else None

@@ -3,12 +3,19 @@
 The API key travels in the query string, so every URL requests or urllib3 builds
 contains it. This transport adapter is the one place where requests leave the
 process, so it is the one place that masks the key in what comes back: response
-URLs (used by `raise_for_status` messages), response bodies (some gateways echo
+URLs (used by `raise_for_status` messages), error bodies (some gateways echo
 the request URL in their error pages) and exception messages.
+
+The records of a 2xx page are the vendor's data and are loaded as sent. Only
+a value that really holds the key (a vendor echoing a signed link, say) is
+masked, and each such value is counted (`ExtractStats.values_masked`), so the
+run warns and its metadata says how many: a change to the data is never silent.
 """
 
 from __future__ import annotations
 
+import json
+from typing import Any
 from urllib.parse import quote, quote_plus
 
 import requests
@@ -41,6 +48,28 @@ class Redactor:
             data = data.replace(spelling.encode(), MASK.encode())
         return data
 
+    def found_in(self, data: bytes) -> bool:
+        """Whether any spelling of the secret occurs in `data` (one scan per spelling)."""
+        return any(spelling.encode() in data for spelling in self._spellings)
+
+    def values(self, payload: Any) -> tuple[Any, int]:
+        """`payload` (decoded JSON) with the secret masked in every string, keys included,
+        and how many strings that changed."""
+        if isinstance(payload, str):
+            masked = self(payload)
+            return masked, int(masked != payload)
+        if isinstance(payload, list):
+            items = [self.values(item) for item in payload]
+            return [item for item, _ in items], sum(count for _, count in items)
+        if isinstance(payload, dict):
+            changed, entries = 0, {}
+            for key, value in payload.items():
+                masked_key, key_changed = self.values(key)
+                entries[masked_key], value_changed = self.values(value)
+                changed += key_changed + value_changed
+            return entries, changed
+        return payload, 0
+
 
 class SecretExposureError(requests.RequestException):
     """A transport error whose message had the API key in it, re-raised without it."""
@@ -55,22 +84,40 @@ class RedactingAdapter(HTTPAdapter):
         self._stats = stats
 
     def send(self, request, **kwargs):  # type: ignore[no-untyped-def]
-        """Send, then mask the key in the response URL or in the error raised."""
+        """Send, then mask the key in the response URL, its body or the error raised."""
         try:
             response = super().send(request, **kwargs)
             # Read the body now (it is read whole anyway) so no caller sees it unmasked,
             # and so a connection broken mid-body is counted and masked like any other.
-            response._content = self._redact.bytes(response.content)
+            content = response.content
         except requests.RequestException as error:
             self._stats.record_attempt(None)
             failure = _redacted(error, self._redact)
         else:
             self._stats.record_attempt(response.status_code)
             response.url = self._redact(response.url)
+            if self._redact.found_in(content):
+                response._content = self._masked_body(response, content)
             return response
         # Raised outside the except block so the original, unmasked error is not
         # chained on as __context__.
         raise failure
+
+    def _masked_body(self, response: requests.Response, content: bytes) -> bytes:
+        """The body with the key masked: in a JSON 2xx page only inside the values that
+        hold it (counted), anywhere else (an error page, HTML) wherever it occurs."""
+        if response.ok:
+            # The standard decoder: it reads every JSON orjson reads and more (this is
+            # the rare path, taken only by a page that holds the key).
+            try:
+                payload = json.loads(content)
+            except ValueError:
+                pass
+            else:
+                masked, changed = self._redact.values(payload)
+                self._stats.record_masked_values(changed)
+                return json.dumps(masked, ensure_ascii=False).encode()
+        return self._redact.bytes(content)
 
 
 def _redacted(error: requests.RequestException, redact: Redactor) -> requests.RequestException:

@@ -36,6 +36,7 @@ class ExtractStats:
     """Counters from the transport, the page checks and the record checks of one load."""
 
     requests: int = 0
+    passes: int = 0  # times the window was paged (it is paged again when it came up short)
     pages: int = 0
     retryable_failures: int = 0
     total_announced: int | None = None
@@ -43,6 +44,7 @@ class ExtractStats:
     records_received: int = 0
     page_size_seen: int = 0  # the most records one page held
     outside_window: int = 0  # records a client-side window left out (client_window mode)
+    values_masked: int = 0  # strings of 2xx pages that held the API key, masked as ***
     key_logs: list[KeyLog] = field(default_factory=list)  # one per window (resource)
     rejected: list[Rejection] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -51,6 +53,15 @@ class ExtractStats:
         # dlt deep-copies the source config (paginator included); the copies must
         # keep counting into this one object, which the caller reads afterwards.
         return self
+
+    def start_pass(self) -> None:
+        """Forget what an earlier pass over the window saw; requests and retries add up."""
+        with self._lock:
+            self.passes += 1
+            self.pages = self.records_received = self.page_size_seen = 0
+            self.outside_window = self.values_masked = 0
+            self.total_announced, self.total_missing = None, False
+            self.key_logs, self.rejected = [], []
 
     def track_keys(self, log: KeyLog) -> None:
         """Count repeats in `log`, a window's keys (its checker fills it)."""
@@ -124,6 +135,11 @@ class ExtractStats:
             elif offset == 0:
                 self.total_announced = (self.total_announced or 0) + total
             self.records_received += records
+
+    def record_masked_values(self, count: int) -> None:
+        """Strings of a page's data that held the API key and were masked."""
+        with self._lock:
+            self.values_masked += count
 
     def record_outside_window(self) -> None:
         with self._lock:

@@ -1,20 +1,23 @@
 """Checks on what the API returns, before dlt loads any of it.
 
 Pages: a 2xx response must be JSON with a list at the endpoint's data selector
-and, if it has a total, a non-negative integer one, and hold at most `limit`
-records; anything else raises with the endpoint and the offset (a malformed
-page is retried, an oversized one is not). A page without a total is fine: the
-paginator then pages until an empty page.
+(`null` on an empty page is taken as the empty list) and, if it has a total, a
+non-negative integer one, and hold at most `limit` records; anything else
+raises with the endpoint and the offset (a malformed page is retried, an
+oversized one is not). A page without a total is fine: the paginator then
+pages until an empty page.
 
 Records: each must match its endpoint's declared columns (an integer is an
 integer, a timestamp parses, a decimal fits the declared scale without
 rounding, a column that is not nullable holds a value, ...) and hold no text
 the warehouse would alter (a NUL character). An integer sent as a numeric
-string (`"100296"`) is converted, since nothing is lost. A record that does not is
-rejected: kept out of the table, counted, and handed to the caller with the
-reason, never silently dropped. A record that does leaves with its timestamps
-and decimals parsed. Values of the right type but implausible (a negative
-quantity) load and are flagged by the asset checks instead.
+string (`"100296"`) or as an integral JSON number (`3212.0`, as many
+serializers write integers) is converted, since nothing is lost; `120.5` is
+not. A record that does not is rejected: kept out of the table, counted, and
+handed to the caller with the reason, never silently dropped. A record that
+does leaves with its timestamps and decimals parsed. Values of the right type
+but implausible (a negative quantity) load and are flagged by the asset checks
+instead.
 """
 
 from __future__ import annotations
@@ -109,7 +112,12 @@ def _decoded(response: requests.Response) -> Any:
 
 
 def _valid_payload(response: requests.Response, selector: str, total_path: str) -> dict[str, Any]:
-    """The page's JSON, if it has a list at `selector` and a valid total."""
+    """The page's JSON, if it has a list at `selector` and a valid total.
+
+    `"data": null` on a page whose total is 0 (or absent) is an empty page, as some
+    vendors write an empty window; the payload then holds `[]` there, so every
+    reader sees one shape. A `null` with records announced is malformed.
+    """
     try:
         payload = _decoded(response)
     except ValueError:
@@ -118,20 +126,47 @@ def _valid_payload(response: requests.Response, selector: str, total_path: str) 
             f"The inventory API returned a page that is not JSON ({kind}) at "
             f"{where(response)}: {response.text[:120]!r}"
         ) from None
-    data = select(payload, selector)
-    if not isinstance(data, list):
-        raise MalformedPageError(
-            f"The inventory API returned a page without a `{selector}` list "
-            f"at {where(response)} (got {type(data).__name__})."
-        )
     try:
-        total_of(payload, total_path)
+        total = total_of(payload, total_path)
     except ValueError:
         raise MalformedPageError(
             f"The inventory API returned a page without a valid `{total_path}` at "
             f"{where(response)} (got {select(payload, total_path)!r})."
         ) from None
+    data = select(payload, selector)
+    if data is None and not total and _holds_null(payload, selector):
+        _replace(payload, selector, [])
+    elif not isinstance(data, list):
+        raise MalformedPageError(
+            f"The inventory API returned a page without a `{selector}` list "
+            f"at {where(response)} (got {type(data).__name__})."
+        )
     return payload
+
+
+def _holds_null(payload: Any, path: str) -> bool:
+    """Whether `path` is present in `payload` and null (not merely missing)."""
+    *parents, last = path.split(".")
+    parent = select(payload, ".".join(parents)) if parents else payload
+    return isinstance(parent, dict) and last in parent and parent[last] is None
+
+
+def _replace(payload: Any, path: str, value: Any) -> None:
+    *parents, last = path.split(".")
+    parent = select(payload, ".".join(parents)) if parents else payload
+    parent[last] = value
+
+
+def valid_page(selector: str, total_path: str) -> Callable[..., None]:
+    """A response hook that refuses a malformed 2xx page (retried by the session, as for a
+    load) and hands later readers the page it decoded (`response.json()`)."""
+
+    def check(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        if response.ok:
+            payload = _valid_payload(response, selector, total_path)
+            response.json = lambda **_: payload  # type: ignore[method-assign]
+
+    return check
 
 
 def _type_name(value: Any) -> str:
@@ -173,12 +208,17 @@ def _wrong_type(column: Column, expected: str, value: Any, json_expected: str) -
 _NUMERIC = re.compile(r"^-?[0-9]{1,18}$")
 
 
+_LARGEST_INTEGER = 2**63  # the warehouse's bigint
+
+
 def _integer(column: Column, value: Any) -> int:
     # `type(...) is`: JSON gives exact types, and a bool must not pass for an int.
     if type(value) is int:
         return value
     if type(value) is str and _NUMERIC.match(value):
         return int(value)  # "100296": a vendor that quotes its numbers; nothing is lost
+    if type(value) is float and value.is_integer() and abs(value) < _LARGEST_INTEGER:
+        return int(value)  # 3212.0: how many serializers write an integer; nothing is lost
     raise _wrong_type(column, "integer", value, "integer")
 
 
