@@ -281,6 +281,51 @@ def _in_mode(
     return lambda label: runner.child(label, "project", sim, spec, expected, settings=settings)
 
 
+def reconcile(bench: Bench) -> Scenario:
+    """What rows_match_api adds to a load when it compares the window's contents.
+
+    A window of LISTING_LIMIT records, the largest a check lists: the load alone
+    against the load with the check, which pages the window's keys and
+    `updated_at` again and compares each with the warehouse.
+    """
+    from inventory_assets.defs.inventory_api.reconciliation import LISTING_LIMIT
+
+    rows = LISTING_LIMIT
+    window = day_window(DAY)
+    variants = {
+        "load": Variant("load", "materialize() of the day, no checks", rows),
+        "project": Variant("project", "the same with rows_match_api (contents compared)", rows),
+    }
+    spec = {"window": window, "partition": DAY}
+    with bench.serve(rows, 1) as sim:
+        expected = bench.expected(sim, window, rows)
+        run = bench.runner
+        bench.interleave(
+            "reconcile",
+            {
+                variants["load"]: lambda label: run.child(label, "project", sim, spec, expected),
+                variants["project"]: lambda label: run.child(
+                    label, "project", sim, {**spec, "reconcile": True}, expected
+                ),
+            },
+        )
+    return Scenario(
+        name="reconcile",
+        title=f"reconcile: rows_match_api over a day of {rows:,} records",
+        variants=variants,
+        ratios={
+            "with check/load (wall)": ratio(variants["project"].wall_s, variants["load"].wall_s),
+            "with check/load (requests)": ratio(
+                variants["project"].requests, variants["load"].requests
+            ),
+        },
+        notes=[
+            "The check asks for the window's first page, lists the window again (one request"
+            " per page of 100) and compares each key's updated_at with the warehouse's."
+        ],
+    )
+
+
 def cli_empty(bench: Bench) -> Scenario:
     """The fixed cost of a CLI run: an empty partition next to the bare imports."""
     rows = bench.options.sizes.cpu
@@ -457,6 +502,7 @@ SCENARIO_FUNCTIONS: dict[str, Callable[[Bench], Scenario]] = {
     "backfill": backfill,
     "client-window": client_window,
     "cli-empty": cli_empty,
+    "reconcile": reconcile,
     "memory": memory,
     "destinations": destinations,
 }

@@ -12,7 +12,15 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 BENCH_DIR = PROJECT_ROOT / "benchmarks"
 
-SCENARIOS = ("cpu", "backfill", "client-window", "cli-empty", "memory", "destinations")
+SCENARIOS = (
+    "cpu",
+    "backfill",
+    "client-window",
+    "cli-empty",
+    "reconcile",
+    "memory",
+    "destinations",
+)
 # All of them: `destinations` needs a PostgreSQL server and reports itself skipped, with
 # the reason, where none answers, so one run still evaluates every target it can.
 DEFAULT_SCENARIOS = SCENARIOS

@@ -211,6 +211,8 @@ def project(spec: dict[str, Any]) -> dict[str, Any]:
     from inventory_assets.settings import settings_from_yaml
 
     inventory = build_endpoints(settings_from_yaml())["inventory_data"]
+    # With `reconcile`, rows_match_api runs after the load, as the ingest job runs it.
+    checked = [inventory.rows_match_api] if spec.get("reconcile") else []
     resources = _project_resources(spec)
     if spec.get("partition"):
         selection: dict[str, Any] = {"partition_key": spec["partition"]}
@@ -225,12 +227,23 @@ def project(spec: dict[str, Any]) -> dict[str, Any]:
     with DagsterInstance.ephemeral() as instance:
         started = time.perf_counter()
         result = materialize(
-            [inventory.assets], resources=resources, instance=instance, **selection
+            [inventory.assets, *checked], resources=resources, instance=instance, **selection
         )
         wall = time.perf_counter() - started
     if not result.success:
         raise RuntimeError("the project's materialization failed")
-    return {"wall_s": wall, **_materialization_metadata(result)}
+    return {"wall_s": wall, **_materialization_metadata(result), **_reconciliation(result)}
+
+
+def _reconciliation(result: Any) -> dict[str, Any]:
+    """What rows_match_api found and cost, where it ran: it must pass, contents compared."""
+    evaluations = result.get_asset_check_evaluations()
+    if not evaluations:
+        return {}
+    (evaluation,) = evaluations
+    if not evaluation.passed or not evaluation.metadata["content_compared"].value:
+        raise RuntimeError(f"rows_match_api did not pass: {evaluation.description}")
+    return {"check_requests": evaluation.metadata["api_requests"].value}
 
 
 def _project_resources(spec: dict[str, Any]) -> dict[str, Any]:
