@@ -11,7 +11,11 @@ from pathlib import Path
 
 from dagster import BetaWarning, Definitions, PreviewWarning, definitions, load_from_defs_folder
 
-from inventory_assets.settings import SettingsError, settings_environment
+from inventory_assets.settings import (
+    SettingsError,
+    instance_storage_problem,
+    settings_environment,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,6 +33,11 @@ warnings.filterwarnings("ignore", "Task name 'execute_plan' is already registere
 
 @definitions
 def defs() -> Definitions:
+    # Checked on every load, not only on a build: the build is cached by the INVENTORY_*
+    # settings alone, and the instance's URL must be refused whenever it is wrong.
+    problem = instance_storage_problem()
+    if problem is not None:
+        raise SettingsError(problem)
     return _built_for(settings_environment())
 
 

@@ -366,3 +366,63 @@ def read_reference(value: EnvReference | str) -> str | None:
     Dagster's resources resolve the same references with `EnvVar` when a run executes.
     """
     return os.environ.get(value.env) if isinstance(value, EnvReference) else value
+
+
+# The instance's storage (deploy/dagster.yaml reads it from this variable).
+INSTANCE_POSTGRES_URL_ENV = "DAGSTER_POSTGRES_URL"
+# The one driver Dagster's PostgreSQL storage works with: dagster-postgres 0.29.27 sends
+# `NOTIFY run_events, :notify_id`, which psycopg 3 binds server-side and PostgreSQL refuses.
+INSTANCE_POSTGRES_DRIVER = "psycopg2"
+_INSTANCE_URL_FORM = "postgresql+psycopg2://user:password@host:port/database"
+# RFC 3986's scheme: anything else before `://` is not shown (it may be a password).
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*$")
+
+
+def instance_storage_problem() -> str | None:
+    """Why DAGSTER_POSTGRES_URL cannot hold the instance, as one line; None if it can.
+
+    With a driver other than psycopg2 the instance opens and lists its runs, then
+    fails the first event of every run; refused when the code location loads, a
+    wrong spelling stops before a run is created. Only the scheme is read (the rest
+    holds a password), and SQLAlchemy says which driver it means, so the answer
+    follows the installed SQLAlchemy (2.1 maps a bare `postgresql://` to psycopg 3).
+    Unset (or empty): the instance is not in PostgreSQL, nothing to check.
+    """
+    url = os.environ.get(INSTANCE_POSTGRES_URL_ENV) or ""
+    if not url:
+        return None
+    scheme, separator, _ = url.partition("://")
+    if not separator or not _SCHEME.match(scheme):
+        reason = "it does not start with a scheme and ://"
+    else:
+        driver = _driver_of(scheme)
+        if driver == INSTANCE_POSTGRES_DRIVER:
+            return None
+        reason = (
+            f"SQLAlchemy knows no scheme {scheme}"
+            if driver is None
+            else f"the scheme {scheme} uses the {driver} driver, which Dagster's"
+            " PostgreSQL event log cannot use"
+        )
+    return f"Invalid {INSTANCE_POSTGRES_URL_ENV}: {reason}; write it as {_instance_url_forms()}."
+
+
+def _instance_url_forms() -> str:
+    """The spellings that work with the installed SQLAlchemy (the bare one only below 2.1)."""
+    bare = _driver_of("postgresql") == INSTANCE_POSTGRES_DRIVER
+    return f"{_INSTANCE_URL_FORM} (or postgresql://)" if bare else _INSTANCE_URL_FORM
+
+
+def _driver_of(scheme: str) -> str | None:
+    """The DBAPI driver SQLAlchemy picks for `scheme://`, None for a scheme it lacks.
+
+    Asks without importing the driver (SQLAlchemy imports it only to connect), and
+    imports sqlalchemy only when called: only a PostgreSQL instance needs it.
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(f"{scheme}://").get_dialect().driver
+    except ArgumentError:  # NoSuchModuleError too: `postgres://`, `postgresql+nope://`
+        return None

@@ -32,7 +32,11 @@ from dagster import (
 from dagster._core.instance.config import dagster_instance_config
 from dagster._core.instance.ref import InstanceRef
 from dagster._core.storage.tags import BACKFILL_ID_TAG
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import NoSuchModuleError
 
+from inventory_api_sim import InventoryApiSimulator
+from inventory_assets.definitions import defs as code_location
 from inventory_assets.defs.inventory_api import executor
 from inventory_assets.lib.destinations import (
     DESTINATION_ENV,
@@ -40,7 +44,12 @@ from inventory_assets.lib.destinations import (
     POSTGRES_URL_ENV,
     PostgresDestinationResource,
 )
-from inventory_assets.settings import SettingsError, settings_from_yaml
+from inventory_assets.settings import (
+    INSTANCE_POSTGRES_URL_ENV,
+    SettingsError,
+    instance_storage_problem,
+    settings_from_yaml,
+)
 from inventory_assets_tests.cli_runner import (
     BIN,
     ROOT,
@@ -54,6 +63,7 @@ from inventory_assets_tests.cli_runner import (
 from inventory_assets_tests.conftest import (
     CONTRACT_COLUMNS,
     INVENTORY,
+    INVENTORY_DATA_KEY,
     SETTINGS,
     as_warehouse_row,
     day_window,
@@ -62,7 +72,11 @@ from inventory_assets_tests.conftest import (
     warehouse_rows,
 )
 from inventory_assets_tests.dagster_dev import DagsterDev, free_port
-from inventory_assets_tests.services import scratch_postgres_database, scratch_redis_database
+from inventory_assets_tests.services import (
+    NEEDS_PRODUCTION_EXTRA,
+    scratch_postgres_database,
+    scratch_redis_database,
+)
 
 DEPLOY = ROOT / "deploy"
 POOL_LIMIT = 2
@@ -77,6 +91,20 @@ BACKFILL_VIEW_QUERY = f"""
     ... on Runs {{ count }} }}
   assetNodes {{ assetKey {{ path }} kinds }} }}
 """
+# The spellings of DAGSTER_POSTGRES_URL the docs show, and two that cannot work, with
+# the line that refuses each.
+DOCUMENTED_SCHEMES = ("postgresql", "postgresql+psycopg2")
+PSYCOPG2_FORM = "postgresql+psycopg2://user:password@host:port/database"
+REFUSALS = {
+    "postgresql+psycopg": "Invalid DAGSTER_POSTGRES_URL: the scheme postgresql+psycopg uses the"
+    " psycopg driver, which Dagster's PostgreSQL event log cannot use; write it as"
+    f" {PSYCOPG2_FORM} (or postgresql://).",
+    "postgres": "Invalid DAGSTER_POSTGRES_URL: SQLAlchemy knows no scheme postgres; write it as"
+    f" {PSYCOPG2_FORM} (or postgresql://).",
+}
+AFTER_SCHEME = "dagster:PASSWORD@db-host:5432/dagster"  # deploy/dagster.yaml's example
+URL_PASSWORD = "pw-Zq7-never-printed"
+PARTITION = "2026-11-02"
 STEP_EVENTS = {
     DagsterEventType.STEP_START,
     DagsterEventType.STEP_SUCCESS,
@@ -151,16 +179,147 @@ def test_dagster_yaml_is_valid_instance_config(tmp_path: Path) -> None:
     assert config["telemetry"] == {"enabled": False}
 
 
-@pytest.mark.parametrize("scheme", ["postgresql", "postgresql+psycopg2"])
-def test_every_spelling_of_dagster_postgres_url_the_docs_show_works(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scheme: str
+def test_the_docs_show_only_the_tested_spellings_of_dagster_postgres_url() -> None:
+    """deploy/dagster.yaml and the README show `DAGSTER_POSTGRES_URL=...`, the Helm values
+    a scheme; each spelling they show is materialized through below."""
+    shown = re.compile(r"DAGSTER_POSTGRES_URL='?([A-Za-z0-9+.\-]+)://")
+    texts = [(DEPLOY / "dagster.yaml").read_text(), (ROOT / "README.md").read_text()]
+    schemes = {scheme for text in texts for scheme in shown.findall(text)}
+    schemes.add(_helm_values()["postgresql"]["postgresqlScheme"])
+
+    assert schemes == set(DOCUMENTED_SCHEMES)
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        (None, None),
+        ("", None),
+        *[(f"{scheme}://{AFTER_SCHEME}", None) for scheme in DOCUMENTED_SCHEMES],
+        *[(f"{scheme}://{AFTER_SCHEME}", refusal) for scheme, refusal in REFUSALS.items()],
+        (
+            f"postgresql+asyncpg://{AFTER_SCHEME}",
+            "the scheme postgresql+asyncpg uses the asyncpg driver",
+        ),
+        (AFTER_SCHEME, "it does not start with a scheme and ://"),
+        ("PASSWORD@db-host/x?next=http://db-host", "it does not start with a scheme and ://"),
+    ],
+)
+def test_instance_storage_problem_names_the_variable_and_the_spelling_to_use(
+    production_sqlalchemy: None, monkeypatch: pytest.MonkeyPatch, url: str | None, problem: str
 ) -> None:
-    """deploy/dagster.yaml's comment shows `postgresql://`, the README `postgresql+psycopg2://`."""
-    shutil.copy(DEPLOY / "dagster.yaml", tmp_path / "dagster.yaml")
-    with scratch_postgres_database() as url:
-        monkeypatch.setenv("DAGSTER_POSTGRES_URL", url.replace("postgresql+psycopg2", scheme, 1))
-        with _instance(tmp_path) as instance:
-            assert instance.get_runs() == []
+    if url is None:
+        monkeypatch.delenv(INSTANCE_POSTGRES_URL_ENV, raising=False)
+    else:
+        monkeypatch.setenv(INSTANCE_POSTGRES_URL_ENV, url)
+
+    found = instance_storage_problem()
+
+    if problem is None:
+        assert found is None
+        return
+    assert found is not None and problem in found
+    assert found.startswith("Invalid DAGSTER_POSTGRES_URL: ") and "\n" not in found
+    assert found.endswith(f"write it as {PSYCOPG2_FORM} (or postgresql://).")
+    assert "PASSWORD" not in found and "db-host" not in found, "only the scheme is shown"
+
+
+def test_the_installed_sqlalchemy_maps_the_bare_scheme_to_psycopg2(
+    production_sqlalchemy: None,
+) -> None:
+    """The `sqlalchemy<2.1` of the production extra: 2.1 maps it to psycopg 3."""
+    assert make_url("postgresql://").get_dialect().driver == "psycopg2"
+
+
+@pytest.mark.parametrize("scheme", REFUSALS)
+def test_the_code_location_refuses_a_dagster_postgres_url_dagster_cannot_use(
+    production_sqlalchemy: None, monkeypatch: pytest.MonkeyPatch, scheme: str
+) -> None:
+    """Every load, not only the first: the build of the definitions is cached."""
+    assert code_location() is code_location()
+    monkeypatch.setenv(INSTANCE_POSTGRES_URL_ENV, f"{scheme}://{AFTER_SCHEME}")
+
+    with pytest.raises(SettingsError) as caught:
+        code_location()
+
+    assert str(caught.value) == REFUSALS[scheme]
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("scheme", DOCUMENTED_SCHEMES)
+def test_every_spelling_of_dagster_postgres_url_the_docs_show_runs_a_materialization(
+    production_home: Path, simulator: InventoryApiSimulator, tmp_path: Path, scheme: str
+) -> None:
+    """The README's command on deploy/dagster.yaml, each spelling on a database of its own.
+
+    The run and its events are read back: with a driver Dagster cannot use (psycopg 3,
+    which SQLAlchemy 2.1 picks for `postgresql://`), an empty instance opens and lists
+    its runs, and the first event of a run fails.
+    """
+    env, password = _spelled_env(production_home, simulator.url, tmp_path, scheme)
+
+    output = finish(materialize(env, "--partition", PARTITION))
+
+    assert password not in output
+    with _instance(production_home) as instance:
+        (run,) = instance.get_runs()
+        records = instance.get_records_for_run(
+            run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION
+        ).records
+    assert run.status == DagsterRunStatus.SUCCESS
+    assert [(r.asset_key, r.partition_key) for r in records] == [(INVENTORY_DATA_KEY, PARTITION)]
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("scheme", REFUSALS)
+def test_a_dagster_postgres_url_dagster_cannot_use_stops_the_cli_before_any_run(
+    production_home: Path, simulator: InventoryApiSimulator, tmp_path: Path, scheme: str
+) -> None:
+    env, password = _spelled_env(production_home, simulator.url, tmp_path, scheme)
+
+    process = materialize(env, "--partition", PARTITION)
+    output, _ = process.communicate(timeout=180)
+
+    assert process.returncode != 0
+    assert output.strip().splitlines()[-1] == _last_line_refusing(scheme), output[-3000:]
+    assert "During handling" not in output and "direct cause" not in output, "one error"
+    assert password not in output
+    assert "RUN_START" not in output and simulator.request_count == 0
+    with _instance(production_home) as instance:
+        assert instance.get_runs() == []
+
+
+def _spelled_env(
+    home: Path, base_url: str, tmp_path: Path, scheme: str
+) -> tuple[dict[str, str], str]:
+    """The README's environment with DAGSTER_POSTGRES_URL spelled with `scheme`, and its
+    password (a placeholder the machine's trust auth ignores, if the URL has none).
+
+    This process keeps the psycopg2 spelling, to create the tables and read them back.
+    """
+    env = cli_env(base_url, tmp_path / "warehouse.duckdb", home)
+    url = make_url(env[INSTANCE_POSTGRES_URL_ENV])
+    password = url.password or URL_PASSWORD
+    spelled = url.set(drivername=scheme, password=password)
+    env[INSTANCE_POSTGRES_URL_ENV] = spelled.render_as_string(hide_password=False)
+    return env, password
+
+
+def _last_line_refusing(scheme: str) -> str:
+    """What ends the CLI's output for a spelling Dagster cannot use.
+
+    Dagster opens the instance before it loads the code location: a scheme SQLAlchemy
+    lacks, or one whose driver is not installed (the production extra installs no
+    psycopg 3), stops there, in Dagster's words. With the driver installed, the
+    instance opens and the code location refuses the spelling in one line.
+    """
+    try:
+        make_url(f"{scheme}://").get_dialect().import_dbapi()
+    except NoSuchModuleError as unknown:
+        return f"sqlalchemy.exc.NoSuchModuleError: {unknown}"
+    except ModuleNotFoundError as missing:
+        return f"ModuleNotFoundError: {missing}"
+    return f"inventory_assets.settings.SettingsError: {REFUSALS[scheme]}"
 
 
 def test_inventory_data_steps_are_in_the_limited_pool() -> None:
@@ -287,6 +446,12 @@ def redis_url() -> Iterator[str]:
     """A Redis database of the test's own, as the Celery broker."""
     with scratch_redis_database() as url:
         yield url
+
+
+@pytest.fixture
+def production_sqlalchemy() -> None:
+    """The SQLAlchemy of the production extra (a base install may have 2.1)."""
+    pytest.importorskip("dagster_postgres", reason=NEEDS_PRODUCTION_EXTRA)
 
 
 def _instance(home: Path) -> DagsterInstance:
