@@ -407,7 +407,9 @@ def test_touches_are_visible_through_the_api_on_one_kept_alive_connection(make_s
     ]
     assert sim.connection_count == 1
     assert sim.request_count == 1  # control calls are not API requests
-    assert sim.requests == [{"api_key": "***", "updated_since": since, "_path": "/v1/resource"}]
+    assert sim.requests == [
+        {"api_key": "***", "updated_since": since, "_path": "/v1/resource", "_auth": "query"}
+    ]
 
 
 BAD_TOUCHES = [

@@ -186,9 +186,9 @@ def test_warehouse_requests_are_counted_and_logged_with_their_path(sim) -> None:
 
     assert sim.request_count == 3
     assert sim.requests == [
-        {"api_key": "***", "limit": "3", "_path": WAREHOUSES},
-        {"api_key": "***", "limit": "3", "_path": RESOURCE},
-        {"api_key": "***", "_path": WAREHOUSES},
+        {"api_key": "***", "limit": "3", "_path": WAREHOUSES, "_auth": "query"},
+        {"api_key": "***", "limit": "3", "_path": RESOURCE, "_auth": "query"},
+        {"api_key": "***", "_path": WAREHOUSES, "_auth": "query"},
     ]
     sim.fail_next(503)  # the gateway fronts both endpoints
     assert get(sim, WAREHOUSES).status_code == 503
@@ -485,7 +485,8 @@ def test_deviate_endpoint_parses_values_and_rejects_bad_ones(sim) -> None:
 
 
 def test_cli_flags_set_every_switch() -> None:
-    """Every switch but integers_as_floats, which numbers_as_strings excludes (the next test)."""
+    """Every switch of the contract's shape but integers_as_floats, which numbers_as_strings
+    excludes (the next test); the paging and auth styles' flags: test_simulator_shapes.py."""
     process = run_cli(
         *("--port", "0", "--rows", "30", "--ignore-window", "--omit-total"),
         *("--window-params", "modified_after,modified_before", "--total-ignores-window"),
@@ -510,6 +511,10 @@ def test_cli_flags_set_every_switch() -> None:
             "integers_as_floats": False,
             "rate_limit_headers": True,
             "moves_while_paging": 2,
+            "paging": "offset",
+            "next_url_base": None,
+            "auth": "query",
+            "auth_header": "X-API-Key",
         }
         response = requests.get(
             f"{match[1]}/v1/resource?api_key=cli-key&modified_after=2027-01-01", timeout=10

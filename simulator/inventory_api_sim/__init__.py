@@ -3,5 +3,12 @@
 from inventory_api_sim.config import SimulatorConfig
 from inventory_api_sim.data import generate_records, generate_warehouses
 from inventory_api_sim.server import InventoryApiSimulator
+from inventory_api_sim.sink import RecordingServer
 
-__all__ = ["InventoryApiSimulator", "SimulatorConfig", "generate_records", "generate_warehouses"]
+__all__ = [
+    "InventoryApiSimulator",
+    "RecordingServer",
+    "SimulatorConfig",
+    "generate_records",
+    "generate_warehouses",
+]

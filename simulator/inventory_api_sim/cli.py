@@ -15,8 +15,10 @@ import sys
 import threading
 from collections.abc import Callable
 
+from inventory_api_sim.auth import AUTH_STYLES
 from inventory_api_sim.config import SimulatorConfig
 from inventory_api_sim.deviations import CONTRACT_WINDOW_PARAMS, window_pair
+from inventory_api_sim.paging import PAGING_STYLES
 from inventory_api_sim.server import InventoryApiSimulator
 
 DEFAULT_API_KEY = "sim-secret-key"
@@ -119,12 +121,76 @@ def _add_deviations(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_shapes(parser: argparse.ArgumentParser) -> None:
+    """Other vendors' paging and auth styles; the first four switch while serving too."""
+    group = parser.add_argument_group(
+        "vendors of other shapes",
+        "Paging and auth styles of other REST vendors; the defaults are the contract's. "
+        "--paging, --next-url-base, --auth and --auth-header are switches of "
+        "POST /_control/deviate as well (paging, next_url_base, auth, auth_header).",
+    )
+    add = group.add_argument
+    add(
+        "--paging",
+        choices=PAGING_STYLES,
+        default="offset",
+        metavar="STYLE",
+        help="offset (offset/limit, the contract), page_number (page/per_page, items and "
+        "page_context.has_more_page), cursor (cursor/limit, next_cursor), header_link "
+        "(page/per_page, a bare list and a Link rel=next header) or json_link (page/page_size, "
+        "count, next, previous and results); default: %(default)s",
+    )
+    add(
+        "--next-url-base",
+        metavar="URL",
+        help="scheme://host:port that header_link and json_link next links point at, instead "
+        "of the simulator's own: a vendor whose next link leads to another host",
+    )
+    add(
+        "--auth",
+        choices=AUTH_STYLES,
+        default="query",
+        metavar="STYLE",
+        help="where the key goes: query (?api_key=, the contract), header (--auth-header), "
+        "bearer (Authorization: Bearer KEY), token (Authorization: Token KEY), basic (HTTP "
+        "basic auth, --basic-username and the key as password) or oauth2 (POST /oauth/token "
+        "with client credentials, then the bearer token); default: %(default)s",
+    )
+    add(
+        "--auth-header",
+        default="X-API-Key",
+        metavar="NAME",
+        help="the header of --auth header (default: %(default)s)",
+    )
+    add(
+        "--basic-username",
+        default="sim-user",
+        metavar="NAME",
+        help="the user of --auth basic (default: %(default)s)",
+    )
+    add(
+        "--oauth-client-id",
+        default="sim-client",
+        metavar="ID",
+        help="the client_id of --auth oauth2, whose client_secret is the key "
+        "(default: %(default)s)",
+    )
+    add(
+        "--token-expires-seconds",
+        type=_bounded(int, 1),
+        default=3600,
+        metavar="S",
+        help="lifetime of --auth oauth2's access tokens (default: %(default)s)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="inventory-api-sim",
-        description="Serve a simulated inventory REST API (GET /v1/resource, GET /v1/warehouses). "
-        "Loopback clients can change it with POST /_control/touch, delete, add_field, retype "
-        "and deviate, and read GET /_control/state.",
+        description="Serve a simulated inventory REST API (GET /v1/resource, GET /v1/warehouses, "
+        "and POST /oauth/token with --auth oauth2). Loopback clients can change it with "
+        "POST /_control/touch, delete, add_field, retype and deviate, and read "
+        "GET /_control/state.",
     )
     add = parser.add_argument
     add("--host", default="127.0.0.1", help="interface to bind (default: %(default)s)")
@@ -150,18 +216,17 @@ def build_parser() -> argparse.ArgumentParser:
     add(
         "--api-key",
         default=os.environ.get(API_KEY_ENV) or DEFAULT_API_KEY,
-        help=f"accepted key (default: ${API_KEY_ENV}, else the built-in demo key)",
+        help=f"accepted key, also the basic password and the oauth2 client secret "
+        f"(default: ${API_KEY_ENV}, else the built-in demo key)",
     )
     _add_deviations(parser)
+    _add_shapes(parser)
     return parser
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not args.api_key:
-        parser.error("--api-key must not be empty")
-    config = SimulatorConfig(
+def _config(args: argparse.Namespace, parser: argparse.ArgumentParser) -> SimulatorConfig:
+    """The config the arguments describe; ValueError for a value only SimulatorConfig checks."""
+    return SimulatorConfig(
         host=args.host,
         port=args.port,
         rows=args.rows,
@@ -183,7 +248,25 @@ def main(argv: list[str] | None = None) -> None:
         integers_as_floats=args.integers_as_floats,
         rate_limit_headers=args.rate_limit_headers,
         moves_while_paging=args.moves_while_paging,
+        paging=args.paging,
+        next_url_base=args.next_url_base,
+        auth=args.auth,
+        auth_header=args.auth_header,
+        basic_username=args.basic_username,
+        oauth_client_id=args.oauth_client_id,
+        token_expires_seconds=args.token_expires_seconds,
     )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.api_key:
+        parser.error("--api-key must not be empty")
+    try:
+        config = _config(args, parser)
+    except ValueError as exc:  # a value only SimulatorConfig checks, e.g. --auth-header
+        parser.error(str(exc))
     # Handlers go in before the data is generated, so a signal during a long
     # start-up still ends in a clean exit rather than a traceback.
     stopping = threading.Event()

@@ -37,6 +37,16 @@ class SimulatorConfig:
     integers_as_floats: bool = False
     rate_limit_headers: bool = False
     moves_while_paging: int = 0
+    paging: str = "offset"
+    next_url_base: str | None = None
+    auth: str = "query"
+    auth_header: str = "X-API-Key"
+    # The other credentials of the auth styles, fixed like the key: the basic
+    # style's user name (its password is the key), and the oauth2 style's client
+    # id (its client secret is the key) and the lifetime of the tokens it issues.
+    basic_username: str = "sim-user"
+    oauth_client_id: str = "sim-client"
+    token_expires_seconds: int = 3600
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.fault_rate <= 1.0:
@@ -49,4 +59,10 @@ class SimulatorConfig:
             raise ValueError("days must be >= 1")
         if not self.api_key:
             raise ValueError("api_key must not be empty")
+        if not self.basic_username or ":" in self.basic_username:
+            raise ValueError("basic_username must be non-empty and without a colon")
+        if not self.oauth_client_id:
+            raise ValueError("oauth_client_id must not be empty")
+        if type(self.token_expires_seconds) is not int or self.token_expires_seconds < 1:
+            raise ValueError("token_expires_seconds must be an integer >= 1")
         Deviations.from_config(self)  # the same checks as when they change at run time

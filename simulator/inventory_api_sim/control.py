@@ -10,7 +10,8 @@ requests. This module only parses and routes; the simulator does the work.
     POST /_control/add_field?name=NAME&value=JSON   (a value that is not JSON is text)
     POST /_control/retype?field=NAME&to=text|number
     POST /_control/delete?count=N[&day=YYYY-MM-DD]  or  ?ids=1,2,3
-    POST /_control/deviate?name=SWITCH&value=VALUE  (true/false, a number or none, a,b)
+    POST /_control/deviate?name=SWITCH&value=VALUE  (true/false, a number or none, a,b,
+                                                     a style, a header name, a URL or none)
     GET  /_control/state
 """
 

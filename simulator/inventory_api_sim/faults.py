@@ -10,7 +10,7 @@ Scripted answers are used in the order they were scripted, before random faults.
 import random
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from inventory_api_sim.config import SimulatorConfig
@@ -97,7 +97,14 @@ class Hostile:
         return None
 
     def answer(self, page: Page) -> Response:
-        """The page as this kind bends it; caller holds the lock the page is a view under."""
+        """The page as this kind bends it, with the page's headers (a Link, say).
+
+        The caller holds the lock the page is a view under.
+        """
+        return replace(self._bent(page), headers=page.headers)
+
+    def _bent(self, page: Page) -> Response:
+        """The answer of this kind, before the page's headers are added."""
         match self.kind:
             case "no_data":
                 return Response(200, page.encode(None))

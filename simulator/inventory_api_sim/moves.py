@@ -4,6 +4,9 @@ A client that pages a time window by offset assumes the window holds still. A
 busy vendor's does not: a record the client was already served is updated,
 sorts to the window's end, and every record after it slides back one place,
 so the next page skips one record and the moved one is served a second time.
+Numbered pages (page_number, header_link, json_link) are offsets too and meet
+the same moves; a cursor request never spends one, as its keyset cursor would
+skip nothing (paging.py): the deviation is for paging by position.
 """
 
 import random
@@ -20,11 +23,12 @@ def moved_record(index: RecordIndex, request: PageRequest, rng: random.Random) -
     """The window's first data-set record as a vendor update moves it; None if none can move.
 
     It moves only if the client was served it already (it sorts before
-    `offset`) and the window has both bounds. Its new updated_at lies halfway
-    between the window's newest record and the window's end, so it sorts last
-    and stays in the window (None if no microsecond fits between them); its
-    quantity changes too. Raw records never move, as touches never change
-    them. The caller holds the simulator's lock and puts the record back.
+    `offset`, which is 0 for a cursor request) and the window has both bounds.
+    Its new updated_at lies halfway between the window's newest record and the
+    window's end, so it sorts last and stays in the window (None if no
+    microsecond fits between them); its quantity changes too. Raw records
+    never move, as touches never change them. The caller holds the
+    simulator's lock and puts the record back.
     """
     if request.offset == 0 or request.since is None or request.before is None:
         return None

@@ -1,15 +1,19 @@
 """Page: one page of a time window, as the contract shapes it or as a hostile vendor bends it.
 
 {"data": [ {record}, ... ], "total": 2345, "offset": 0, "limit": 100}
+
+Other vendors' paging styles wrap the same records in envelopes of their own (paging.py).
 """
 
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["Page", "Shape", "json_list"]
+__all__ = ["Envelope", "Page", "Shape", "json_list"]
 
 Shape = Callable[[list[bytes]], list[bytes]]
+# The page's JSON around its data (JSON text, or None to leave the data out).
+Envelope = Callable[["Page", bytes | None], bytes]
 
 
 @dataclass(slots=True)  # not frozen: one is built per request, and frozen inits are slow
@@ -22,7 +26,8 @@ class Page:
     can lie about `total` while the data stays true. The other options are the
     vendor's deviations (deviations.py): a cap below `limit`, a total over the
     whole index or none at all, null for a page without records, and `shape`,
-    which bends the records as served.
+    which bends the records as served. `envelope` and `headers` are another
+    paging style's body around the data and its headers (paging.dress).
     """
 
     bodies: list[bytes]  # the whole index, in serving order
@@ -30,13 +35,15 @@ class Page:
     low: int  # >= timeless
     high: int
     offset: int
-    limit: int  # as asked for, and echoed even when `cap` serves fewer
+    limit: int  # as asked for, and echoed even when `cap` serves fewer (see paging.position)
     total_delta: int = 0
     cap: int | None = None
     total_of_all: bool = False
     show_total: bool = True
     null_when_empty: bool = False
     shape: Shape | None = None
+    envelope: Envelope | None = None  # None: the contract's {"data", "total", "offset", "limit"}
+    headers: tuple[tuple[str, str], ...] = ()
 
     @property
     def size(self) -> int:
@@ -48,10 +55,19 @@ class Page:
         counted = len(self.bodies) if self.total_of_all else self.size
         return max(0, counted + self.total_delta)
 
+    @property
+    def served(self) -> int:
+        """How many records a page serves at most: `limit`, or `cap` if that is less."""
+        return self.limit if self.cap is None else min(self.limit, self.cap)
+
+    @property
+    def has_more(self) -> bool:
+        """True if records of the window follow this page's."""
+        return self.offset + self.served < self.size
+
     def records(self) -> list[bytes]:
-        """The records this page holds: at most `limit` (and `cap`) from `offset`."""
-        served = self.limit if self.cap is None else min(self.limit, self.cap)
-        return self._shaped(self._window(self.offset, self.offset + served))
+        """The records this page holds: at most `served` from `offset`."""
+        return self._shaped(self._window(self.offset, self.offset + self.served))
 
     def repeated(self, count: int) -> list[bytes]:
         """`count` records regardless of limit: the window's, else the data set's, cycled."""
@@ -68,9 +84,15 @@ class Page:
 
     def encode(self, data: bytes | None) -> bytes:
         """The page as JSON with `data` as the given JSON text; None leaves the key out."""
+        if self.envelope is not None:
+            return self.envelope(self, data)
         total = b'"total":%d,' % self.total if self.show_total else b""
         fields = total + b'"offset":%d,"limit":%d}' % (self.offset, self.limit)
         return (b"{" if data is None else b'{"data":%b,' % data) + fields
+
+    def index_position(self, position: int) -> int:
+        """Where record `position` (0-based) of the window is in the index."""
+        return position if position < self.timeless else self.low + position - self.timeless
 
     def _shaped(self, bodies: list[bytes]) -> list[bytes]:
         return bodies if self.shape is None else self.shape(bodies)

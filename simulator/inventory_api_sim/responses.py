@@ -1,17 +1,38 @@
-"""Response: what the simulator answers, built by the API logic and sent by the transport.
+"""Request and Response: what the transport hands the simulator, and what it gets back.
 
-Keeping it a plain value lets tests call the simulator without a socket, and
+Keeping both plain values lets tests call the simulator without a socket, and
 lets a hostile answer (another content type, a body cut short) be data too.
 """
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from http import HTTPStatus
+from typing import Protocol
 
-__all__ = ["HTML", "JSON", "Response", "error", "phrase", "with_request"]
+__all__ = ["HTML", "JSON", "Headers", "Request", "Response", "error", "phrase", "with_request"]
 
 JSON = "application/json; charset=utf-8"
 HTML = "text/html"  # as a gateway error page comes: no charset
+
+
+class Headers(Protocol):
+    """Request headers by name; http.client.HTTPMessage, as received, ignores the name's case."""
+
+    def get(self, name: str, /) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request: its target ("/path?query"), headers, method and (token requests') body.
+
+    Headers and body may carry a credential: the simulator reads them, never
+    logs or echoes them, and they are left out of the repr.
+    """
+
+    target: str
+    headers: Headers = field(default_factory=dict, repr=False)
+    method: str = "GET"
+    body: bytes = field(default=b"", repr=False)
 
 
 @dataclass(frozen=True)

@@ -5,33 +5,38 @@ and the vendor's warehouses on /v1/warehouses. Besides serving it, the
 simulator is what tests steer: it changes records as a vendor would (touch,
 touch_warehouse, add_field, delete), fails (fail_next, fault_rate), misbehaves
 (serve_next, total_delta, put_raw) and departs from the contract (deviate) on
-request, down to records that move while a client pages (moves_while_paging).
-It is safe to run next to real secrets: the api key travels in the query
-string, so no request line, URL or key is ever logged or echoed back, unless
-SimulatorConfig.echo_url_in_errors asks for that leak.
+request, down to records that move while a client pages (moves_while_paging)
+and vendors of other shapes: other paging styles (paging.py) and auth styles
+(auth.py), OAuth2's token endpoint included (POST /oauth/token, oauth.py).
+It is safe to run next to real secrets: the key travels in the query string
+or in headers, and no request line, URL, header, key, password, client secret
+or token is ever logged or echoed back (next links leave the key out too),
+unless SimulatorConfig.echo_url_in_errors asks for the request target's leak.
 """
 
 import datetime as dt
-import hmac
 import json
 import random
 import threading
 import time
 from types import TracebackType
 from typing import Any, cast
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
+from inventory_api_sim.auth import QUERY_KEY, KeyCheck, carried, presented
 from inventory_api_sim.config import SimulatorConfig
 from inventory_api_sim.control import handle as handle_control
 from inventory_api_sim.data import generate_records, generate_warehouses
 from inventory_api_sim.deviations import Deviations, rate_limited
 from inventory_api_sim.drift import RETYPES
 from inventory_api_sim.faults import FaultScript, Hostile, StatusFault
-from inventory_api_sim.listing import Listing, PageRequest, page_request
+from inventory_api_sim.listing import Listing, PageRequest
 from inventory_api_sim.moves import moved_record
+from inventory_api_sim.oauth import TOKEN_PATH, TokenIssuer
+from inventory_api_sim.paging import LINKED_STYLES, Links
 from inventory_api_sim.params import BadRequest, first_values
 from inventory_api_sim.records import RecordIndex
-from inventory_api_sim.responses import Response, error
+from inventory_api_sim.responses import Headers, Request, Response, error
 from inventory_api_sim.timestamps import format_timestamp, instant_key, key_moment
 from inventory_api_sim.touches import (
     SECONDS_PER_DAY,
@@ -47,7 +52,10 @@ __all__ = ["InventoryApiSimulator"]
 RESOURCE_PATH = "/v1/resource"
 WAREHOUSES_PATH = "/v1/warehouses"
 PATH_KEY = "_path"  # where `requests` notes the path of each logged request
+AUTH_KEY = "_auth"  # where it notes the places the request carried a credential in
 _REDACTED = "***"
+_SECRET_PARAMS = frozenset({QUERY_KEY, "client_secret"})  # logged as _REDACTED
+_UNAUTHORIZED = {"oauth2": "invalid, expired or missing access token"}  # else: the key's
 
 
 class InventoryApiSimulator:
@@ -63,9 +71,14 @@ class InventoryApiSimulator:
             generate_warehouses(records, days, start, seed), primary_key="code"
         )
         self._listings = {
-            RESOURCE_PATH: Listing(self._index, ("id", "quantity")),
-            WAREHOUSES_PATH: Listing(self._warehouse_index, ("capacity",)),
+            RESOURCE_PATH: Listing(self._index, int, ("id", "quantity")),
+            WAREHOUSES_PATH: Listing(self._warehouse_index, str, ("capacity",)),
         }
+        config = self.config
+        self._key_check = KeyCheck(config.api_key, config.basic_username)
+        self._tokens = TokenIssuer(
+            config.oauth_client_id, config.api_key, config.token_expires_seconds
+        )
         self._deviations = Deviations.from_config(self.config)
         self._faults = FaultScript(self.config)
         # Their own generators, so touches, deletes and faults do not shift each other.
@@ -133,8 +146,9 @@ class InventoryApiSimulator:
     def fail_next(self, status: int, times: int = 1, retry_after: int | None = None) -> None:
         """Answer the next `times` API requests with `status`, before auth is checked.
 
-        Like serve_next, this scripts the gateway in front of both endpoints:
-        the next requests get the answers, whichever endpoint they ask.
+        Like serve_next, this scripts the gateway in front of both listings:
+        the next requests get the answers, whichever listing they ask (token
+        requests never do, see _token).
         """
         fault = StatusFault(status, retry_after)
         with self._lock:
@@ -386,8 +400,14 @@ class InventoryApiSimulator:
     def requests(self) -> list[dict[str, str]]:
         """Query parameters of each API request, api_key replaced by "***".
 
-        Key "_path" (PATH_KEY) holds the path asked for, /v1/resource or
-        /v1/warehouses; it is set last, so a query parameter of that name is lost.
+        Key "_path" (PATH_KEY) holds the path asked for: /v1/resource,
+        /v1/warehouses, or /oauth/token, whose form fields are logged too (the
+        client_secret as "***"). Key "_auth" (AUTH_KEY) names the places the
+        request carried a credential in, never the credential: "query",
+        "header:<auth_header>", "bearer", "token", "basic" (or "authorization"
+        for another Authorization scheme), "form" (a token request's client
+        secret), comma-separated in that order, or "none". Both are set last,
+        so a query parameter of either name is lost.
         """
         with self._lock:
             return [dict(params) for params in self._requests]
@@ -414,66 +434,127 @@ class InventoryApiSimulator:
         """Answer a /_control/ request (see control.py); not counted as an API request."""
         return handle_control(self, method, target, client_host)
 
-    def respond(self, target: str) -> Response:
-        """Answer one GET request target ("/path?query"), as the vendor would.
+    def respond(self, request: Request | str) -> Response:
+        """Answer one request as the vendor would; a bare target ("/path?query") is a GET.
 
         Order: path, counting (on arrival, so a client that times out is still
         counted), latency, scripted then random faults and hostile answers (they
         come from the gateway, before the API sees the key), auth, parameters,
         the page. One request sees one set of deviations, those of its arrival.
         """
-        parts = urlsplit(target)
+        if isinstance(request, str):
+            request = Request(request)
+        parts = urlsplit(request.target)
         listing = self._listings.get(parts.path)
         if listing is None:
-            return error(404, "not found")
+            return (
+                self._token(request, parts) if parts.path == TOKEN_PATH else error(404, "not found")
+            )
         params = first_values(parts.query)
-        logged = {k: (_REDACTED if k == "api_key" else v) for k, v in params.items()}
         with self._lock:
-            self._request_count += 1
-            self._requests.append({**logged, PATH_KEY: parts.path})
+            deviations = self._deviations
+            auth = carried(params, request.headers, deviations.auth_header)
+            used = self._count(parts.path, params, auth)
             scripted = self._faults.next()
-            deviations, used = self._deviations, self._request_count
-        response = self._answer(listing, params, scripted, deviations)
+        self._delay()
+        response = self._answer(listing, request.headers, parts, params, scripted, deviations)
+        return rate_limited(response, used) if deviations.rate_limit_headers else response
+
+    def _count(self, path: str, params: dict[str, str], auth: str) -> int:
+        """Count and log an API request, secrets masked; caller holds the lock.
+
+        Returns the count so far, which the rate-limit headers report.
+        """
+        logged = {k: (_REDACTED if k in _SECRET_PARAMS else v) for k, v in params.items()}
+        self._requests.append({**logged, PATH_KEY: path, AUTH_KEY: auth})
+        self._request_count += 1
+        return self._request_count
+
+    def _delay(self) -> None:
+        if self.config.latency_ms:
+            time.sleep(self.config.latency_ms / 1000)
+
+    def _token(self, request: Request, parts: SplitResult) -> Response:
+        """POST /oauth/token: an access token for the client credentials, in the oauth2 style.
+
+        Other styles have no token endpoint (404). A token request is counted,
+        logged (query and form, the client secret masked; `_auth` adds "form"
+        for a secret in the form) and delayed like any API request, but takes no
+        scripted or random fault: those stand for the listings' gateway.
+        """
+        if self._deviations.auth != "oauth2":
+            return error(404, "not found")
+        if request.method != "POST":
+            return error(405, "method not allowed", (("Allow", "POST"),))
+        form = first_values(request.body.decode("utf-8", "replace"))
+        params = first_values(parts.query) | form
+        with self._lock:
+            deviations = self._deviations
+            auth = carried(params, request.headers, deviations.auth_header)
+            if "client_secret" in form:
+                auth = "form" if auth == "none" else f"{auth},form"
+            used = self._count(parts.path, params, auth)
+        self._delay()
+        with self._lock:
+            response = self._tokens.answer(form, request.headers)
         return rate_limited(response, used) if deviations.rate_limit_headers else response
 
     def _answer(
         self,
         listing: Listing,
+        headers: Headers,
+        parts: SplitResult,
         params: dict[str, str],
         scripted: StatusFault | Hostile | None,
         deviations: Deviations,
     ) -> Response:
-        """The answer after counting: latency, the scripted answer, auth, then the page."""
-        if self.config.latency_ms:
-            time.sleep(self.config.latency_ms / 1000)
+        """The answer after counting and latency: the scripted answer, auth, then the page."""
         if isinstance(scripted, StatusFault):
             return scripted.response()
         if isinstance(scripted, Hostile):
-            return scripted.preempt() or self._page(listing, params, deviations, scripted)
-        given = params.get("api_key", "").encode()
-        if not hmac.compare_digest(given, self.config.api_key.encode()):
-            return error(401, "invalid or missing api key")
-        return self._page(listing, params, deviations, None)
+            return scripted.preempt() or self._page(listing, parts, params, deviations, scripted)
+        if not self._authenticated(params, headers, deviations):
+            return error(401, _UNAUTHORIZED.get(deviations.auth, "invalid or missing api key"))
+        return self._page(listing, parts, params, deviations, None)
+
+    def _authenticated(
+        self, params: dict[str, str], headers: Headers, deviations: Deviations
+    ) -> bool:
+        """Whether the request carries the credential where the auth style in force wants it."""
+        style = deviations.auth
+        given = presented(style, params, headers, deviations.auth_header)
+        if style != "oauth2":
+            return self._key_check.accepts(style, given)
+        with self._lock:
+            return self._tokens.valid(given)
 
     def _page(
         self,
         listing: Listing,
+        parts: SplitResult,
         params: dict[str, str],
         deviations: Deviations,
         hostile: Hostile | None,
     ) -> Response:
         """The page the parameters ask for, bent by `hostile` if given; 400 for bad ones."""
         try:
-            request = page_request(params, deviations)
+            request = listing.request(params, deviations)
         except BadRequest as exc:
             return error(400, str(exc))
+        links = self._links(parts, deviations)
         with self._lock:
             inventory = listing.index is self._index
             if inventory:
                 self._move_while_paging(request)
             delta = self._total_delta if inventory else 0
-            page = listing.page(request, deviations, delta)
-            return hostile.answer(page) if hostile else Response(200, page.body())
+            page = listing.page(request, deviations, delta, links)
+            return hostile.answer(page) if hostile else Response(200, page.body(), page.headers)
+
+    def _links(self, parts: SplitResult, deviations: Deviations) -> Links | None:
+        """Where the request's other pages are, for the paging styles that link them."""
+        if deviations.paging not in LINKED_STYLES:
+            return None
+        return Links(deviations.next_url_base or self.url, parts.path, parts.query)
 
     def _move_while_paging(self, request: PageRequest) -> None:
         """Spend one of moves_while_paging on moving a record of this paged window, if one can.

@@ -1,9 +1,11 @@
 """The HTTP shell: a threaded server and a handler that carry bytes to and from the simulator.
 
 All API behaviour lives in InventoryApiSimulator; this module only reads
-requests, sends Responses and manages connections. The api key travels in the
-query string, so nothing here logs a request line or quotes it in a reply,
-unless SimulatorConfig.echo_url_in_errors asks for that leak on purpose.
+requests, sends Responses and manages connections. The key travels in the
+query string or in headers, and a token request's body holds a client secret,
+so nothing here logs a request line, a header or a body, or quotes one in a
+reply, unless SimulatorConfig.echo_url_in_errors asks for the request line's
+target on purpose.
 """
 
 import contextlib
@@ -14,9 +16,11 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from socketserver import TCPServer
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from inventory_api_sim.control import is_control_path
-from inventory_api_sim.responses import Response, error, phrase, with_request
+from inventory_api_sim.oauth import MAX_TOKEN_BODY, TOKEN_PATH
+from inventory_api_sim.responses import Request, Response, error, phrase, with_request
 
 if TYPE_CHECKING:  # the simulator imports this module to serve
     from inventory_api_sim.server import InventoryApiSimulator
@@ -24,6 +28,8 @@ if TYPE_CHECKING:  # the simulator imports this module to serve
 __all__ = ["HttpServer"]
 
 _MAX_CONTROL_BODY = 1 << 20  # control bodies are ignored; a larger one is a mistake
+_CONTROL_TOO_LARGE = "control requests take no body beyond 1 MiB"
+_TOKEN_TOO_LARGE = "token requests take no body beyond 64 KiB"
 _LINGER_ABORT = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close sends RST, not FIN
 
 
@@ -40,15 +46,25 @@ class _Handler(BaseHTTPRequestHandler):
         if is_control_path(self.path):
             self._control()
         else:
-            self._send(self.server.simulator.respond(self.path))
+            self._send(self.server.simulator.respond(Request(self.path, self.headers)))
 
     def _write_method(self) -> None:
-        """POST and friends: only control paths take them; the vendor API is read-only."""
-        if not is_control_path(self.path):
+        """POST and friends: for control paths and the OAuth2 token endpoint only.
+
+        The vendor's listings are read-only. The token endpoint is handed
+        every method with its body, and answers anything but POST itself.
+        """
+        if is_control_path(self.path):
+            if self._body(_MAX_CONTROL_BODY, _CONTROL_TOO_LARGE) is not None:
+                self._control()
+        elif urlsplit(self.path).path == TOKEN_PATH:
+            body = self._body(MAX_TOKEN_BODY, _TOKEN_TOO_LARGE)
+            if body is not None:
+                request = Request(self.path, self.headers, self.command, body)
+                self._send(self.server.simulator.respond(request))
+        else:
             self.close_connection = True  # the request body is unread
             self._send(error(405, "method not allowed", (("Allow", "GET"),)))
-        elif self._discard_body():
-            self._control()
 
     do_POST = do_PUT = do_PATCH = do_DELETE = _write_method
 
@@ -56,33 +72,37 @@ class _Handler(BaseHTTPRequestHandler):
         host = self.client_address[0]
         self._send(self.server.simulator.control(self.command, self.path, host))
 
-    def _discard_body(self) -> bool:
-        """Read and drop a request body so keep-alive survives; False if answered already.
+    def _body(self, limit: int, too_large: str) -> bytes | None:
+        """The request body, read so keep-alive survives; None if answered already.
 
-        A chunked body is not read: the connection is closed after the reply
-        instead, since its unread bytes would be taken for the next request.
+        A body beyond `limit` bytes is answered 413 with `too_large`. A chunked
+        body is not read (b"" stands for it): the connection is closed after
+        the reply instead, since its unread bytes would be taken for the next
+        request.
         """
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             self.close_connection = True
-            return True
+            return b""
         try:
             remaining = int(self.headers.get("Content-Length") or 0)
         except ValueError:
             remaining = -1
-        if not 0 <= remaining <= _MAX_CONTROL_BODY:
+        if not 0 <= remaining <= limit:
             self.close_connection = True
             if remaining < 0:
                 self._send(error(400, "Content-Length must be a non-negative integer"))
             else:
-                self._send(error(413, "control requests take no body beyond 1 MiB"))
-            return False
+                self._send(error(413, too_large))
+            return None
+        chunks = []
         while remaining > 0:
             chunk = self.rfile.read(min(remaining, 65_536))
             if not chunk:  # the client hung up mid-body
                 self.close_connection = True
                 break
+            chunks.append(chunk)
             remaining -= len(chunk)
-        return True
+        return b"".join(chunks)
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         # The default page quotes the request line, which carries the api key.
