@@ -55,27 +55,30 @@ def rest_client(spec: dict[str, Any]) -> dict[str, Any]:
     What the project's source config makes dlt build, minus everything after the
     page: no record checks, no Arrow, no pipeline, no Dagster.
     """
+    from dataclasses import replace
+
     from dlt.common.jsonpath import compile_path
     from dlt.sources.helpers.rest_client import RESTClient
-    from dlt.sources.helpers.rest_client.auth import APIKeyAuth
 
     from inventory_assets.sources.inventory_api import INVENTORY_DATA, ExtractStats
-    from inventory_assets.sources.inventory_api.http import build_session
-    from inventory_assets.sources.inventory_api.paging import InventoryPaginator
-    from inventory_assets.sources.inventory_api.settings import ApiOptions
+    from inventory_assets.sources.inventory_api.client import VendorClient
+    from inventory_assets.sources.inventory_api.settings import ApiOptions, Credentials, Paginator
     from inventory_assets.sources.inventory_api.validation import page_checker
 
     start, end = spec["window"]
-    stats, options = ExtractStats(), ApiOptions(page_size=spec["page_size"])
+    paginator = Paginator("offset", (("limit", spec["page_size"]),), "total")
+    endpoint = replace(INVENTORY_DATA, paginator=paginator)
+    stats = ExtractStats()
     started = time.perf_counter()
+    vendor = VendorClient(spec["url"], Credentials(api_key=_api_key()), ApiOptions(), stats)
     client = RESTClient(
-        base_url=spec["url"],
-        auth=APIKeyAuth(name="api_key", api_key=_api_key(), location="query"),
-        session=build_session(spec["url"], _api_key(), stats, options),
-        paginator=InventoryPaginator(limit=options.page_size, total_path=options.total_path),
-        data_selector=compile_path(INVENTORY_DATA.data_selector),
+        base_url=vendor.base_url,
+        auth=vendor.auth,
+        session=vendor.session,
+        paginator=vendor.paginator(endpoint),
+        data_selector=compile_path(endpoint.data_selector),
     )
-    hooks = {"response": [page_checker(stats, INVENTORY_DATA, options)]}
+    hooks = {"response": [page_checker(stats, endpoint)]}
     params = {"updated_since": start, "updated_before": end}
     rows = sum(
         len(page) for page in client.paginate(INVENTORY_DATA.path, params=params, hooks=hooks)

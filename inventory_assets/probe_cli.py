@@ -1,10 +1,12 @@
-"""`inventory-api-probe`: does the configured vendor keep our contract, and what must change?
+"""`inventory-api-probe`: how the configured vendor pages and authenticates, and what must change.
 
 Reads the same settings as the code location (defs.yaml and the environment),
-asks the vendor at most `--max-requests` small questions, prints a table of
-findings and the settings this vendor needs as environment lines to paste.
-Exits 0 when the current settings load the vendor correctly, 1 when they do
-not (or the vendor cannot be asked), 2 for a bad setting. Never prints the key.
+builds the same vendor resource a run uses, asks the vendor at most
+`--max-requests` small questions, and prints a table of findings, the
+`defs.yaml` fragment that describes the vendor's shape, and the settings it
+needs as environment lines to paste. Exits 0 when the current settings load the
+vendor correctly, 1 when they do not (or the vendor cannot be asked), 2 for a
+bad setting. Never prints a secret.
 """
 
 from __future__ import annotations
@@ -13,10 +15,17 @@ import argparse
 import sys
 
 import requests
+from dagster import DagsterInvalidConfigError, Failure
 
+from inventory_assets.defs.inventory_api.resources import (
+    VENDOR_API_KEY,
+    VendorApiResource,
+    build_resources,
+)
 from inventory_assets.lib.probe import MAX_REQUESTS, probe
-from inventory_assets.settings import SettingsError, read_reference, settings_from_yaml
-from inventory_assets.sources.inventory_api.errors import explain
+from inventory_assets.settings import SettingsError, settings_from_yaml
+from inventory_assets.sources.inventory_api import Endpoint
+from inventory_assets.sources.inventory_api.errors import InventoryApiError, explain
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -24,6 +33,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--endpoint", default="inventory_data", help="an endpoint of defs.yaml")
     parser.add_argument("--max-requests", type=int, default=MAX_REQUESTS)
     return parser
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"inventory-api-probe: {message}", file=sys.stderr)  # noqa: T201 - a console script's one line
+    return code
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,26 +48,28 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)  # noqa: T201 - a console script's one line
         return 2
     endpoint_settings = settings.endpoints.get(args.endpoint)
-    base_url, api_key = read_reference(settings.api.base_url), read_reference(settings.api.api_key)
-    if endpoint_settings is None or not base_url or not api_key:
-        missing = "INVENTORY_API_BASE_URL and INVENTORY_API_KEY must be set"
-        problem = (
-            f"no endpoint {args.endpoint!r} in defs.yaml" if endpoint_settings is None else missing
-        )
-        print(f"inventory-api-probe: {problem}.", file=sys.stderr)  # noqa: T201
-        return 2
+    if endpoint_settings is None:
+        return _fail(f"no endpoint {args.endpoint!r} in defs.yaml.", 2)
+    endpoint = endpoint_settings.endpoint(args.endpoint, settings.api)
+    # The resource a run gets, its variables read now: one way to the vendor.
+    resource = build_resources(settings)[VENDOR_API_KEY]
     try:
-        report = probe(
-            base_url,
-            api_key,
-            endpoint_settings.endpoint(args.endpoint),
-            settings.api.options(),
-            endpoint_settings.sync_mode,
-            budget=args.max_requests,
-        )
-    except requests.RequestException as error:
-        print(f"inventory-api-probe: {explain(error, base_url, 1) or error}", file=sys.stderr)  # noqa: T201
-        return 1
+        with resource.process_config_and_initialize_cm() as vendor_api:
+            return _probe(vendor_api, endpoint, endpoint_settings.sync_mode, args.max_requests)
+    except DagsterInvalidConfigError:
+        return _fail("INVENTORY_API_BASE_URL and the API's credentials must be set.", 2)
+
+
+def _probe(vendor_api: VendorApiResource, endpoint: Endpoint, mode: str, budget: int) -> int:
+    try:
+        vendor_api.checked_base_url(endpoint)
+        client = vendor_api.client(max_retries=1)
+    except Failure as failure:
+        return _fail(str(failure.description), 2)
+    try:
+        report = probe(client, endpoint, mode, vendor_api.auth_as_written(), budget=budget)
+    except (requests.RequestException, InventoryApiError) as error:
+        return _fail(str(explain(error, client.base_url, 1) or error), 1)
     print(report.as_text())  # noqa: T201
     return 0 if report.loads_correctly else 1
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import tomllib
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
@@ -26,7 +27,9 @@ import yaml
 from croniter import croniter
 from dagster import ResolutionContext
 from pydantic import (
+    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -37,9 +40,12 @@ from pydantic import (
 
 from inventory_assets.sources.inventory_api.settings import (
     DELETED_COLUMN,
+    PAGINATOR_TYPES,
     ApiOptions,
+    Auth,
     Column,
     Endpoint,
+    Paginator,
 )
 
 ColumnType = Literal["bigint", "text", "decimal", "timestamp", "bool", "double"]
@@ -47,8 +53,34 @@ SyncMode = Literal["window", "client_window", "full"]
 Deletes = Literal["keep", "flag", "delete"]
 Destination = Literal["duckdb", "postgres"]
 Executor = Literal["in_process", "multiprocess", "celery"]
-Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
-ParamName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.\-\[\]]+$")]
+
+
+def _matching(pattern: str, expected: str) -> AfterValidator:
+    """A string of `pattern`, refused in the user's terms (`expected`), not as a regex."""
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise ValueError(f"expected {expected}")
+        return value
+
+    return AfterValidator(check)
+
+
+Identifier = Annotated[
+    str, _matching(r"[a-z][a-z0-9_]*", "lower-case letters, digits and _, e.g. inventory_data")
+]
+ParamName = Annotated[
+    str, _matching(r"[A-Za-z0-9_.\-\[\]]+", "a query parameter or header name, e.g. per_page")
+]
+# Where in a page a value is: a dotted path (`page_context.has_more_page`); `$` the page.
+JsonPath = Annotated[
+    str,
+    _matching(
+        r"\$|[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*",
+        "a dotted path to a field of the page, e.g. meta.total, or $ for the page itself",
+    ),
+]
 
 # `{{ env.NAME }}` or `{{ env('NAME', ...) }}` in a template: where a value came from.
 _ENV_IN_TEMPLATE = re.compile(r"env(?:\.|\(\s*['\"])([A-Za-z_][A-Za-z0-9_]*)")
@@ -74,7 +106,197 @@ class _Settings(BaseModel):
 class EnvReference(_Settings):
     """A value read from the environment where a run executes, never at load."""
 
-    env: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+    env: Annotated[str, _matching(r"[A-Za-z_][A-Za-z0-9_]*", "an environment variable name")]
+
+
+def _a_reference(value: Any) -> Any:
+    if isinstance(value, str):
+        raise ValueError(
+            "must name an environment variable ({env: NAME}), never hold the secret itself"
+        )
+    return value
+
+
+# A secret: only ever named, as `{env: NAME}`; a literal is refused.
+Secret = Annotated[EnvReference, BeforeValidator(_a_reference)]
+
+
+class ApiKeyAuthSettings(_Settings):
+    """dlt's `api_key` auth: the key as a query parameter, a header or a cookie.
+
+    The defaults are dlt's (a header named Authorization). A header value with
+    a scheme is the secret itself, as in dlt (`Token abc`), or the key after
+    `prefix` (`prefix: "Token "`, ours).
+    """
+
+    type: Literal["api_key"]
+    api_key: Secret = EnvReference(env="INVENTORY_API_KEY")
+    name: ParamName = "Authorization"
+    location: Literal["query", "header", "cookie"] = "header"
+    prefix: str = ""
+
+    @model_validator(mode="after")
+    def _prefix_is_for_headers(self) -> ApiKeyAuthSettings:
+        if self.prefix and self.location != "header":
+            raise ValueError("prefix goes before a key sent in a header; location is not header")
+        return self
+
+
+class BearerAuthSettings(_Settings):
+    """dlt's `bearer` auth: `Authorization: Bearer <token>`."""
+
+    type: Literal["bearer"]
+    token: Secret
+
+
+class HttpBasicAuthSettings(_Settings):
+    """dlt's `http_basic` auth."""
+
+    type: Literal["http_basic"]
+    username: EnvReference | str
+    password: Secret
+
+
+class OAuth2AuthSettings(_Settings):
+    """dlt's `oauth2_client_credentials`: a client id and secret traded for an access token."""
+
+    type: Literal["oauth2_client_credentials"]
+    access_token_url: Annotated[str, _matching(r"https?://\S+", "an http(s):// URL")]
+    client_id: EnvReference | str
+    client_secret: Secret
+    access_token_request_data: dict[str, str] = Field(default_factory=dict)
+    default_token_expiration: int = Field(default=3600, ge=1)
+
+
+AUTH_MODELS: dict[str, type[_Settings]] = {
+    "api_key": ApiKeyAuthSettings,
+    "bearer": BearerAuthSettings,
+    "http_basic": HttpBasicAuthSettings,
+    "oauth2_client_credentials": OAuth2AuthSettings,
+}
+AuthSettings = Annotated[
+    ApiKeyAuthSettings | BearerAuthSettings | HttpBasicAuthSettings | OAuth2AuthSettings,
+    Field(discriminator="type"),
+]
+
+
+class _PaginatorSettings(_Settings):
+    """A paginator in dlt's vocabulary; its fields are dlt's, with dlt's defaults."""
+
+    def paginator(self, api: ApiSettings) -> Paginator:
+        fields = self.model_dump(exclude={"type", "total_path"})
+        return Paginator(self.type, tuple(fields.items()), self.total_path)  # type: ignore[attr-defined]
+
+
+class OffsetPaginatorSettings(_PaginatorSettings):
+    """`offset`: the contract's paging. `limit` and `total_path` default to `api.page_size` and
+    `api.total_path` (INVENTORY_PAGE_SIZE, INVENTORY_TOTAL_PATH)."""
+
+    type: Literal["offset"]
+    limit: int | None = Field(default=None, ge=1, le=10_000)
+    offset_param: ParamName = "offset"
+    limit_param: ParamName = "limit"
+    total_path: JsonPath | None = None
+    maximum_offset: int | None = Field(default=None, ge=1)
+    has_more_path: JsonPath | None = None
+    stop_after_empty_page: bool = True
+
+    def paginator(self, api: ApiSettings) -> Paginator:
+        fields = self.model_dump(exclude={"type", "total_path"})
+        fields["limit"] = self.limit or api.page_size
+        total_path = self.total_path if "total_path" in self.model_fields_set else api.total_path
+        return Paginator("offset", tuple(fields.items()), total_path or None)
+
+
+class PageNumberPaginatorSettings(_PaginatorSettings):
+    """`page_number`: its `total_path` counts pages, as in dlt (not records)."""
+
+    type: Literal["page_number"]
+    base_page: int = 0
+    page: int | None = None
+    page_param: ParamName = "page"
+    total_path: JsonPath | None = "total"
+    maximum_page: int | None = Field(default=None, ge=1)
+    has_more_path: JsonPath | None = None
+    stop_after_empty_page: bool = True
+
+    @model_validator(mode="after")
+    def _knows_its_end(self) -> PageNumberPaginatorSettings:
+        if not (
+            self.total_path or self.maximum_page or self.has_more_path or self.stop_after_empty_page
+        ):
+            raise ValueError(
+                "a page_number paginator needs total_path, has_more_path, maximum_page or"
+                " stop_after_empty_page to know its last page"
+            )
+        return self
+
+    def paginator(self, api: ApiSettings) -> Paginator:
+        fields = self.model_dump(exclude={"type"})
+        return Paginator("page_number", tuple(fields.items()), None)
+
+
+class CursorPaginatorSettings(_PaginatorSettings):
+    """`cursor`: the next page's cursor in the body. `total_path` (ours) counts records."""
+
+    type: Literal["cursor"]
+    cursor_path: JsonPath = "cursors.next"
+    cursor_param: ParamName = "cursor"
+    has_more_path: JsonPath | None = None
+    stop_after_empty_page: bool = False
+    total_path: JsonPath | None = None
+
+
+class JsonLinkPaginatorSettings(_PaginatorSettings):
+    """`json_link`: the next page's URL in the body. `total_path` (ours) counts records."""
+
+    type: Literal["json_link"]
+    next_url_path: JsonPath = "next"
+    total_path: JsonPath | None = None
+
+
+class HeaderLinkPaginatorSettings(_PaginatorSettings):
+    """`header_link`: the next page's URL in the `Link` header. `total_path` (ours) counts
+    records."""
+
+    type: Literal["header_link"]
+    links_next_key: ParamName = "next"
+    total_path: JsonPath | None = None
+
+
+class SinglePagePaginatorSettings(_PaginatorSettings):
+    """`single_page`: the listing is one page."""
+
+    type: Literal["single_page"]
+    total_path: JsonPath | None = None
+
+
+PAGINATOR_MODELS: dict[str, type[_PaginatorSettings]] = {
+    "offset": OffsetPaginatorSettings,
+    "page_number": PageNumberPaginatorSettings,
+    "cursor": CursorPaginatorSettings,
+    "json_link": JsonLinkPaginatorSettings,
+    "header_link": HeaderLinkPaginatorSettings,
+    "single_page": SinglePagePaginatorSettings,
+}
+assert tuple(PAGINATOR_MODELS) == PAGINATOR_TYPES
+
+
+def _typed(value: Any) -> Any:
+    """`paginator: header_link` is `{type: header_link}`, as dlt allows."""
+    return {"type": value} if isinstance(value, str) else value
+
+
+PaginatorSettings = Annotated[
+    OffsetPaginatorSettings
+    | PageNumberPaginatorSettings
+    | CursorPaginatorSettings
+    | JsonLinkPaginatorSettings
+    | HeaderLinkPaginatorSettings
+    | SinglePagePaginatorSettings,
+    Field(discriminator="type"),
+    BeforeValidator(_typed),
+]
 
 
 class ColumnSettings(_Settings):
@@ -96,8 +318,12 @@ class ColumnSettings(_Settings):
 class EndpointSettings(_Settings):
     """One listing of the vendor's API, loaded into a table of its own."""
 
-    path: Annotated[str, StringConstraints(pattern=r"^/\S*$")]
-    data_selector: Annotated[str, StringConstraints(min_length=1)] = "data"
+    path: Annotated[str, _matching(r"/\S*", "a path that starts with /, e.g. /v1/resource")]
+    data_selector: JsonPath = "data"
+    # How the listing pages, in dlt's vocabulary; none: the contract's offset paging.
+    paginator: PaginatorSettings | None = None
+    # Static query parameters of every request (`per_page: 100`).
+    params: dict[ParamName, str | int | float | bool] = Field(default_factory=dict)
     primary_key: Identifier
     # The field whose value places a record in a daily partition (windowed modes).
     cursor_field: Identifier = "updated_at"
@@ -132,14 +358,17 @@ class EndpointSettings(_Settings):
         """Windowed modes load daily partitions; `full` loads the whole listing at once."""
         return self.sync_mode != "full"
 
-    def endpoint(self, name: str) -> Endpoint:
-        """The endpoint as the dlt source describes it."""
+    def endpoint(self, name: str, api: ApiSettings) -> Endpoint:
+        """The endpoint as the dlt source describes it; `api` holds the paging defaults."""
+        paginator = self.paginator or OffsetPaginatorSettings(type="offset")
         return Endpoint(
             name=name,
             path=self.path,
             primary_key=self.primary_key,
             data_selector=self.data_selector,
             cursor_field=self.cursor_field,
+            paginator=paginator.paginator(api),
+            params=tuple(self.params.items()),
             columns=tuple(
                 Column(column_name, **column.model_dump())
                 for column_name, column in self.columns.items()
@@ -158,15 +387,22 @@ class ApiSettings(_Settings):
     """The vendor's API: where it is, how it pages and windows, how hard we may call it."""
 
     base_url: EnvReference | str = EnvReference(env="INVENTORY_API_BASE_URL")
-    api_key: EnvReference = EnvReference(env="INVENTORY_API_KEY")
+    # The contract's auth, in short: this key as the query parameter `api_key_param`.
+    api_key: Secret = EnvReference(env="INVENTORY_API_KEY")
     api_key_param: ParamName = "api_key"
+    # dlt's auth config: replaces api_key and api_key_param when given.
+    auth: AuthSettings | None = None
     page_size: int = Field(default=100, ge=1, le=10_000)
     window_start_param: ParamName = "updated_since"
     window_end_param: ParamName = "updated_before"
     # Where a page says how many records match; "" for a vendor that says nothing
     # (paging then stops at an empty page, without the completeness check).
     total_path: Annotated[
-        str, StringConstraints(pattern=r"^([A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*)?$")
+        str,
+        _matching(
+            r"([A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*)?",
+            "a dotted path to a field of the page, e.g. meta.total, or empty for none",
+        ),
     ] = "total"
     max_concurrency: int = Field(default=8, ge=1, le=64)
     request_timeout_seconds: float = Field(default=30.0, gt=0)
@@ -178,27 +414,29 @@ class ApiSettings(_Settings):
     # The concurrency pool of every step that calls the API; its limit is the instance's.
     pool: Identifier = "vendor_api_calls"
 
+    @property
+    def auth_in_force(self) -> AuthSettings:
+        """The auth in force: `auth`, or the contract's query key from `api_key`."""
+        if self.auth is not None:
+            return self.auth
+        return ApiKeyAuthSettings(
+            type="api_key", api_key=self.api_key, name=self.api_key_param, location="query"
+        )
+
     def options(self) -> ApiOptions:
         """How the dlt source calls the vendor, as the source package describes it."""
+        credentials = self.auth_in_force.model_dump(
+            exclude={"api_key", "token", "username", "password", "client_id", "client_secret"}
+        )
+        request_data = tuple(credentials.pop("access_token_request_data", {}).items())
         return ApiOptions(
-            api_key_param=self.api_key_param,
-            page_size=self.page_size,
-            total_path=self.total_path,
+            auth=Auth(**credentials, access_token_request_data=request_data),
             window_start_param=self.window_start_param,
             window_end_param=self.window_end_param,
             max_retries=self.max_retries,
             backoff_factor=self.backoff_factor,
             request_timeout_seconds=self.request_timeout_seconds,
         )
-
-    @field_validator("api_key", mode="before")
-    @classmethod
-    def _key_is_a_reference(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            raise ValueError(
-                "must name an environment variable ({env: INVENTORY_API_KEY}), never hold the key"
-            )
-        return value
 
 
 class WarehouseSettings(_Settings):
@@ -273,16 +511,24 @@ def _env_sources(raw: Any, path: tuple = ()) -> dict[tuple, str]:
 _EMPTY_IS_A_VALUE = frozenset({"total_path"})
 
 
-def _without_unset(values: Any) -> Any:
-    """Drop values a template rendered empty (None or ""): their defaults apply."""
+def _without_unset(values: Any, raw: Any) -> Any:
+    """Drop values a template rendered empty (None or ""): their defaults apply.
+
+    Only templates: a `null` written in the YAML (`total_path: null`, dlt's "none")
+    is a value, and so is an empty `total_path` (INVENTORY_TOTAL_PATH=).
+    """
     if isinstance(values, Mapping):
-        return {
-            k: _without_unset(v)
-            for k, v in values.items()
-            if v is not None and (v != "" or k in _EMPTY_IS_A_VALUE)
-        }
+        kept = {}
+        for key, value in values.items():
+            written = raw.get(key) if isinstance(raw, Mapping) else None
+            templated = isinstance(written, str) and "{{" in written
+            if templated and (value is None or (value == "" and key not in _EMPTY_IS_A_VALUE)):
+                continue
+            kept[key] = _without_unset(value, written)
+        return kept
     if isinstance(values, list):
-        return [_without_unset(v) for v in values]
+        written = raw if isinstance(raw, list) else [None] * len(values)
+        return [_without_unset(v, w) for v, w in zip(values, written, strict=False)]
     return values
 
 
@@ -295,7 +541,38 @@ _EXPECTED = {
 }
 
 
-def _message(problem: Mapping[str, Any]) -> str:
+# The settings written in dlt's vocabulary: each `type` and the fields it takes.
+TYPED = {"auth": AUTH_MODELS, "paginator": PAGINATOR_MODELS}
+
+
+def _tagged(location: tuple) -> tuple[tuple, str | None, dict | None]:
+    """The location without the type tag pydantic adds under `auth`/`paginator` (`paginator.
+    header_link.has_more_path` is `paginator.has_more_path`), the tag, and its models."""
+    for index, part in enumerate(location[:-1]):
+        models = TYPED.get(str(part))
+        if models is not None and location[index + 1] in models:
+            return location[: index + 1] + location[index + 2 :], location[index + 1], models
+    models = TYPED.get(str(location[-1])) if location else None
+    return location, None, models
+
+
+def _typed_message(problem: Mapping[str, Any], tag: str | None, models: dict) -> str | None:
+    """dlt-vocabulary mistakes in dlt's words: an unknown type, a field the type lacks."""
+    kinds = ", ".join(models)
+    if problem["type"] == "union_tag_invalid":
+        return f"unknown type {problem['input'].get('type')!r}; use one of {kinds}"
+    if problem["type"] == "union_tag_not_found":
+        return f"needs a type: one of {kinds}"
+    if problem["type"] == "extra_forbidden" and tag is not None:
+        fields = ", ".join(name for name in models[tag].model_fields if name != "type")
+        return f"{tag} takes no {problem['loc'][-1]}; its fields are {fields or 'none'}"
+    return None
+
+
+def _message(problem: Mapping[str, Any], tag: str | None = None, models: dict | None = None) -> str:
+    typed = _typed_message(problem, tag, models) if models else None
+    if typed:
+        return typed
     kind = str(problem["type"]).split("_")[0]
     if kind in _EXPECTED:
         return _EXPECTED[kind]
@@ -306,10 +583,11 @@ def _explain(error: ValidationError, sources: dict[tuple, str], rendered: Any) -
     """The first problem as one line: field, variable, value, and what is accepted."""
     problem = error.errors()[0]
     location = tuple(part for part in problem["loc"] if not str(part).startswith("function-"))
+    location, tag, models = _tagged(location)
     field = ".".join(str(part) for part in location) or "attributes"
     variable = sources.get(location)
     origin = f"{variable}={_value_at(rendered, location)!r} " if variable else ""
-    return f"Invalid setting {origin}({field} in defs.yaml): {_message(problem)}."
+    return f"Invalid setting {origin}({field} in defs.yaml): {_message(problem, tag, models)}."
 
 
 def _value_at(values: Any, location: tuple) -> Any:
@@ -331,7 +609,7 @@ def settings_from_attributes(raw: Mapping[str, Any], render: Any) -> InventorySe
     sources = _env_sources(raw)
     rendered = render(raw)
     try:
-        return InventorySettings.model_validate(_without_unset(rendered))
+        return InventorySettings.model_validate(_without_unset(rendered, raw))
     except ValidationError as error:
         raise SettingsError(_explain(error, sources, rendered)) from None
 
@@ -358,6 +636,31 @@ def settings_environment() -> tuple[tuple[str, str], ...]:
     """The INVENTORY_* variables as they are now: with defs.yaml, all the definitions
     are built from, so a process can build them once per distinct environment."""
     return tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(ENV_PREFIX)))
+
+
+# Where dlt's config providers keep this source's secrets (`dlt.secrets["sources.
+# inventory_api.api_key"]`): the variable SOURCES__INVENTORY_API__API_KEY, then
+# .dlt/secrets.toml's [sources.inventory_api], as dlt's verified sources do.
+DLT_SECRETS_SECTION = "sources.inventory_api"
+DLT_SECRETS_FILE = Path(".dlt") / "secrets.toml"
+
+
+def secret_from_dlt(field: str, reference: EnvReference) -> bool:
+    """Whether dlt's config providers, not the variable `reference` names, hold this
+    secret: the variable is unset here and dlt's name for the field is set.
+
+    Asked where the code location loads, by names only (no dlt import, no value
+    read): an unset variable with nothing in dlt stays the variable, whose absence
+    the run then reports as before.
+    """
+    if os.environ.get(reference.env):
+        return False
+    if os.environ.get(f"{DLT_SECRETS_SECTION}.{field}".upper().replace(".", "__")):
+        return True
+    if not DLT_SECRETS_FILE.is_file():
+        return False
+    section = tomllib.loads(DLT_SECRETS_FILE.read_text()).get("sources", {})
+    return field in section.get("inventory_api", {})
 
 
 def read_reference(value: EnvReference | str) -> str | None:

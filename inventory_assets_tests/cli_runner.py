@@ -69,16 +69,20 @@ def cli_env(base_url: str, duckdb_path: Path, dagster_home: Path) -> dict[str, s
 
 
 def dagster(
-    env: dict[str, str], *args: str, output: IO[str] | int = subprocess.PIPE
+    env: dict[str, str],
+    *args: str,
+    output: IO[str] | int = subprocess.PIPE,
+    cwd: Path = ROOT,
 ) -> subprocess.Popen:
-    """`dagster ARGS` from the project root, in its own process group (to kill it whole).
+    """`dagster ARGS` from the project root (or `cwd`), in its own process group (to kill
+    it whole).
 
     Output goes to a pipe for commands that finish; a long-running one (`dagster
     dev`) writes to a file instead, so an unread pipe can never block it.
     """
     return subprocess.Popen(
         [DAGSTER, *args],
-        cwd=ROOT,
+        cwd=cwd,
         env=env,
         stdout=output,
         stderr=subprocess.STDOUT,
@@ -131,9 +135,9 @@ def materialize_args(*partition_args: str, select: str = INVENTORY_DATA) -> tupl
 
 
 def materialize(
-    env: dict[str, str], *partition_args: str, select: str = INVENTORY_DATA
+    env: dict[str, str], *partition_args: str, select: str = INVENTORY_DATA, cwd: Path = ROOT
 ) -> subprocess.Popen:
-    return dagster(env, *materialize_args(*partition_args, select=select))
+    return dagster(env, *materialize_args(*partition_args, select=select), cwd=cwd)
 
 
 def readme_commands(prefix: str) -> set[tuple[str, ...]]:

@@ -6,7 +6,7 @@ mutate data and inject faults without seeing each other.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -99,6 +99,24 @@ def make_simulator(**overrides: Any) -> InventoryApiSimulator:
     return InventoryApiSimulator(SimulatorConfig(**{**config, **overrides})).start()
 
 
+SMALL_SIM_ROWS = 300  # the simulator tests' listings: a few hundred records, several pages
+
+
+@pytest.fixture
+def make_sim() -> Iterator[Callable[..., InventoryApiSimulator]]:
+    """Start simulators of SMALL_SIM_ROWS records with the test key and any config; all are
+    stopped afterwards."""
+    started: list[InventoryApiSimulator] = []
+
+    def make(**overrides: Any) -> InventoryApiSimulator:
+        started.append(make_simulator(**{"rows": SMALL_SIM_ROWS, **overrides}))
+        return started[-1]
+
+    yield make
+    for simulator in started:
+        simulator.stop()
+
+
 @pytest.fixture
 def simulator() -> Iterator[InventoryApiSimulator]:
     sim = make_simulator()
@@ -111,6 +129,25 @@ def simulator() -> Iterator[InventoryApiSimulator]:
 @pytest.fixture
 def duckdb_path(tmp_path: Path) -> Path:
     return tmp_path / "data" / "warehouse.duckdb"
+
+
+def materialize_endpoint(
+    endpoint: EndpointDefinitions,
+    resources: dict[str, Any],
+    instance: DagsterInstance,
+    partition: str | None,
+    checks: bool = False,
+    **kwargs: Any,
+):
+    """One run of an endpoint's asset (with `rows_match_api` if `checks`); failures returned."""
+    return materialize(
+        [endpoint.assets, *([endpoint.rows_match_api] if checks else [])],
+        resources=resources,
+        partition_key=partition,
+        instance=instance,
+        raise_on_error=False,
+        **kwargs,
+    )
 
 
 def make_resources(

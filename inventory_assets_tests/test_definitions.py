@@ -147,7 +147,7 @@ def test_spec_source_and_run_time_source_expose_the_same_resources() -> None:
 
 def test_defs_yaml_declares_the_contracts_columns() -> None:
     """The YAML's inventory_data and the source's contract constants never drift apart."""
-    declared = SETTINGS.endpoints["inventory_data"].endpoint("inventory_data")
+    declared = SETTINGS.endpoints["inventory_data"].endpoint("inventory_data", SETTINGS.api)
 
     def shape(endpoint):
         return [(c.name, c.type, c.nullable, c.precision, c.scale) for c in endpoint.columns]
@@ -290,12 +290,26 @@ def test_deletes_in_window_mode_name_the_settings_that_allow_them(monkeypatch) -
     assert "INVENTORY_SYNC_MODE" in message
 
 
-def test_the_api_key_can_only_be_named_never_written(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("written", "field"),
+    [
+        ("api_key: sk-literal", "api.api_key"),
+        ("auth: {type: bearer, token: tok-literal}", "api.auth.token"),
+        ("auth: {type: api_key, name: X-API-Key, api_key: k}", "api.auth.api_key"),
+        ("auth: {type: http_basic, username: me, password: pw}", "api.auth.password"),
+        (
+            "auth: {type: oauth2_client_credentials, access_token_url: 'https://x/t',"
+            " client_id: me, client_secret: s}",
+            "api.auth.client_secret",
+        ),
+    ],
+)
+def test_a_secret_can_only_be_named_never_written(tmp_path: Path, written: str, field: str) -> None:
     text = (PACKAGE / "defs" / "inventory_api" / "defs.yaml").read_text()
     literal = tmp_path / "defs.yaml"
-    literal.write_text(text.replace("api_key: {env: INVENTORY_API_KEY}", "api_key: sk-literal"))
+    literal.write_text(text.replace("api_key: {env: INVENTORY_API_KEY}", written))
 
-    with pytest.raises(SettingsError, match=r"api\.api_key in defs\.yaml.*never hold the key"):
+    with pytest.raises(SettingsError, match=rf"\({field} in defs\.yaml\).*never hold the secret"):
         settings_from_yaml(literal)
 
 

@@ -12,8 +12,7 @@ import re
 import signal
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable
 
 import pytest
 import requests
@@ -26,10 +25,15 @@ from inventory_api_sim import (
 )
 from inventory_api_sim.cli import main as cli_main
 from inventory_api_sim.deviations import RATE_LIMIT, Deviations
-from inventory_assets_tests.conftest import SIM_DAYS, SIM_START, TEST_API_KEY, make_simulator
+from inventory_assets_tests.conftest import (
+    SIM_DAYS,
+    SIM_START,
+    SMALL_SIM_ROWS,
+    TEST_API_KEY,
+)
 from inventory_assets_tests.test_simulator import LISTENING, TIMESTAMP, control, run_cli
 
-ROWS = 300
+ROWS = SMALL_SIM_ROWS
 RESOURCE = "/v1/resource"
 WAREHOUSES = "/v1/warehouses"
 DAY = {"updated_since": "2026-11-02T00:00:00Z", "updated_before": "2026-11-03T00:00:00Z"}
@@ -40,20 +44,6 @@ NUMERIC_TEXT = re.compile(r"^\d+$")
 # Two days of 1000 records: a window of a few hundred, paged in several pages.
 BUSY_WINDOW = {"updated_since": "2026-11-02T00:00:00Z", "updated_before": "2026-11-04T00:00:00Z"}
 MOVED_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?Z$")
-
-
-@pytest.fixture
-def make_sim() -> Iterator[Callable[..., InventoryApiSimulator]]:
-    """Start simulators with the test key and any config; all are stopped afterwards."""
-    started: list[InventoryApiSimulator] = []
-
-    def make(**overrides: Any) -> InventoryApiSimulator:
-        started.append(make_simulator(**{"rows": ROWS, **overrides}))
-        return started[-1]
-
-    yield make
-    for simulator in started:
-        simulator.stop()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import base64
 import datetime as dt
 import json
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -23,29 +23,15 @@ import requests
 from inventory_api_sim import InventoryApiSimulator, RecordingServer, SimulatorConfig, oauth
 from inventory_api_sim.cli import main as cli_main
 from inventory_api_sim.deviations import Deviations
-from inventory_assets_tests.conftest import TEST_API_KEY, make_simulator
+from inventory_assets_tests.conftest import SMALL_SIM_ROWS, TEST_API_KEY
 from inventory_assets_tests.test_simulator import LISTENING, control, run_cli
 
-ROWS = 300
+ROWS = SMALL_SIM_ROWS
 RESOURCE = "/v1/resource"
 WAREHOUSES = "/v1/warehouses"
 WINDOW = {"updated_since": "2026-11-02T00:00:00Z", "updated_before": "2026-11-04T00:00:00Z"}
 PAGE_SIZE = 7  # several pages of the window, the last one short
 STYLES = ("page_number", "cursor", "header_link", "json_link")
-
-
-@pytest.fixture
-def make_sim() -> Iterator[Callable[..., InventoryApiSimulator]]:
-    """Start simulators with the test key and any config; all are stopped afterwards."""
-    started: list[InventoryApiSimulator] = []
-
-    def make(**overrides: Any) -> InventoryApiSimulator:
-        started.append(make_simulator(**{"rows": ROWS, **overrides}))
-        return started[-1]
-
-    yield make
-    for simulator in started:
-        simulator.stop()
 
 
 def get(

@@ -19,7 +19,7 @@ from dagster import DagsterInstance, Definitions, build_sensor_context, material
 from inventory_api_sim import InventoryApiSimulator
 from inventory_assets.defs.inventory_api.component import EndpointDefinitions, build_endpoints
 from inventory_assets.defs.inventory_api.probe import build_probe_job
-from inventory_assets.defs.inventory_api.resources import VendorApiResource
+from inventory_assets.defs.inventory_api.resources import VendorApiResource, vendor_api_resource
 from inventory_assets.lib.probe import probe
 from inventory_assets.probe_cli import main as probe_main
 from inventory_assets.settings import InventorySettings
@@ -36,6 +36,7 @@ from inventory_assets_tests.conftest import (
     ingest_metadata,
     make_resources,
     make_simulator,
+    materialize_endpoint,
     settings_for,
     step_failure_message,
     warehouse_rows,
@@ -60,38 +61,29 @@ class Deployment:
         self.inventory: EndpointDefinitions = self.endpoints["inventory_data"]
         self.duckdb_path = tmp_path / "data" / "warehouse.duckdb"
         self.resources = make_resources(sim.url, self.duckdb_path, tmp_path)
-        api = self.settings.api
-        self.resources["vendor_api"] = VendorApiResource(
+        self.resources["vendor_api"] = vendor_api_resource(
+            self.settings.api,
             base_url=sim.url,
             api_key=TEST_API_KEY,
             backoff_factor=0.01,
             request_timeout_seconds=5,
-            window_start_param=api.window_start_param,
-            window_end_param=api.window_end_param,
-            total_path=api.total_path,
-            page_size=api.page_size,
-            repage_passes=api.repage_passes,
         )
         self.instance = DagsterInstance.ephemeral()
 
     def load(self, partition: str | None = None, checks: bool = False, **kwargs: Any):
-        return materialize(
-            [self.inventory.assets, *([self.inventory.rows_match_api] if checks else [])],
-            resources=self.resources,
-            partition_key=partition,
-            instance=self.instance,
-            raise_on_error=False,
-            **kwargs,
+        return materialize_endpoint(
+            self.inventory, self.resources, self.instance, partition, checks, **kwargs
         )
 
-    def probe(self, sim: InventoryApiSimulator):
-        endpoint_settings = self.settings.endpoints["inventory_data"]
+    def probe(self, sim: InventoryApiSimulator, endpoint: str = "inventory_data"):
+        """The probe of `endpoint` as the CLI and the job run it, on this deployment."""
+        endpoint_settings = self.settings.endpoints[endpoint]
+        vendor_api = self.resources["vendor_api"]
         return probe(
-            sim.url,
-            TEST_API_KEY,
-            endpoint_settings.endpoint("inventory_data"),
-            self.settings.api.options(),
+            vendor_api.client(max_retries=1),
+            endpoint_settings.endpoint(endpoint, self.settings.api),
             endpoint_settings.sync_mode,
+            vendor_api.auth_as_written(),
         )
 
 
@@ -325,6 +317,22 @@ def test_records_moving_while_a_window_is_paged_are_paged_again_until_consistent
         if "came up short" in entry.user_message
     ]
     assert len(logged) == 1 and "ids served twice" in logged[0], logged
+
+
+def test_without_a_total_an_id_served_twice_is_paged_again(vendor, tmp_path: Path) -> None:
+    """No total to fall short of: the repeat is the only sign of the skipped record."""
+    vendor.deviate(omit_total=True, moves_while_paging=1)
+    deployment = Deployment(vendor, tmp_path, {})
+
+    result = deployment.load(DAYS[0])
+
+    assert result.success, step_failure_message(result)
+    assert ingest_metadata(result)["passes"].value == 2
+    assert warehouse_rows(deployment.duckdb_path, CONTRACT_COLUMNS) == _rows_of(vendor, DAYS[0])
+
+    vendor.deviate(moves_while_paging=10)
+    busy = Deployment(vendor, tmp_path / "busy", {"INVENTORY_REPAGE_PASSES": "1"})
+    _assert_refused_before_writing(busy.load(DAYS[1]), busy, "announced no total", "served")
 
 
 def test_a_vendor_busier_than_the_passes_fails_naming_the_setting(vendor, tmp_path: Path) -> None:

@@ -257,12 +257,21 @@ def _require_complete(stats: ExtractStats, window: Window | None, passes: int = 
         return
     repeated = f" (ids served twice: {stats.repeated_ids})" if stats.repeated_ids else ""
     tried = f" in each of {passes} passes" if passes > 1 else ""
+    if stats.total_missing:
+        found = (
+            f"The inventory API's pages for {describe_window(window)} announced no total and "
+            f"served {stats.missing} ids twice{repeated}{tried}: as many records may have been "
+            "skipped, by changes made while the window was paged."
+        )
+    else:
+        found = (
+            f"The inventory API announced {stats.total_announced} records for "
+            f"{describe_window(window)} but its pages held "
+            f"{stats.distinct_received} distinct ids{repeated}{tried}: {stats.missing} records "
+            "were skipped, by changes made while the window was paged or by a short page."
+        )
     raise IncompleteWindowError(
-        f"The inventory API announced {stats.total_announced} records for "
-        f"{describe_window(window)} but its pages held "
-        f"{stats.distinct_received} distinct ids{repeated}{tried}: {stats.missing} records "
-        "were skipped, by changes made while the window was paged or by a short page. "
-        "Nothing was loaded; re-run the partition (or raise INVENTORY_REPAGE_PASSES for a "
+        f"{found} Nothing was loaded; re-run the partition (or raise INVENTORY_REPAGE_PASSES for a "
         "busy vendor). If it fails again, the API's paging is broken."
     )
 

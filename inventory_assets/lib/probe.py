@@ -1,10 +1,15 @@
-"""The contract probe: how far a vendor's API keeps our contract, in a few requests.
+"""The vendor probe: how a vendor's API authenticates, pages and windows, in a few requests.
 
-`probe` asks the vendor a bounded number of questions (at most
-`MAX_REQUESTS`), each a small request through the same session a load uses
-(the key masked in everything it hands back), and answers with findings and
-the settings this vendor needs. `inventory-api-probe` (`probe_cli.py`) prints
-them; `inventory_api_probe_job` shows the same report in the UI.
+`probe` asks the vendor at most `MAX_REQUESTS` small questions through the
+vendor's one client (the configured auth, the key masked in everything it
+hands back), and answers with findings, the `defs.yaml` fragment that describes
+this vendor's shape (auth, paginator, data selector, params) and the settings
+it needs. It recognizes the paging style from the first page (dlt's paginator
+detection, plus the shapes it does not look for: lib/shape.py) and confirms it
+by paging. It sends the credentials only the way the configuration says; on a
+401 it names the other ways vendors take a key, and tries none of them.
+`inventory-api-probe` (`probe_cli.py`) prints the report;
+`inventory_api_probe_job` shows it in the UI.
 """
 
 from __future__ import annotations
@@ -15,28 +20,40 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import requests
+import yaml
 
-from inventory_assets.sources.inventory_api import ApiOptions, Endpoint, Window, to_api_timestamp
+from inventory_assets.lib.shape import Shape, recognize
+from inventory_assets.sources.inventory_api import Endpoint, Window, to_api_timestamp
 from inventory_assets.sources.inventory_api.changes import parse_api_timestamp
-from inventory_assets.sources.inventory_api.http import build_session
-from inventory_assets.sources.inventory_api.stats import ExtractStats
+from inventory_assets.sources.inventory_api.client import Page, VendorClient
+from inventory_assets.sources.inventory_api.errors import InventoryApiError
 from inventory_assets.sources.inventory_api.validation import (
     ContractViolation,
     column_check,
     select,
+    total_of,
 )
 
 MAX_REQUESTS = 20
+CONFIRMING_PAGES = 3
 # Names vendors give their window parameters, tried when ours are ignored.
 WINDOW_PARAM_CANDIDATES = (
     ("updated_since", "updated_before"),
     ("modified_after", "modified_before"),
     ("updated_after", "updated_before"),
+    ("updated_at_min", "updated_at_max"),
     ("since", "until"),
     ("from", "to"),
     ("start", "end"),
 )
 RATE_LIMIT_HEADERS = ("ratelimit", "rate-limit", "retry-after")
+# What a vendor that refuses the configured credentials may want instead, in dlt's words.
+OTHER_AUTH = (
+    "the key in a header: auth: {type: api_key, location: header, name: X-API-Key}",
+    "a bearer token: auth: {type: bearer, token: {env: ...}}",
+    "HTTP basic: auth: {type: http_basic, username: ..., password: {env: ...}}",
+    "OAuth2: auth: {type: oauth2_client_credentials, access_token_url: ..., ...}",
+)
 
 
 class ProbeBudgetExhausted(Exception):
@@ -54,33 +71,44 @@ class Finding:
 
 @dataclass
 class ProbeReport:
-    """The findings, and the settings this vendor needs (those that differ from today's)."""
+    """The findings, the vendor's shape as defs.yaml says it, and the settings it needs."""
 
     url: str
     findings: list[Finding] = field(default_factory=list)
     needed: dict[str, str] = field(default_factory=dict)  # without these, loads are wrong
     suggested: dict[str, str] = field(default_factory=dict)  # these only save requests
+    fragment: dict[str, Any] = field(default_factory=dict)  # defs.yaml, under attributes
+    reshaped: list[str] = field(default_factory=list)  # how the shape differs from defs.yaml
     requests: int = 0
 
     @property
     def loads_correctly(self) -> bool:
         """Whether the current settings load this vendor exactly."""
-        return not self.needed and all(f.ok for f in self.findings if f.check == "auth")
+        auth_ok = all(f.ok for f in self.findings if f.check == "auth")
+        return auth_ok and not self.needed and not self.reshaped
 
     def add(self, check: str, ok: bool, detail: str) -> None:
         self.findings.append(Finding(check, ok, detail))
 
     def settings_lines(self) -> list[str]:
-        """What to paste: the settings this vendor needs, then the optional ones."""
+        """What to paste: the shape in defs.yaml, the variables it needs, the optional ones."""
+        lines: list[str] = []
+        if self.fragment:
+            heading = "Change defs.yaml to" if self.reshaped else "This vendor's shape in defs.yaml"
+            lines += [f"{heading} (under attributes:, merged into what is there):", ""]
+            lines += ["  " + line for line in self.fragment_yaml().splitlines()] + [""]
         if self.needed:
-            lines = ["This vendor needs these settings (paste them into the environment):"]
+            lines.append("This vendor needs these settings (paste them into the environment):")
             lines += [f"{name}={value}" for name, value in sorted(self.needed.items())]
-        else:
-            lines = ["The current settings load this vendor correctly."]
+        if self.loads_correctly:
+            lines.append("The current settings load this vendor correctly.")
         if self.suggested:
             lines.append("Optional, to save requests or say what the probe found:")
             lines += [f"{name}={value}" for name, value in sorted(self.suggested.items())]
         return lines
+
+    def fragment_yaml(self) -> str:
+        return yaml.safe_dump(self.fragment, sort_keys=False, default_flow_style=False)
 
     def as_text(self) -> str:
         """The report as the console shows it: a table, then the settings to paste."""
@@ -104,89 +132,184 @@ class ProbeReport:
 
 @dataclass
 class _Vendor:
-    """The probe's client: counts its requests and stops at the budget."""
+    """The probe's view of the vendor: its client, the endpoint as understood so far, and a
+    budget of requests it never exceeds."""
 
-    base_url: str
-    api_key: str
+    client: VendorClient
     endpoint: Endpoint
-    options: ApiOptions
     budget: int
     report: ProbeReport
     headers_seen: set[str] = field(default_factory=set)
+    listed: list[Page] = field(default_factory=list)  # the pages that confirmed the style
 
-    def __post_init__(self) -> None:
-        options = replace(self.options, max_retries=1, backoff_factor=0.5)
-        self._session = build_session(self.base_url, self.api_key, ExtractStats(), options)
-        self._url = self.base_url.rstrip("/") + self.endpoint.path
+    @property
+    def used(self) -> int:
+        return self.client.stats.requests
 
-    def get(self, with_key: bool = True, **params: Any) -> requests.Response:
-        if self.report.requests >= self.budget:
+    def _allow(self, requests_: int = 1) -> int:
+        left = self.budget - self.used
+        if left < 1:
             raise ProbeBudgetExhausted
-        self.report.requests += 1
-        if with_key:
-            params[self.options.api_key_param] = self.api_key
-        response = self._session.get(self._url, params=params)
+        return min(left, requests_)
+
+    def raw(self, params: dict[str, Any], with_auth: bool = True) -> requests.Response:
+        """One request of the endpoint, as it comes: no page checks, no paging."""
+        self._allow()
+        response = self.client.session.get(
+            f"{self.client.base_url}{self.endpoint.path}",
+            params={**dict(self.endpoint.params), **params},
+            auth=self.client.auth if with_auth else None,
+        )
+        self._note(response)
+        return response
+
+    def pages(
+        self, params: dict[str, Any], max_pages: int, endpoint: Endpoint | None = None
+    ) -> list[Page]:
+        """Pages of the endpoint (or `endpoint`) as its paginator pages, within the budget."""
+        endpoint = endpoint or self.endpoint
+        found = list(self.client.pages(endpoint, params, self._allow(max_pages)))
+        self.report.requests = self.used
+        return found
+
+    def _note(self, response: requests.Response) -> None:
+        self.report.requests = self.used
         self.headers_seen |= {
             name for name in response.headers if any(h in name.lower() for h in RATE_LIMIT_HEADERS)
         }
-        return response
 
-    def page(self, **params: Any) -> dict[str, Any]:
-        params.setdefault("limit", self.options.page_size)
-        response = self.get(**params)
-        response.raise_for_status()
-        return response.json()
-
-    def records(self, payload: dict[str, Any]) -> list[dict[str, Any]]:
-        data = select(payload, self.endpoint.data_selector)
-        return (
-            [record for record in data if isinstance(record, dict)]
-            if isinstance(data, list)
-            else []
-        )
-
-    def total(self, payload: dict[str, Any]) -> int | None:
-        value = select(payload, self.options.total_path) if self.options.total_path else None
-        return value if isinstance(value, int) and not isinstance(value, bool) else None
+    def first_params(self) -> dict[str, Any]:
+        """What the endpoint's paginator sends with its first page (offset's offset/limit)."""
+        paginator = self.endpoint.paginator
+        if not paginator.seeks:
+            return {}
+        return {
+            paginator.option("offset_param", "offset"): 0,
+            paginator.option("limit_param", "limit"): paginator.page_size,
+        }
 
     def window_params(self, window: Window, names: tuple[str, str]) -> dict[str, str]:
         return {names[0]: to_api_timestamp(window.start), names[1]: to_api_timestamp(window.end)}
 
 
-def _moment(record: dict[str, Any], cursor: str) -> datetime | None:
+def _moment(record: Any, cursor: str) -> datetime | None:
     try:
         return parse_api_timestamp(str(record[cursor]))
-    except (KeyError, ValueError):
+    except (KeyError, TypeError, ValueError):
         return None
 
 
-def _check_auth(vendor: _Vendor, report: ProbeReport) -> dict[str, Any] | None:
-    """The first page, with the key; and one request without it, which must be refused."""
-    response = vendor.get(offset=0, limit=vendor.options.page_size)
+def _refusal(response: requests.Response, auth: dict[str, Any]) -> str:
+    """A 401/403 as the user can act on it: what was sent, what else vendors want."""
+    asked = response.headers.get("WWW-Authenticate", "").split(" ")[0]
+    hint = f" The vendor's answer asks for {asked} auth." if asked else ""
+    sent = ", ".join(f"{k} {v}" for k, v in auth.items() if k != "type" and isinstance(v, str))
+    return (
+        f"HTTP {response.status_code} with the configured {auth.get('type')} auth"
+        f"{f' ({sent})' if sent else ''}: check its secret, or the way the vendor takes it.{hint}"
+        f" Vendors take a key as {'; or '.join(OTHER_AUTH)}. The probe tries none of them with"
+        " your key."
+    )
+
+
+def _check_auth(vendor: _Vendor, report: ProbeReport, auth: dict[str, Any]) -> Any:
+    """The first page, with the credentials; and one request without, which must be refused."""
+    response = vendor.raw(vendor.first_params())
     if response.status_code in (401, 403):
-        report.add(
-            "auth", False, f"HTTP {response.status_code} with the key: check INVENTORY_API_KEY"
-        )
+        report.add("auth", False, _refusal(response, auth))
         return None
     response.raise_for_status()
-    refused = vendor.get(with_key=False, offset=0, limit=1).status_code in (401, 403)
+    refused = vendor.raw({}, with_auth=False).status_code in (401, 403)
+    kind = auth.get("type", "api_key")
     report.add(
         "auth",
         True,
-        "the key is accepted" + ("; refused without it" if refused else "; no key needed?"),
+        f"the {kind} credentials are accepted"
+        + ("; refused without them" if refused else "; no credentials needed?"),
     )
     try:
-        return response.json()
+        return response, response.json()
     except ValueError:
         report.add("response", False, "the first page is not JSON")
         return None
 
 
+def _differences(shape: Shape, endpoint: Endpoint) -> list[str]:
+    """How the recognized shape differs from the configured one (nothing: it loads)."""
+    if not shape.recognized:
+        return []
+    found, configured = shape.as_paginator(), endpoint.paginator
+    changes = []
+    if shape.data_selector != endpoint.data_selector:
+        changes.append(f"data_selector {shape.data_selector}")
+    if found.type != configured.type:
+        changes.append(f"paginator {found.type}")
+    else:
+        changes += [
+            f"paginator {name}: {value!r}"
+            for name, value in found.fields
+            if configured.option(name) != value
+        ]
+    return changes
+
+
+def _check_shape(vendor: _Vendor, report: ProbeReport, response: Any, payload: Any) -> None:
+    """Recognize where the records are and how the listing pages; confirm it by paging."""
+    shape = recognize(response, payload, vendor.endpoint.paginator)
+    records = select(payload, shape.data_selector)
+    count = len(records) if isinstance(records, list) else 0
+    report.add("data", isinstance(records, list), f"{count} records at `{shape.data_selector}`")
+    understood = replace(
+        vendor.endpoint, data_selector=shape.data_selector, paginator=shape.as_paginator()
+    )
+    confirmed, detail = _confirm(vendor, understood)
+    report.add("paging style", confirmed, f"{shape.paginator['type']}: {shape.evidence}; {detail}")
+    if confirmed:
+        report.reshaped = _differences(shape, vendor.endpoint)
+        vendor.endpoint = understood
+    report.fragment = _fragment(vendor.endpoint, shape, report.fragment)
+
+
+def _confirm(vendor: _Vendor, understood: Endpoint) -> tuple[bool, str]:
+    """Page the listing a few pages in the recognized style: it must move on, not repeat."""
+    try:
+        pages = vendor.pages({}, CONFIRMING_PAGES, understood)
+    except (InventoryApiError, requests.RequestException) as error:
+        return False, f"paging that way failed: {error}"
+    vendor.listed = pages
+    key = understood.primary_key
+    seen: list[Any] = []
+    for page in pages:
+        keys = [record.get(key) for record in page.records if isinstance(record, dict)]
+        if set(keys) & set(seen):
+            return False, "a later page repeated records of an earlier one"
+        seen += keys
+    vendor.report.requests = vendor.used
+    more = " and more follow" if pages and pages[-1].more else ", the whole listing"
+    return True, f"confirmed over {len(pages)} pages ({len(seen)} records{more})"
+
+
+def _fragment(endpoint: Endpoint, shape: Shape, fragment: dict) -> dict:
+    """The endpoint's part of defs.yaml (`auth` is already in `fragment`, from the probe)."""
+    paginator = {
+        name: value
+        for name, value in shape.paginator.items()
+        if value is not None or name == "total_path"
+    }
+    described: dict[str, Any] = {"data_selector": shape.data_selector, "paginator": paginator}
+    if endpoint.params:
+        described["params"] = dict(endpoint.params)
+    return {**fragment, "endpoints": {endpoint.name: described}}
+
+
 def _check_page_size(vendor: _Vendor, report: ProbeReport, first: list, total: int | None) -> None:
-    asked = vendor.options.page_size
+    asked = vendor.endpoint.paginator.page_size
+    if asked is None:
+        report.add("page size honoured", True, f"{len(first)} records on the first page")
+        return
     more = total is not None and total > len(first)
     if len(first) < asked and total is None and first:
-        more = bool(vendor.records(vendor.page(offset=len(first))))
+        more = bool(vendor.client.seek(vendor.endpoint, {}, len(first), asked).records)
     if len(first) < asked and more:
         report.add(
             "page size honoured",
@@ -199,31 +322,40 @@ def _check_page_size(vendor: _Vendor, report: ProbeReport, first: list, total: i
         report.add("page size honoured", True, f"asked {asked}, got {len(first)}")
 
 
-def _check_total(vendor: _Vendor, report: ProbeReport, payload: dict[str, Any]) -> int | None:
-    total = vendor.total(payload)
-    if not vendor.options.total_path:
-        report.add("total present", True, "not used (INVENTORY_TOTAL_PATH is empty)")
+def _check_total(vendor: _Vendor, report: ProbeReport, payload: Any) -> int | None:
+    path = vendor.endpoint.paginator.total_path
+    total = _total(payload, path)
+    if not path:
+        report.add("total present", True, "not used (no total_path)")
     elif total is None:
         report.add(
             "total present",
             True,
-            f"no `{vendor.options.total_path}`: loads page until an empty page, without the "
-            "completeness check a total allows",
+            f"no `{path}`: loads page until the last page, without the completeness check a"
+            " total allows",
         )
-        report.suggested["INVENTORY_TOTAL_PATH"] = ""
+        if vendor.endpoint.paginator.seeks:
+            report.suggested["INVENTORY_TOTAL_PATH"] = ""
     else:
-        report.add("total present", True, f"`{vendor.options.total_path}` = {total}")
+        report.add("total present", True, f"`{path}` = {total}")
     return total
 
 
-def _a_day_with_data(
-    vendor: _Vendor, records: list[dict[str, Any]], total: int | None
-) -> Window | None:
-    """The day of the listing's newest record: it has data, and a vendor that ignores
-    the window answers for it with the listing's oldest records instead."""
+def _total(payload: Any, path: str | None) -> int | None:
+    try:
+        return total_of(payload, path)
+    except ValueError:
+        return None
+
+
+def _a_day_with_data(vendor: _Vendor, records: list, total: int | None) -> Window | None:
+    """The day of the newest record the probe can reach: it has data, and a vendor that
+    ignores the window answers for it with the listing's oldest records instead."""
     newest = records[-1:]
-    if total and total > len(records):
-        newest = vendor.records(vendor.page(offset=total - 1, limit=1)) or newest
+    if vendor.endpoint.paginator.seeks and total and total > len(records):
+        newest = vendor.client.seek(vendor.endpoint, {}, total - 1, 1).records or newest
+    elif vendor.listed:
+        newest = [r for page in vendor.listed for r in page.records][-1:]
     moments = [m for m in (_moment(r, vendor.endpoint.cursor_field) for r in newest) if m]
     if not moments:
         return None
@@ -231,13 +363,14 @@ def _a_day_with_data(
     return Window(day, day + timedelta(days=1))
 
 
-def _honours(vendor: _Vendor, window: Window, names: tuple[str, str]) -> tuple[bool, dict]:
+def _honours(vendor: _Vendor, window: Window, names: tuple[str, str]) -> tuple[bool, Page | None]:
     """Whether a window asked with `names` comes back holding only records inside it."""
-    payload = vendor.page(offset=0, **vendor.window_params(window, names))
-    records = vendor.records(payload)
-    moments = [_moment(r, vendor.endpoint.cursor_field) for r in records]
+    pages = vendor.pages(vendor.window_params(window, names), 1)
+    if not pages:
+        return False, None
+    moments = [_moment(r, vendor.endpoint.cursor_field) for r in pages[0].records]
     inside = all(m is not None and window.start <= m < window.end for m in moments)
-    return bool(records) and inside, payload
+    return bool(moments) and inside, pages[0]
 
 
 def _check_window(
@@ -247,11 +380,12 @@ def _check_window(
     if window is None:
         report.add("window parameters honoured", True, "no records to try a window on")
         return
-    ours = (vendor.options.window_start_param, vendor.options.window_end_param)
-    honoured, payload = _honours(vendor, window, ours)
+    options = vendor.client.options
+    ours = (options.window_start_param, options.window_end_param)
+    honoured, page = _honours(vendor, window, ours)
     if honoured:
         report.add("window parameters honoured", True, f"{ours[0]}/{ours[1]} filter the listing")
-        _check_total_in_window(vendor, report, window, ours, payload, listing_total)
+        _check_total_in_window(vendor, report, window, ours, page, listing_total)
         return
     found = next(
         (
@@ -280,16 +414,16 @@ def _check_total_in_window(
     report: ProbeReport,
     window: Window,
     names: tuple[str, str],
-    payload: dict[str, Any],
+    page: Page | None,
     listing_total: int | None,
 ) -> None:
     """A window whose total is the whole listing's: is its last record really there?"""
-    windowed = vendor.total(payload)
-    if windowed is None or listing_total is None:
+    windowed = page.total if page else None
+    if windowed is None or listing_total is None or not vendor.endpoint.paginator.seeks:
         return
     if windowed == listing_total and windowed > 0:
         params = vendor.window_params(window, names)
-        last = vendor.records(vendor.page(offset=windowed - 1, limit=1, **params))
+        last = vendor.client.seek(vendor.endpoint, params, windowed - 1, 1).records
         if not last:
             report.add(
                 "total consistent with the window",
@@ -297,13 +431,14 @@ def _check_total_in_window(
                 f"a day's total is {windowed}, the whole listing's, but its records end sooner",
             )
             report.needed["INVENTORY_TOTAL_PATH"] = ""
+            report.fragment["endpoints"][vendor.endpoint.name]["paginator"]["total_path"] = None
             return
     report.add("total consistent with the window", True, f"a day's total is {windowed}")
 
 
 def _check_order(vendor: _Vendor, report: ProbeReport, records: list) -> None:
     key, cursor = vendor.endpoint.primary_key, vendor.endpoint.cursor_field
-    again = vendor.records(vendor.page(offset=0))
+    again = [r for page in vendor.pages({}, 1) for r in page.records]
     same = [r.get(key) for r in again] == [r.get(key) for r in records]
     order = [(_moment(r, cursor), str(r.get(key))) for r in records]
     ordered = all(m is not None for m, _ in order) and order == sorted(order, key=lambda o: o[0])
@@ -364,21 +499,28 @@ def _describe_keys(keys: Iterable[Any]) -> str:
 
 
 def probe(
-    base_url: str,
-    api_key: str,
+    client: VendorClient,
     endpoint: Endpoint,
-    options: ApiOptions,
     mode: str,
+    auth: dict[str, Any],
     budget: int = MAX_REQUESTS,
 ) -> ProbeReport:
-    """Ask the vendor at most `budget` small questions; say what its API does."""
-    report = ProbeReport(url=base_url.rstrip("/") + endpoint.path)
-    vendor = _Vendor(base_url, api_key, endpoint, options, budget, report)
+    """Ask the vendor at most `budget` small questions; say what its API does.
+
+    `auth` is the configured auth as defs.yaml writes it (secrets as `{env: NAME}`):
+    the fragment repeats it, and a refusal names it.
+    """
+    report = ProbeReport(url=client.base_url + endpoint.path, fragment={"api": {"auth": auth}})
+    vendor = _Vendor(client, endpoint, budget, report)
     try:
-        payload = _check_auth(vendor, report)
-        if payload is None:
+        first = _check_auth(vendor, report, auth)
+        if first is None:
+            report.fragment = {}
             return report
-        records = vendor.records(payload)
+        response, payload = first
+        _check_shape(vendor, report, response, payload)
+        listed = select(payload, vendor.endpoint.data_selector)
+        records = [r for r in listed if isinstance(r, dict)] if isinstance(listed, list) else []
         total = _check_total(vendor, report, payload)
         _check_page_size(vendor, report, records, total)
         _check_window(vendor, report, records, total, mode)
@@ -386,8 +528,7 @@ def probe(
         _check_values(vendor, report, records)
     except ProbeBudgetExhausted:
         report.add("budget", True, f"stopped after {budget} requests; the rest was not checked")
-    if vendor.headers_seen:
-        report.add("rate-limit headers", True, ", ".join(sorted(vendor.headers_seen)))
-    else:
-        report.add("rate-limit headers", True, "none seen")
+    report.requests = vendor.used
+    seen = ", ".join(sorted(vendor.headers_seen)) or "none seen"
+    report.add("rate-limit headers", True, seen)
     return report

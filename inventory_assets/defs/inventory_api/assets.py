@@ -259,7 +259,7 @@ def _total_ignoring_window(
         return None
     windows = len(window.days()) if vendor_api.max_concurrency > 1 else 1
     try:
-        listing = vendor_api.change_feed(spec.endpoint).page(None, limit=1).total
+        listing = vendor_api.change_feed(spec.endpoint).first(None).total
     except Exception:
         return None  # the diagnosis is a courtesy: the load's own error stands
     if listing is None or listing * windows != stats.total_announced:

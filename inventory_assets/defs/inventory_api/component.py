@@ -72,7 +72,7 @@ def build_endpoint(
     settings: InventorySettings, name: str, endpoint_settings: EndpointSettings
 ) -> EndpointDefinitions:
     """The asset, checks, jobs and sensors of one endpoint."""
-    endpoint = endpoint_settings.endpoint(name)
+    endpoint = endpoint_settings.endpoint(name, settings.api)
     key = AssetKey([settings.group, name])
     partitions = (
         daily_partitions(settings.partitions_start) if endpoint_settings.partitioned else None
@@ -131,7 +131,7 @@ def build_definitions(settings: InventorySettings) -> Definitions:
         build_automation_sensor(settings.group, settings.sensors.automation_interval_seconds)
     )
     probed = {
-        name: (endpoint.endpoint(name), endpoint.sync_mode)
+        name: (endpoint.endpoint(name, settings.api), endpoint.sync_mode)
         for name, endpoint in settings.endpoints.items()
     }
     return Definitions(

@@ -37,6 +37,17 @@ from inventory_assets.defs.inventory_api.sensors import (
 from inventory_assets.sources.inventory_api import Endpoint
 from inventory_assets.sources.inventory_api.changes import Change, ChangeFeed, parse_api_timestamp
 
+# Why a listing cannot be watched cheaply, and what to use instead.
+UNSEEKABLE = (
+    "A {style} listing cannot be watched cheaply: its signature needs the listing's tail,"
+    " which only offset paging reaches in one request. Its daily schedule ({job}'s) keeps it"
+    " loaded; turn this sensor off."
+)
+NO_TOTAL = (
+    "The API's pages carry no total: there is no signature to watch. Its daily schedule"
+    " ({job}'s) keeps it loaded; turn this sensor off."
+)
+
 
 @dataclass(frozen=True)
 class Signature:
@@ -62,12 +73,12 @@ class Signature:
 
 def _signature(feed: ChangeFeed, page_size: int) -> Signature | None:
     """Two requests: the total, then the tail of the listing. None without a total."""
-    total = feed.page(None, limit=1).total
+    total = feed.seek(0, 1).total
     if total is None:
         return None
     if total == 0:
         return Signature(0)
-    tail = feed.page(None, offset=max(0, total - page_size), limit=min(total, page_size)).changes
+    tail = feed.seek(max(0, total - page_size), min(total, page_size)).changes
     newest = tail[-1]
     at_newest = sorted(c.id for c in tail if c.moment == newest.moment)
     return Signature(total, newest.id, newest.updated_at, at_newest)
@@ -92,7 +103,7 @@ def _newer_than(feed: ChangeFeed, before: Signature, now: Signature, page_size: 
     end = now.total
     for _ in range(MAX_PAGES_PER_TICK):
         start = max(0, end - page_size)
-        page = feed.page(None, offset=start, limit=end - start).changes
+        page = feed.seek(start, end - start).changes
         newer = [change for change in page if _is_new(change, before)] + newer
         if start == 0 or not page or (since is not None and page[0].moment < since):
             break
@@ -116,10 +127,13 @@ def build_listing_sensor(
     ) -> SensorResult | SkipReason:
         before = Signature.parse(context.cursor)
         feed = vendor_api.change_feed(endpoint, max_retries=SENSOR_RETRIES)
+        page_size = feed.page_size
+        if page_size is None:
+            return SkipReason(UNSEEKABLE.format(style=endpoint.paginator.type, job=job.name))
         try:
-            now = _signature(feed, vendor_api.page_size)
+            now = _signature(feed, page_size)
             if now is None:
-                return SkipReason("The API's pages carry no total: there is no signature to watch.")
+                return SkipReason(NO_TOTAL.format(job=job.name))
             if before is None or now == before:
                 return SensorResult(
                     skip_reason=f"The listing holds {now.total} records.", cursor=now.dump()
@@ -128,7 +142,7 @@ def build_listing_sensor(
                 return SensorResult(
                     run_requests=[RunRequest(run_key=now.run_key)], cursor=now.dump()
                 )
-            changes = _newer_than(feed, before, now, vendor_api.page_size)
+            changes = _newer_than(feed, before, now, page_size)
         except API_ERRORS as error:
             return skipped_for(error, vendor_api, feed, "read the listing")
         run_requests = run_requests_per_day(

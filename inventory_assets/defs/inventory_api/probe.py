@@ -19,19 +19,24 @@ def build_probe_job(endpoints: Mapping[str, tuple[Endpoint, str]]) -> JobDefinit
 
     @op(name="probe_vendor_api", description="Asks the vendor's API how far it keeps the contract.")
     def _probe(context: OpExecutionContext, vendor_api: VendorApiResource) -> Output[None]:
-        metadata, needed = {}, {}
+        metadata, needed, reshaped = {}, {}, {}
         for name, (endpoint, mode) in endpoints.items():
-            report = probe(
-                vendor_api.base_url, vendor_api.api_key, endpoint, vendor_api.options(), mode
-            )
+            vendor_api.checked_base_url(endpoint)
+            client = vendor_api.client(max_retries=1)
+            report = probe(client, endpoint, mode, vendor_api.auth_as_written())
             context.log.info(f"{name}:\n{report.as_text()}")
             metadata[name] = MetadataValue.md(report.as_markdown())
             needed |= report.needed
-        if needed:
+            if report.reshaped:
+                reshaped[name] = report.reshaped
+        if needed or reshaped:
             lines = " ".join(f"{key}={value}" for key, value in sorted(needed.items()))
+            shapes = "; ".join(f"{name}: {', '.join(how)}" for name, how in reshaped.items())
             raise Failure(
-                f"The current settings do not load this vendor correctly; set {lines} "
-                "(the run's log has the probe's findings)."
+                "The current settings do not load this vendor correctly; "
+                + (f"set {lines} " if lines else "")
+                + (f"change defs.yaml ({shapes}) " if shapes else "")
+                + "(the run's log has the probe's findings and the defs.yaml fragment)."
             )
         return Output(None, metadata=metadata)
 

@@ -144,12 +144,11 @@ def _reconcile_windowed(feed: ChangeFeed, found: Reconciliation) -> None:
     count it, up to COUNT_LIMIT records, and its contents come with the pages.
     """
     since, before = _bounds(found.window)
-    first = feed.page(since, before=before)
-    total = first.total
+    total = feed.first(since, before).total
     if total is not None and total > LISTING_LIMIT:
         found.api_total = total
         return
-    listed = feed.changes_since(since, feed.pages_for(COUNT_LIMIT), before=before, first=first)
+    listed = feed.changes_since(since, feed.pages_for(COUNT_LIMIT), before=before)
     if total is None and len(listed) >= COUNT_LIMIT:
         found.unverified = (
             f"the API gives no total and the window holds more than {COUNT_LIMIT} records, "

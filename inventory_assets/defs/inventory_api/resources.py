@@ -15,12 +15,19 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, fields, replace
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import dlt
-from dagster import ConfigurableResource, DagsterInstance, DagsterRunStatus, EnvVar, Failure
+from dagster import (
+    Config,
+    ConfigurableResource,
+    DagsterInstance,
+    DagsterRunStatus,
+    EnvVar,
+    Failure,
+)
 from dlt.sources import DltSource
 from pydantic import Field
 
@@ -29,7 +36,13 @@ from inventory_assets.lib.destinations import (
     DuckDBDestinationResource,
     PostgresDestinationResource,
 )
-from inventory_assets.settings import EnvReference, InventorySettings
+from inventory_assets.settings import (
+    DLT_SECRETS_SECTION,
+    ApiSettings,
+    EnvReference,
+    InventorySettings,
+    secret_from_dlt,
+)
 from inventory_assets.sources.inventory_api import (
     ApiOptions,
     Endpoint,
@@ -38,6 +51,13 @@ from inventory_assets.sources.inventory_api import (
     inventory_source,
 )
 from inventory_assets.sources.inventory_api.changes import ChangeFeed
+from inventory_assets.sources.inventory_api.client import VendorClient
+from inventory_assets.sources.inventory_api.settings import (
+    REQUIRED_SECRETS,
+    SECRET_FIELDS,
+    Auth,
+    Credentials,
+)
 
 VENDOR_API_KEY = "vendor_api"
 DESTINATION_KEY = "destination"
@@ -51,27 +71,46 @@ FINISHED = frozenset(
 )
 # A sensor tick must finish well inside Dagster's evaluation timeout (60 s).
 SENSOR_RETRIES = 1
-# The resource's fields that describe how the vendor is called, named as in ApiOptions.
-API_OPTION_FIELDS = tuple(field.name for field in fields(ApiOptions))
+
+
+class AuthConfig(Config):
+    """How the vendor takes its credentials, in dlt's vocabulary; the secrets are apart."""
+
+    type: str = Field(default="api_key", description="api_key, bearer, http_basic or oauth2_...")
+    name: str = Field(default="api_key", description="api_key: the parameter, header or cookie")
+    location: str = Field(default="query", description="api_key: query, header or cookie")
+    prefix: str = Field(default="", description="api_key in a header: put before the key")
+    access_token_url: str | None = Field(default=None, description="oauth2: the token URL")
+    access_token_request_data: dict[str, str] = Field(
+        default_factory=dict, description="oauth2: more fields of the token request"
+    )
+    default_token_expiration: int = Field(default=3600, description="oauth2: seconds")
 
 
 class VendorApiResource(ConfigurableResource):
-    """The vendor's API: where it is, its key, and how it pages, windows and fails."""
+    """The vendor's API: where it is, its credentials, and how it windows and fails.
+
+    The secrets are `EnvVar`s where the variable is set where the code location
+    loads; otherwise they resolve at run time through dlt's config providers
+    (`SOURCES__INVENTORY_API__<FIELD>`, then `.dlt/secrets.toml`'s
+    `[sources.inventory_api]`), as dlt's own sources keep them.
+    """
 
     base_url: str = Field(description="Base URL of the API (set INVENTORY_API_BASE_URL)")
-    api_key: str = Field(
-        description="Secret key, sent as a query parameter (set INVENTORY_API_KEY)"
-    )
-    api_key_param: str = Field(default="api_key", description="Query parameter of the key")
-    page_size: int = Field(default=100, ge=1, description="Records asked for per page")
+    auth: AuthConfig = Field(default_factory=AuthConfig, description="How the key is sent")
+    api_key: str | None = Field(default=None, description="api_key auth (INVENTORY_API_KEY)")
+    token: str | None = Field(default=None, description="bearer auth: the token")
+    username: str | None = Field(default=None, description="http_basic auth")
+    password: str | None = Field(default=None, description="http_basic auth")
+    client_id: str | None = Field(default=None, description="oauth2 auth")
+    client_secret: str | None = Field(default=None, description="oauth2 auth")
+    # field -> the variable that holds it, to say which to set when one is missing
+    secret_variables: dict[str, str] = Field(default_factory=dict)
     window_start_param: str = Field(
         default="updated_since", description="Query parameter of a window's inclusive start"
     )
     window_end_param: str = Field(
         default="updated_before", description="Query parameter of a window's exclusive end"
-    )
-    total_path: str = Field(
-        default="total", description="Where a page says how many records match; empty: nowhere"
     )
     max_retries: int = Field(default=3, ge=0, description="Retries of a failed request")
     backoff_factor: float = Field(default=2.0, description="Exponential backoff factor (s)")
@@ -95,8 +134,48 @@ class VendorApiResource(ConfigurableResource):
 
     def options(self, max_retries: int | None = None) -> ApiOptions:
         """How the source calls the vendor: this resource's fields of the same names."""
-        options = ApiOptions(**{name: getattr(self, name) for name in API_OPTION_FIELDS})
-        return options if max_retries is None else replace(options, max_retries=max_retries)
+        auth = self.auth.model_dump()
+        auth["access_token_request_data"] = tuple(auth["access_token_request_data"].items())
+        return ApiOptions(
+            auth=Auth(**auth),
+            window_start_param=self.window_start_param,
+            window_end_param=self.window_end_param,
+            max_retries=self.max_retries if max_retries is None else max_retries,
+            backoff_factor=self.backoff_factor,
+            request_timeout_seconds=self.request_timeout_seconds,
+        )
+
+    def credentials(self) -> Credentials:
+        """The secrets the auth needs: the fields, else dlt's config providers; a missing
+        one fails in one line that names where to set it."""
+        found = {name: getattr(self, name) for name in SECRET_FIELDS}
+        for name in REQUIRED_SECRETS[self.auth.type]:
+            found[name] = found[name] or dlt.secrets.get(f"{DLT_SECRETS_SECTION}.{name}")
+            if not found[name]:
+                raise Failure(_missing_secret(name, self.secret_variables.get(name)))
+        return Credentials(**found)
+
+    def auth_as_written(self) -> dict[str, Any]:
+        """The auth as defs.yaml writes it, secrets as `{env: NAME}` (the probe's fragment)."""
+        written: dict[str, Any] = {
+            name: value
+            for name, value in self.auth.model_dump().items()
+            if value != AuthConfig.model_fields[name].get_default(call_default_factory=True)
+            or name in ("type", "name", "location")
+        }
+        for name in REQUIRED_SECRETS[self.auth.type]:
+            variable = self.secret_variables.get(name)
+            written[name] = {"env": variable} if variable else getattr(self, name)
+        if self.auth.type != "api_key":
+            written.pop("name", None)
+            written.pop("location", None)
+        return written
+
+    def client(
+        self, stats: ExtractStats | None = None, max_retries: int | None = None
+    ) -> VendorClient:
+        """The vendor's one client, for a load, a check, a sensor or the probe."""
+        return VendorClient(self.base_url, self.credentials(), self.options(max_retries), stats)
 
     def checked_base_url(self, endpoint: Endpoint) -> str:
         """The base URL, if requests can use it for this endpoint; else one clear line.
@@ -124,7 +203,7 @@ class VendorApiResource(ConfigurableResource):
         """The dlt source of one endpoint for one window, counting requests into `stats`."""
         return inventory_source(
             self.checked_base_url(endpoint),
-            self.api_key,
+            self.credentials(),
             window,
             endpoint=endpoint,
             options=self.options(),
@@ -135,8 +214,8 @@ class VendorApiResource(ConfigurableResource):
 
     def change_feed(self, endpoint: Endpoint, max_retries: int | None = None) -> ChangeFeed:
         """Light-weight reads of the listing, for the change sensor and the reconciliation."""
-        base_url = self.checked_base_url(endpoint)
-        return ChangeFeed(base_url, self.api_key, endpoint, self.options(max_retries))
+        self.checked_base_url(endpoint)
+        return ChangeFeed(self.client(max_retries=max_retries), endpoint)
 
 
 class DltWorkingDirResource(ConfigurableResource):
@@ -235,6 +314,33 @@ def _env_or_value(value: EnvReference | str) -> Any:
     return EnvVar(value.env) if isinstance(value, EnvReference) else value
 
 
+def _secret_fields(api: ApiSettings) -> dict[str, Any]:
+    """The auth's secrets as resource fields: `EnvVar`s, or None where dlt's config
+    providers hold the secret instead (see `VendorApiResource`); literal usernames
+    and client ids as they are written."""
+    fields: dict[str, Any] = {}
+    variables: dict[str, str] = {}
+    for name in SECRET_FIELDS:
+        written = getattr(api.auth_in_force, name, None)
+        if isinstance(written, EnvReference):
+            variables[name] = written.env
+            fields[name] = None if secret_from_dlt(name, written) else EnvVar(written.env)
+        elif written is not None:
+            fields[name] = written
+    return {**fields, "secret_variables": variables}
+
+
+def _missing_secret(name: str, variable: str | None) -> str:
+    dlt_name = f"{DLT_SECRETS_SECTION}.{name}"
+    env_name = f"{DLT_SECRETS_SECTION}.{name}".upper().replace(".", "__")
+    where = f"{variable} is not set where this run executes, and " if variable else ""
+    return (
+        f"The vendor's credentials lack `{name}`: {where}dlt's config providers have no "
+        f"{dlt_name} (the variable {env_name}, or [{DLT_SECRETS_SECTION}] in "
+        f".dlt/secrets.toml). Set one of them."
+    )
+
+
 def destination_resource(settings: InventorySettings) -> DestinationResource:
     """The warehouse the settings name; a Postgres URL stays an `EnvVar`."""
     warehouse = settings.warehouse
@@ -250,17 +356,32 @@ def destination_resource(settings: InventorySettings) -> DestinationResource:
     )
 
 
+def vendor_api_resource(api: ApiSettings, **overrides: Any) -> VendorApiResource:
+    """The vendor's resource as the settings describe it (tests override a field or two)."""
+    options = api.options()
+    auth = {
+        **asdict(options.auth),
+        "access_token_request_data": dict(options.auth.access_token_request_data),
+    }
+    fields = {
+        "base_url": _env_or_value(api.base_url),
+        "auth": AuthConfig(**auth),
+        **_secret_fields(api),
+        "window_start_param": options.window_start_param,
+        "window_end_param": options.window_end_param,
+        "max_retries": options.max_retries,
+        "backoff_factor": options.backoff_factor,
+        "request_timeout_seconds": options.request_timeout_seconds,
+        "max_concurrency": api.max_concurrency,
+        "repage_passes": api.repage_passes,
+    }
+    return VendorApiResource(**{**fields, **overrides})
+
+
 def build_resources(settings: InventorySettings) -> dict[str, Any]:
     """Every resource the inventory definitions need, keyed as their functions ask."""
-    api = settings.api
     return {
-        VENDOR_API_KEY: VendorApiResource(
-            base_url=_env_or_value(api.base_url),
-            api_key=EnvVar(api.api_key.env),
-            max_concurrency=api.max_concurrency,
-            repage_passes=api.repage_passes,
-            **asdict(api.options()),
-        ),
+        VENDOR_API_KEY: vendor_api_resource(settings.api),
         DESTINATION_KEY: destination_resource(settings),
         DLT_WORKING_DIR_KEY: DltWorkingDirResource(working_dir=settings.warehouse.dlt_working_dir),
     }

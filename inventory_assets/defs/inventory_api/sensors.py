@@ -73,16 +73,18 @@ class ChangeCursor:
         return ChangeCursor(since=newest.updated_at, seen_ids=sorted(at_newest))
 
 
-def _unchanged(feed: ChangeFeed, cursor: ChangeCursor, page_size: int) -> bool:
+def _unchanged(feed: ChangeFeed, cursor: ChangeCursor) -> bool:
     """One request: nothing changed iff the API holds exactly the ids we saw at `since`.
 
-    Asking for one more record than we saw also catches a seen record that
-    changed again (it moves past `since`, so the total alone would not move).
+    The first page of the change set must hold only those (a seen record that
+    changed again moves past `since`, so it shows there too) and say no more follow.
     """
-    page = feed.page(cursor.since, limit=min(len(cursor.seen_ids) + 1, page_size))
+    page = feed.first(cursor.since)
     held = page.total if page.total is not None else len(page.changes)
-    return held == len(cursor.seen_ids) and all(
-        cursor.already_requested(change) for change in page.changes
+    return (
+        held == len(cursor.seen_ids)
+        and (page.total is not None or not page.more)
+        and all(cursor.already_requested(change) for change in page.changes)
     )
 
 
@@ -186,7 +188,7 @@ def build_change_sensor(
         try:
             if cursor.since is None:
                 return _start_watching(feed)
-            if _unchanged(feed, cursor, vendor_api.page_size):
+            if _unchanged(feed, cursor):
                 return SkipReason(f"No changes since {cursor.since}.")
             changes = [
                 change

@@ -27,6 +27,10 @@ class PageContractError(InventoryApiError):
     """A page or paging sequence that breaks the contract in a way retrying cannot fix."""
 
 
+class ForeignHostError(PageContractError):
+    """A request (a next link, say) to a host that is not the vendor's: never sent."""
+
+
 class IncompleteWindowError(InventoryApiError):
     """The pages held fewer distinct records than the API's `total`; nothing was loaded."""
 
@@ -42,13 +46,19 @@ class WindowIgnoredError(InventoryApiError):
     )
 
 
+PAGE_POSITIONS = ("offset", "page")  # query parameters that say where in a listing a page is
+
+
 def where(response: requests.Response | None) -> str:
-    """Endpoint path and offset of a request, never its query string."""
+    """Endpoint path and position (offset or page number) of a request, never its query."""
     if response is None or not response.url:
         return "the API"
     url = urlsplit(response.url)
-    offset = parse_qs(url.query).get("offset", ["0"])[0]
-    return f"{url.path} (offset {offset})"
+    params = parse_qs(url.query)
+    for name in PAGE_POSITIONS:
+        if name in params:
+            return f"{url.path} ({name} {params[name][0]})"
+    return url.path
 
 
 def _causes(error: BaseException) -> list[BaseException]:

@@ -1,10 +1,13 @@
-"""The HTTP layer under the REST API source: retries, the secret's redaction, counters.
+"""The HTTP layer under every vendor client: retries, the secrets' redaction, counters.
 
-The API key travels in the query string, so every URL requests or urllib3 builds
-contains it. This transport adapter is the one place where requests leave the
-process, so it is the one place that masks the key in what comes back: response
-URLs (used by `raise_for_status` messages), error bodies (some gateways echo
-the request URL in their error pages) and exception messages.
+The contract's key travels in the query string, so every URL requests or
+urllib3 builds contains it; other vendors take it in a header, where error
+pages echo it too. This transport adapter is the one place where requests
+leave the process, so it is the one place that masks the secrets in what
+comes back: response URLs (used by `raise_for_status` messages), error bodies
+(some gateways echo the request in their error pages) and exception messages.
+It is also the one place that refuses to send a request anywhere but the
+vendor: a next link to another host never receives the key.
 
 The records of a 2xx page are the vendor's data and are loaded as sent. Only
 a value that really holds the key (a vendor echoing a signed link, say) is
@@ -16,14 +19,14 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, urlsplit
 
 import requests
 from dlt.sources.helpers.requests import Client
 from requests.adapters import HTTPAdapter
 
 from inventory_assets.sources.inventory_api import settings
-from inventory_assets.sources.inventory_api.errors import MalformedPageError
+from inventory_assets.sources.inventory_api.errors import ForeignHostError, MalformedPageError
 from inventory_assets.sources.inventory_api.settings import ApiOptions
 from inventory_assets.sources.inventory_api.stats import ExtractStats
 
@@ -31,10 +34,18 @@ MASK = "***"
 
 
 class Redactor:
-    """Masks one secret in any text, in its raw and URL-encoded spellings."""
+    """Masks secrets in any text, in their raw and URL-encoded spellings."""
 
-    def __init__(self, secret: str) -> None:
-        spellings = {secret, quote(secret, safe=""), quote_plus(secret)} if secret else set()
+    def __init__(self, *secrets: str) -> None:
+        self._spellings: list[str] = []
+        for secret in secrets:
+            self.add(secret)
+
+    def add(self, secret: str | None) -> None:
+        """Mask `secret` too from now on (an access token obtained at run time, say)."""
+        if not secret:
+            return
+        spellings = {secret, quote(secret, safe=""), quote_plus(secret), *self._spellings}
         # Longest first, so a spelling that contains another is masked whole.
         self._spellings = sorted((s for s in spellings if s), key=len, reverse=True)
 
@@ -75,16 +86,37 @@ class SecretExposureError(requests.RequestException):
     """A transport error whose message had the API key in it, re-raised without it."""
 
 
-class RedactingAdapter(HTTPAdapter):
-    """Counts attempts and keeps the API key out of URLs and errors handed upwards."""
+def origin(url: str) -> str:
+    """`scheme://host:port` of a URL: what a request may be sent to, never its query."""
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+    return f"{parts.scheme.lower()}://{(parts.hostname or '').lower()}:{port}"
 
-    def __init__(self, redact: Redactor, stats: ExtractStats, pool_maxsize: int = 10) -> None:
+
+class RedactingAdapter(HTTPAdapter):
+    """Counts attempts, sends only to the vendor, and keeps the secrets out of URLs and
+    errors handed upwards."""
+
+    def __init__(
+        self,
+        redact: Redactor,
+        stats: ExtractStats,
+        allowed: frozenset[str],
+        pool_maxsize: int = 10,
+    ) -> None:
         super().__init__(pool_maxsize=pool_maxsize)
         self._redact = redact
         self._stats = stats
+        self._allowed = allowed  # origins a request may go to: the vendor's, its token URL
 
     def send(self, request, **kwargs):  # type: ignore[no-untyped-def]
         """Send, then mask the key in the response URL, its body or the error raised."""
+        target = origin(request.url)
+        if target not in self._allowed:
+            raise ForeignHostError(
+                f"Refused to send a request to {target}, which is not the vendor's "
+                f"({', '.join(sorted(self._allowed))}): the credentials go nowhere else."
+            )
         try:
             response = super().send(request, **kwargs)
             # Read the body now (it is read whole anyway) so no caller sees it unmasked,
@@ -151,9 +183,14 @@ def _settle_environment(session: requests.Session, base_url: str) -> None:
 
 
 def build_session(
-    base_url: str, api_key: str, stats: ExtractStats, options: ApiOptions
+    base_url: str,
+    redact: Redactor,
+    stats: ExtractStats,
+    options: ApiOptions,
+    also_to: tuple[str, ...] = (),
 ) -> requests.Session:
-    """A session that retries as the contract says and never hands the key upwards.
+    """A session that retries as the contract says, sends only to `base_url` (and the URLs
+    `also_to`, an OAuth2 token endpoint), and never hands a secret upwards.
 
     dlt's `Client` brings tenacity-based retries that honour `Retry-After`;
     `request_max_attempts` counts the first attempt, hence `max_retries + 1`.
@@ -172,7 +209,8 @@ def build_session(
     )
     session = client.session
     _settle_environment(session, base_url)
-    adapter = RedactingAdapter(Redactor(api_key), stats)
+    allowed = frozenset(origin(url) for url in (base_url, *also_to))
+    adapter = RedactingAdapter(redact, stats, allowed)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session

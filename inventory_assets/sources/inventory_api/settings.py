@@ -1,9 +1,9 @@
 """The inventory API contract (docs/inventory-api.md) as data: what a vendor serves and how.
 
-`Endpoint` describes one listing (path, key, declared columns); `ApiOptions`
-how the vendor pages, windows and fails. The defaults are the contract's; a
-deployment changes them in configuration (the Dagster layer builds both from
-its settings), never here.
+`Endpoint` describes one listing (path, key, declared columns, how it pages);
+`ApiOptions` how the vendor authenticates, windows and fails; `Credentials`
+its secrets. The defaults are the contract's; a deployment changes them in
+configuration (the Dagster layer builds all three from its settings), never here.
 """
 
 from __future__ import annotations
@@ -50,6 +50,44 @@ class Column:
         return hint
 
 
+Fields = tuple[tuple[str, Any], ...]  # a mapping, frozen: (name, value) pairs
+
+
+@dataclass(frozen=True)
+class Paginator:
+    """How the vendor pages a listing, in dlt's rest_api vocabulary.
+
+    `type` is one of PAGINATOR_TYPES and `fields` the fields dlt's paginator of
+    that type takes (`limit`, `page_param`, `cursor_path`, `next_url_path`, ...).
+    `total_path` says where a page announces how many records match, which the
+    load holds the pages to: dlt's own `total_path` for `offset`, and the same
+    idea for `cursor`, `json_link` and `header_link`, whose dlt paginators have
+    none. For `page_number`, dlt's `total_path` counts pages; it stays in `fields`.
+    """
+
+    type: str = "offset"
+    fields: Fields = (("limit", 100),)
+    total_path: str | None = "total"
+
+    def option(self, name: str, default: Any = None) -> Any:
+        return dict(self.fields).get(name, default)
+
+    @property
+    def page_size(self) -> int | None:
+        """Records asked for per page, where the paginator says (offset's `limit`)."""
+        return self.option("limit") if self.type == "offset" else None
+
+    @property
+    def seeks(self) -> bool:
+        """Whether a page can be asked for at any record (offset paging): the cheap way to
+        read a listing's tail, which the sensors' signatures need."""
+        return self.type == "offset"
+
+
+PAGINATOR_TYPES = ("offset", "page_number", "cursor", "json_link", "header_link", "single_page")
+CONTRACT_PAGINATOR = Paginator()
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """One listing of the vendor, loaded into the table of the same name, merged on its key."""
@@ -58,9 +96,13 @@ class Endpoint:
     path: str
     primary_key: str
     columns: tuple[Column, ...]
+    # Where a page holds its records: a dotted path (`data`, `result.items`), `$` for a
+    # page that is a bare list.
     data_selector: str = "data"
     # Places a record in a time window; two records with one key keep the latest.
     cursor_field: str = "updated_at"
+    paginator: Paginator = CONTRACT_PAGINATOR
+    params: Fields = ()  # static query parameters of every request (`per_page: 100`)
 
     def column(self, name: str) -> Column:
         return next(column for column in self.columns if column.name == name)
@@ -74,13 +116,66 @@ class Endpoint:
         return hints
 
 
+AUTH_TYPES = ("api_key", "bearer", "http_basic", "oauth2_client_credentials")
+
+
+@dataclass(frozen=True)
+class Auth:
+    """How the vendor takes its credentials, in dlt's rest_api vocabulary, without them.
+
+    `api_key` sends the key as the query parameter, header or cookie `name`
+    (`location`), after `prefix` (for `Authorization: Token <key>`, say); `bearer`
+    sends a token; `http_basic` a username and password;
+    `oauth2_client_credentials` trades a client id and secret for an access token
+    at `access_token_url`. The secrets come apart, as `Credentials`, where a run
+    executes.
+    """
+
+    type: str = "api_key"
+    name: str = "api_key"
+    location: str = "query"
+    prefix: str = ""
+    access_token_url: str | None = None
+    access_token_request_data: Fields = ()
+    default_token_expiration: int = 3600
+
+
+# The secrets each auth type needs (Credentials' fields of those names).
+REQUIRED_SECRETS = {
+    "api_key": ("api_key",),
+    "bearer": ("token",),
+    "http_basic": ("username", "password"),
+    "oauth2_client_credentials": ("client_id", "client_secret"),
+}
+SECRET_FIELDS = ("api_key", "token", "username", "password", "client_id", "client_secret")
+
+
+@dataclass(frozen=True, repr=False)
+class Credentials:
+    """The vendor's secrets, as resolved where a run executes; never shown in a repr."""
+
+    api_key: str | None = None
+    token: str | None = None
+    username: str | None = None
+    password: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+
+    def __repr__(self) -> str:
+        return "Credentials(***)"
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """What must never leave through a log, an error or a file."""
+        values = (self.api_key, self.token, self.password, self.client_secret)
+        return tuple(value for value in values if value)
+
+
 @dataclass(frozen=True)
 class ApiOptions:
-    """How the vendor's API is called: auth, paging, windows, retries."""
+    """How the vendor's API is called: auth, windows, retries."""
 
-    api_key_param: str = "api_key"
-    page_size: int = 100
-    total_path: str = "total"
+    auth: Auth = Auth()
     window_start_param: str = "updated_since"
     window_end_param: str = "updated_before"
     max_retries: int = 3

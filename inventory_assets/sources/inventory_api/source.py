@@ -20,12 +20,12 @@ from dlt.sources import DltResource, DltSource
 from dlt.sources.rest_api import rest_api_source
 
 from inventory_assets.sources.inventory_api.batching import PageBatcher
-from inventory_assets.sources.inventory_api.http import build_session
-from inventory_assets.sources.inventory_api.paging import InventoryPaginator
+from inventory_assets.sources.inventory_api.client import VendorClient
 from inventory_assets.sources.inventory_api.settings import (
     INVENTORY_DATA,
     SCHEMA_CONTRACT,
     ApiOptions,
+    Credentials,
     Endpoint,
 )
 from inventory_assets.sources.inventory_api.stats import ExtractStats
@@ -41,7 +41,7 @@ SOURCE_NAME = "inventory_api"
 
 def inventory_source(
     base_url: str,
-    api_key: str,
+    credentials: Credentials | str,
     window: Window | None = None,
     *,
     endpoint: Endpoint = INVENTORY_DATA,
@@ -65,7 +65,7 @@ def inventory_source(
     """
     options = options or ApiOptions()
     stats = stats if stats is not None else ExtractStats()
-    session = build_session(base_url, api_key, stats, options)
+    client = VendorClient(base_url, as_credentials(credentials), options, stats)
     vendor_filters = mode == "window" and window is not None
     windows: list[Window | None] = [window]
     if vendor_filters and split_daily:
@@ -80,12 +80,11 @@ def inventory_source(
                 endpoint,
                 name=_resource_name(endpoint, part, alone=len(windows) == 1),
                 params=params,
-                options=options,
-                stats=stats,
+                client=client,
             )
         )
     source = rest_api_source(
-        _config(base_url, api_key, session, endpoint, options, resources),
+        _config(client, endpoint, resources),
         name=SOURCE_NAME,
         # Each resource's pages are fetched in dlt's extract thread pool, so the
         # days of a range are in flight at once (as many as the extract workers).
@@ -114,13 +113,9 @@ def _window_params(window: Window | None, options: ApiOptions) -> dict[str, str]
 
 
 def _resource(
-    endpoint: Endpoint,
-    name: str,
-    params: dict[str, str],
-    options: ApiOptions,
-    stats: ExtractStats,
+    endpoint: Endpoint, name: str, params: dict[str, str], client: VendorClient
 ) -> dict[str, Any]:
-    """One endpoint resource of the config: a window of the listing, paged by offset."""
+    """One endpoint resource of the config: a window of the listing, paged as it pages."""
     return {
         "name": name,
         "table_name": endpoint.name,
@@ -129,36 +124,20 @@ def _resource(
             "path": endpoint.path,
             # Compiled once: dlt would re-parse a string selector on every page.
             "data_selector": compile_path(endpoint.data_selector),
-            "params": params,
-            # Offset paging by `limit` that does not trust the total blindly.
-            "paginator": InventoryPaginator(limit=options.page_size, total_path=options.total_path),
+            "params": {**dict(endpoint.params), **params},
+            # The endpoint's paging style, held to what every style guarantees (paging.py).
+            "paginator": client.paginator(endpoint),
             "response_actions": [
-                {"status_code": 200, "action": page_checker(stats, endpoint, options)}
+                {"status_code": 200, "action": page_checker(client.stats, endpoint)}
             ],
         },
     }
 
 
-def _config(
-    base_url: str,
-    api_key: str,
-    session: Any,
-    endpoint: Endpoint,
-    options: ApiOptions,
-    resources: list[dict[str, Any]],
-) -> Any:
-    """The `rest_api_source` config dict: the contract in dlt's declarative format."""
+def _config(client: VendorClient, endpoint: Endpoint, resources: list[dict[str, Any]]) -> Any:
+    """The `rest_api_source` config dict: the vendor in dlt's declarative format."""
     return {
-        "client": {
-            "base_url": base_url.rstrip("/"),
-            "auth": {
-                "type": "api_key",
-                "name": options.api_key_param,
-                "api_key": api_key,
-                "location": "query",
-            },
-            "session": session,
-        },
+        "client": {"base_url": client.base_url, "auth": client.auth, "session": client.session},
         "resource_defaults": {
             "primary_key": endpoint.primary_key,
             "write_disposition": "merge",
@@ -168,6 +147,11 @@ def _config(
         },
         "resources": resources,
     }
+
+
+def as_credentials(credentials: Credentials | str) -> Credentials:
+    """Credentials as given, or a bare string as the contract's API key."""
+    return Credentials(api_key=credentials) if isinstance(credentials, str) else credentials
 
 
 def declared_table(endpoint: Endpoint = INVENTORY_DATA) -> DltResource:

@@ -91,10 +91,12 @@ class ExtractStats:
         `id` is the contract's primary key, so fewer distinct ids than `total`
         means records were skipped: moved by a change while the window was
         paged, or lost by the API (a short page, a repeated id). Without a
-        total there is nothing to compare with.
+        total, each repeated id is counted instead: a record that moved to a
+        later page while it was paged pushed another one onto a page already
+        read, so a repeat is the one sign left of a record that may be skipped.
         """
         if self.total_missing:
-            return 0
+            return self.duplicate_ids
         return max(0, (self.total_announced or 0) - self.distinct_received)
 
     def type_changes(self) -> list[dict[str, Any]]:
@@ -124,15 +126,15 @@ class ExtractStats:
         with self._lock:
             self.retryable_failures += 1
 
-    def record_page(self, offset: int, total: int | None, records: int) -> None:
-        """Count a valid page. A window's first page announces its `total`; a range
+    def record_page(self, first: bool, total: int | None, records: int) -> None:
+        """Count a valid page. A window's `first` page announces its `total`; a range
         fetched as daily windows announces the sum of theirs."""
         with self._lock:
             self.pages += 1
             self.page_size_seen = max(self.page_size_seen, records)
             if total is None:
                 self.total_missing = True
-            elif offset == 0:
+            elif first:
                 self.total_announced = (self.total_announced or 0) + total
             self.records_received += records
 

@@ -41,7 +41,7 @@ from inventory_assets.sources.inventory_api.errors import (
     where,
 )
 from inventory_assets.sources.inventory_api.keys import KeyLog
-from inventory_assets.sources.inventory_api.settings import ApiOptions, Column, Endpoint
+from inventory_assets.sources.inventory_api.settings import Column, Endpoint
 from inventory_assets.sources.inventory_api.stats import ExtractStats, Rejection
 
 
@@ -50,8 +50,13 @@ def _requested(response: requests.Response, name: str, default: int) -> int:
     return int(values[0]) if values else default
 
 
+ROOT = "$"  # the data selector of a page that is a bare list of records
+
+
 def select(payload: Any, path: str) -> Any:
-    """The value at a dotted path (`data`, `result.items`), or None."""
+    """The value at a dotted path (`data`, `result.items`; `$`: the page itself), or None."""
+    if path == ROOT:
+        return payload
     for part in path.split("."):
         if not isinstance(payload, dict):
             return None
@@ -59,7 +64,7 @@ def select(payload: Any, path: str) -> Any:
     return payload
 
 
-def total_of(payload: Any, total_path: str) -> int | None:
+def total_of(payload: Any, total_path: str | None) -> int | None:
     """The page's total, or None when the vendor gives none (or none is configured).
 
     A numeric string is taken as the number; anything else that is not a
@@ -75,24 +80,30 @@ def total_of(payload: Any, total_path: str) -> int | None:
     return value
 
 
-def page_checker(stats: ExtractStats, endpoint: Endpoint, options: ApiOptions):
-    """A response hook that validates each 2xx page and records it in `stats`."""
+def page_checker(stats: ExtractStats, endpoint: Endpoint):
+    """A response hook that validates each 2xx page of one resource and records it in
+    `stats`; the resource's first page announces its total."""
+    paginator = endpoint.paginator
+    limit_param = paginator.option("limit_param", "limit") if paginator.seeks else None
+    first = True
 
     def check_page(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        nonlocal first
         try:
-            payload = _valid_payload(response, endpoint.data_selector, options.total_path)
+            payload = _valid_payload(response, endpoint.data_selector, paginator.total_path)
         except MalformedPageError:
             stats.record_malformed_page()
             raise
-        limit = _requested(response, "limit", options.page_size)
         data = select(payload, endpoint.data_selector)
-        if len(data) > limit:
-            raise PageContractError(
-                f"The inventory API returned {len(data)} records at {where(response)}, more "
-                f"than the requested limit of {limit}; offsets would no longer be reliable."
-            )
-        total = total_of(payload, options.total_path)
-        stats.record_page(_requested(response, "offset", 0), total, len(data))
+        if limit_param is not None:
+            limit = _requested(response, limit_param, paginator.page_size or len(data))
+            if len(data) > limit:
+                raise PageContractError(
+                    f"The inventory API returned {len(data)} records at {where(response)}, more "
+                    f"than the requested limit of {limit}; offsets would no longer be reliable."
+                )
+        stats.record_page(first, total_of(payload, paginator.total_path), len(data))
+        first = False
         # dlt reads the page twice more (data and total): parse it only once.
         response.json = lambda **_: payload  # type: ignore[method-assign]
 
@@ -111,7 +122,7 @@ def _decoded(response: requests.Response) -> Any:
         return response.json()
 
 
-def _valid_payload(response: requests.Response, selector: str, total_path: str) -> dict[str, Any]:
+def _valid_payload(response: requests.Response, selector: str, total_path: str | None) -> Any:
     """The page's JSON, if it has a list at `selector` and a valid total.
 
     `"data": null` on a page whose total is 0 (or absent) is an empty page, as some
@@ -146,6 +157,8 @@ def _valid_payload(response: requests.Response, selector: str, total_path: str) 
 
 def _holds_null(payload: Any, path: str) -> bool:
     """Whether `path` is present in `payload` and null (not merely missing)."""
+    if path == ROOT:
+        return False
     *parents, last = path.split(".")
     parent = select(payload, ".".join(parents)) if parents else payload
     return isinstance(parent, dict) and last in parent and parent[last] is None
@@ -157,7 +170,7 @@ def _replace(payload: Any, path: str, value: Any) -> None:
     parent[last] = value
 
 
-def valid_page(selector: str, total_path: str) -> Callable[..., None]:
+def valid_page(selector: str, total_path: str | None) -> Callable[..., None]:
     """A response hook that refuses a malformed 2xx page (retried by the session, as for a
     load) and hands later readers the page it decoded (`response.json()`)."""
 
