@@ -55,7 +55,7 @@ def _built_for(environment: tuple[tuple[str, str], ...]) -> Definitions:
     except Exception as error:
         # A bad setting is the user's to fix: its one line ends the output, not
         # Dagster's component tree around it.
-        setting = SettingsError.within(error)
+        setting = SettingsError.within(error) or SettingsError.of_yaml(error)
         if setting is None:
             raise
         raise setting from None

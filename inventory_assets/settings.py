@@ -97,6 +97,15 @@ class SettingsError(ValueError):
             current = current.__cause__ or current.__context__
         return current
 
+    @classmethod
+    def of_yaml(cls, error: BaseException) -> SettingsError | None:
+        """The component's YAML refused by dg before anything rendered (an unknown field,
+        a missing type, a secret written literally), as the same one line."""
+        current: BaseException | None = error
+        while current is not None and not isinstance(current, ValidationError):
+            current = current.__cause__ or current.__context__
+        return None if current is None else cls(_explain(current, {}, None))
+
 
 class _Settings(BaseModel):
     # Unknown keys are typos: refuse them instead of ignoring the setting.
@@ -383,8 +392,16 @@ class EndpointSettings(_Settings):
         return (Column(DELETED_COLUMN, "timestamp", nullable=True, description=note),)
 
 
+# The contract's way of calling the API (the source's own defaults), written once.
+CONTRACT_OPTIONS = ApiOptions()
+
+
 class ApiSettings(_Settings):
-    """The vendor's API: where it is, how it pages and windows, how hard we may call it."""
+    """The vendor's API: where it is, how it pages and windows, how hard we may call it.
+
+    The one place of every default a deployment may change; the resource and the
+    YAML model (attributes.py) take theirs from here.
+    """
 
     base_url: EnvReference | str = EnvReference(env="INVENTORY_API_BASE_URL")
     # The contract's auth, in short: this key as the query parameter `api_key_param`.
@@ -393,8 +410,8 @@ class ApiSettings(_Settings):
     # dlt's auth config: replaces api_key and api_key_param when given.
     auth: AuthSettings | None = None
     page_size: int = Field(default=100, ge=1, le=10_000)
-    window_start_param: ParamName = "updated_since"
-    window_end_param: ParamName = "updated_before"
+    window_start_param: ParamName = CONTRACT_OPTIONS.window_start_param
+    window_end_param: ParamName = CONTRACT_OPTIONS.window_end_param
     # Where a page says how many records match; "" for a vendor that says nothing
     # (paging then stops at an empty page, without the completeness check).
     total_path: Annotated[
@@ -405,9 +422,9 @@ class ApiSettings(_Settings):
         ),
     ] = "total"
     max_concurrency: int = Field(default=8, ge=1, le=64)
-    request_timeout_seconds: float = Field(default=30.0, gt=0)
-    backoff_factor: float = Field(default=2.0, ge=0)
-    max_retries: int = Field(default=3, ge=0, le=10)
+    request_timeout_seconds: float = Field(default=CONTRACT_OPTIONS.request_timeout_seconds, gt=0)
+    backoff_factor: float = Field(default=CONTRACT_OPTIONS.backoff_factor, ge=0)
+    max_retries: int = Field(default=CONTRACT_OPTIONS.max_retries, ge=0, le=10)
     # How many more times a window that came up short is paged before its load fails
     # (a busy vendor's records move while a window is paged).
     repage_passes: int = Field(default=2, ge=0, le=10)
@@ -545,6 +562,14 @@ _EXPECTED = {
 TYPED = {"auth": AUTH_MODELS, "paginator": PAGINATOR_MODELS}
 
 
+def _as_written(location: tuple) -> tuple:
+    """A location as defs.yaml names it. dg reports `attributes.api.page_size at
+    .../defs.yaml:12`, one string; the settings name `("api", "page_size")`."""
+    if len(location) == 1 and isinstance(location[0], str):  # dg joins the parts with dots
+        location = tuple(location[0].split(" at ", 1)[0].split("."))
+    return location[1:] if location[:1] == ("attributes",) else location
+
+
 def _tagged(location: tuple) -> tuple[tuple, str | None, dict | None]:
     """The location without the type tag pydantic adds under `auth`/`paginator` (`paginator.
     header_link.has_more_path` is `paginator.has_more_path`), the tag, and its models."""
@@ -581,7 +606,8 @@ def _message(problem: Mapping[str, Any], tag: str | None = None, models: dict | 
 
 def _explain(error: ValidationError, sources: dict[tuple, str], rendered: Any) -> str:
     """The first problem as one line: field, variable, value, and what is accepted."""
-    problem = error.errors()[0]
+    first = error.errors()[0]
+    problem = {**first, "loc": _as_written(first["loc"])}
     location = tuple(part for part in problem["loc"] if not str(part).startswith("function-"))
     location, tag, models = _tagged(location)
     field = ".".join(str(part) for part in location) or "attributes"

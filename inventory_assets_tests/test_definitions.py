@@ -240,9 +240,19 @@ BAD_SETTINGS = [
     ("INVENTORY_SYNC_MODE", "sometimes", "endpoints.inventory_data.sync_mode", "'client_window'"),
     ("INVENTORY_PAGE_SIZE", "0", "api.page_size", "greater than or equal to 1"),
     ("INVENTORY_MAX_CONCURRENCY", "many", "api.max_concurrency", "whole"),
-    ("INVENTORY_WINDOW_START_PARAM", "since when", "api.window_start_param", "pattern"),
-    ("INVENTORY_ENDPOINT_PATH", "v1/resource", "endpoints.inventory_data.path", "pattern"),
-    ("INVENTORY_API_POOL", "Vendor API", "api.pool", "pattern"),
+    (
+        "INVENTORY_WINDOW_START_PARAM",
+        "since when",
+        "api.window_start_param",
+        "expected a query parameter or header name",
+    ),
+    (
+        "INVENTORY_ENDPOINT_PATH",
+        "v1/resource",
+        "endpoints.inventory_data.path",
+        "a path that starts with /",
+    ),
+    ("INVENTORY_API_POOL", "Vendor API", "api.pool", "expected lower-case letters, digits and _"),
 ]
 
 

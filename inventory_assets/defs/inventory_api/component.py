@@ -24,9 +24,10 @@ from dagster import (
     ScheduleDefinition,
     SensorDefinition,
 )
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from inventory_assets.defs.inventory_api.assets import IngestSpec, build_ingest_assets
+from inventory_assets.defs.inventory_api.attributes import component_model
 from inventory_assets.defs.inventory_api.checks import CheckedTable, build_quality_checks
 from inventory_assets.defs.inventory_api.executor import build_executor
 from inventory_assets.defs.inventory_api.freshness import (
@@ -148,13 +149,6 @@ def build_definitions(settings: InventorySettings) -> Definitions:
     )
 
 
-class _Attributes(BaseModel):
-    """The YAML attributes as written: templates stay unrendered until `load`, so a
-    bad value can be traced to the variable it came from (settings.py validates)."""
-
-    model_config = ConfigDict(extra="allow")
-
-
 class InventoryApiComponent(Component):
     """Loads a vendor's inventory API with dlt: one asset per endpoint, checked and fresh."""
 
@@ -163,13 +157,15 @@ class InventoryApiComponent(Component):
 
     @classmethod
     def get_model_cls(cls) -> type[BaseModel]:
-        return _Attributes
+        return component_model()
 
     @classmethod
     def load(
         cls, attributes: BaseModel | None, context: ComponentLoadContext
     ) -> InventoryApiComponent:
-        raw: Mapping[str, Any] = attributes.model_dump() if attributes else {}
+        # As written: templates unrendered and defaults left out, so settings.py can
+        # name the variable a bad value came from and apply each default once.
+        raw: Mapping[str, Any] = attributes.model_dump(exclude_unset=True) if attributes else {}
         resolution = context.resolution_context.at_path("attributes")
         return cls(settings_from_attributes(raw, resolution.resolve_value))
 

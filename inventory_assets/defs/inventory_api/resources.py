@@ -87,6 +87,11 @@ class AuthConfig(Config):
     default_token_expiration: int = Field(default=3600, description="oauth2: seconds")
 
 
+def _default(name: str) -> Any:
+    """The setting's default (settings.py's ApiSettings): written there only."""
+    return ApiSettings.model_fields[name].default
+
+
 class VendorApiResource(ConfigurableResource):
     """The vendor's API: where it is, its credentials, and how it windows and fails.
 
@@ -107,16 +112,24 @@ class VendorApiResource(ConfigurableResource):
     # field -> the variable that holds it, to say which to set when one is missing
     secret_variables: dict[str, str] = Field(default_factory=dict)
     window_start_param: str = Field(
-        default="updated_since", description="Query parameter of a window's inclusive start"
+        default=_default("window_start_param"),
+        description="Query parameter of a window's inclusive start",
     )
     window_end_param: str = Field(
-        default="updated_before", description="Query parameter of a window's exclusive end"
+        default=_default("window_end_param"),
+        description="Query parameter of a window's exclusive end",
     )
-    max_retries: int = Field(default=3, ge=0, description="Retries of a failed request")
-    backoff_factor: float = Field(default=2.0, description="Exponential backoff factor (s)")
-    request_timeout_seconds: float = Field(default=30.0, description="Timeout of one request")
+    max_retries: int = Field(
+        default=_default("max_retries"), ge=0, description="Retries of a failed request"
+    )
+    backoff_factor: float = Field(
+        default=_default("backoff_factor"), description="Exponential backoff factor (s)"
+    )
+    request_timeout_seconds: float = Field(
+        default=_default("request_timeout_seconds"), description="Timeout of one request"
+    )
     repage_passes: int = Field(
-        default=2,
+        default=_default("repage_passes"),
         ge=0,
         description=(
             "How many more times a window that came up short (records changed while it was"
@@ -124,7 +137,7 @@ class VendorApiResource(ConfigurableResource):
         ),
     )
     max_concurrency: int = Field(
-        default=8,
+        default=_default("max_concurrency"),
         ge=1,
         description=(
             "Most requests in flight at once: a range of days is fetched as daily"
