@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from inventory_assets_tests.cli_runner import ROOT
+from inventory_assets_tests.support import ROOT
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Locator, Page

@@ -15,9 +15,8 @@ from typing import IO
 from dagster import DagsterInstance
 from dagster._core.instance.ref import InstanceRef
 
-from inventory_assets_tests.conftest import TEST_API_KEY
+from inventory_assets_tests.support import ROOT, TEST_API_KEY
 
-ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 DAGSTER = str(BIN / "dagster")
 INVENTORY_DATA = "inventory/inventory_data"

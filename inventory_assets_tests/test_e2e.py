@@ -54,7 +54,6 @@ from inventory_assets_tests.cli_runner import (
     readme_commands,
     write_instance_config,
 )
-from inventory_assets_tests.conftest import CODE_LOCATION as defs
 from inventory_assets_tests.conftest import (
     INVENTORY_DATA_KEY,
     TEST_API_KEY,
@@ -62,6 +61,7 @@ from inventory_assets_tests.conftest import (
     day_window,
     expected_records,
     make_simulator,
+    shipped_code_location,
 )
 from inventory_assets_tests.dagster_dev import DagsterDev, dagster_dev
 
@@ -85,11 +85,15 @@ FAST_SENSORS = {
     "INVENTORY_AUTOMATION_SENSOR_INTERVAL_SECONDS": "2",
     "INVENTORY_FRESHNESS_DEADLINE_CRON": "0 0 * * *",
 }
-INVENTORY_CHECKS = sorted(
-    key.name
-    for key in defs.resolve_asset_graph().asset_check_keys
-    if key.asset_key == INVENTORY_DATA_KEY
-)
+
+
+def _inventory_checks() -> list[str]:
+    """The names of every check on inventory_data in the code location."""
+    return sorted(
+        key.name
+        for key in shipped_code_location().resolve_asset_graph().asset_check_keys
+        if key.asset_key == INVENTORY_DATA_KEY
+    )
 
 
 @dataclass(frozen=True)
@@ -408,7 +412,7 @@ def _expect_overview_with_passing_checks(page: Page) -> None:
 
     page.goto(_asset_path(INVENTORY_DATA_KEY))
     results = page.get_by_text("Latest check results", exact=True).locator("xpath=..")
-    count = len(INVENTORY_CHECKS)
+    count = len(_inventory_checks())
     expect(results, "the asset page shows every check passed").to_have_text(
         re.compile(rf"^Latest check results\s*{count}$"), timeout=60_000
     )
@@ -419,7 +423,7 @@ def _expect_graph_with_passing_checks(page: Page) -> None:
         _asset_path(INVENTORY_DATA_KEY, "?view=lineage&lineageScope=downstream&lineageDepth=2")
     )
     page.get_by_role("button", name="Hide navigation").click()  # more room for the graph
-    count = len(INVENTORY_CHECKS)
+    count = len(_inventory_checks())
     _expect(page.get_by_text(f"{count} / {count} Passed"), "the graph shows all checks passed")
     _expect(page.get_by_text("Materialized", exact=True).last, "the graph shows the refresh")
     save_readme_screenshot(page, "asset-graph.png")
@@ -428,11 +432,12 @@ def _expect_graph_with_passing_checks(page: Page) -> None:
 def _expect_checks_and_freshness(page: Page) -> None:
     """Every check, the partition freshness check included, succeeded: one story."""
     page.goto(_asset_path(INVENTORY_DATA_KEY, "?view=checks"))
-    _expect(page.get_by_text(f"Checks ({len(INVENTORY_CHECKS)})", exact=True), "the Checks tab")
-    for name in INVENTORY_CHECKS:
+    checks = _inventory_checks()
+    _expect(page.get_by_text(f"Checks ({len(checks)})", exact=True), "the Checks tab")
+    for name in checks:
         _expect(page.get_by_text(name, exact=True).first, f"the Checks tab lists {name}")
     succeeded = page.get_by_text("Succeeded", exact=True)
-    _expect(succeeded, "the Checks tab shows every check succeeded", count=len(INVENTORY_CHECKS))
+    _expect(succeeded, "the Checks tab shows every check succeeded", count=len(checks))
 
 
 def _expect_low_stock_report_with_chart(page: Page, low_stock_items: int) -> None:

@@ -62,13 +62,13 @@ from inventory_assets_tests.cli_runner import (
 )
 from inventory_assets_tests.conftest import (
     CONTRACT_COLUMNS,
-    INVENTORY,
     INVENTORY_DATA_KEY,
-    SETTINGS,
     as_warehouse_row,
     day_window,
     expected_records,
+    inventory_endpoint,
     make_simulator,
+    shipped_settings,
     warehouse_rows,
 )
 from inventory_assets_tests.dagster_dev import DagsterDev, free_port
@@ -323,7 +323,7 @@ def _last_line_refusing(scheme: str) -> str:
 
 
 def test_inventory_data_steps_are_in_the_limited_pool() -> None:
-    assert INVENTORY.assets.op.pool == SETTINGS.api.pool
+    assert inventory_endpoint().assets.op.pool == shipped_settings().api.pool
     assert _dagster_yaml()["concurrency"]["pools"]["default_limit"] == POOL_LIMIT
     assert _helm_values()["concurrency"]["pools"]["defaultLimit"] == POOL_LIMIT
 
@@ -536,7 +536,7 @@ def test_a_backfill_through_the_daemon_never_exceeds_the_pool_limit(
         with _instance(production_home) as instance:
             runs = _wait_for_runs(instance, {BACKFILL_ID_TAG: backfill[1]}, len(BACKFILL_DAYS))
             most = _most_steps_in_progress(instance, [run.run_id for run in runs])
-            pool = instance.event_log_storage.get_concurrency_info(SETTINGS.api.pool)
+            pool = instance.event_log_storage.get_concurrency_info(shipped_settings().api.pool)
             webserver = DagsterDev(web, f"http://127.0.0.1:{port}", web_log, instance)
             seen_in_ui = _webserver_view(webserver, backfill[1])
 
