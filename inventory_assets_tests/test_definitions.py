@@ -1,4 +1,4 @@
-"""The code location loads, names what the README says, and imports without side effects."""
+"""The code location loads, names what the docs say, and imports without side effects."""
 
 from __future__ import annotations
 
@@ -230,7 +230,8 @@ def test_partitions_start_comes_from_the_environment(monkeypatch) -> None:
     assert settings_from_yaml().partitions_start.isoformat() == "2026-06-01"
 
 
-# One bad value per setting the README documents: the variable, the field, what is accepted.
+# One bad value per setting docs/configuration.md documents: the variable, the field, what is
+# accepted.
 BAD_SETTINGS = [
     ("INVENTORY_PARTITIONS_START", "garbage", "partitions_start", "YYYY-MM-DD"),
     ("INVENTORY_FRESHNESS_MAX_HOURS", "abc", "freshness.max_hours", "a number"),
