@@ -7,14 +7,14 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install demo test lint dev screenshots home
 
-# Dagster's instance for `make dev` and the README's flows: the project's own, with
+# Dagster's instance for `make dev` and the flows of docs/daily-use.md: the project's own, with
 # telemetry off (and so without Dagster's first-run notices), unless DAGSTER_HOME is set.
 DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export DAGSTER_HOME
 
 # Dagster's CLI warns that `dagster dev`, `dagster asset materialize` and `dagster job
-# execute` are superseded by `dg`. Both spellings work and the README shows both, so that
-# warning (and only it) is accepted and filtered; the README's daily use exports the same.
+# execute` are superseded by `dg`. Both spellings work and the docs show both, so that
+# warning (and only it) is accepted and filtered; docs/daily-use.md exports the same.
 PYTHONWARNINGS ?= ignore:Function `dev_command` is superseded,ignore:Function `asset_materialize_command` is superseded,ignore:Function `job_execute_command` is superseded
 export PYTHONWARNINGS
 
@@ -43,7 +43,7 @@ home: $(DAGSTER_HOME)/dagster.yaml
 dev: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 	$(VENV)/bin/dagster dev -w workspace.yaml
 
-# The README's screenshots, taken by the end-to-end UI tests (needs Chromium).
+# The screenshots of docs/daily-use.md, taken by the end-to-end UI tests (needs Chromium).
 screenshots: $(STAMP)
 	INVENTORY_E2E_SCREENSHOTS=docs/images $(VENV)/bin/pytest inventory_assets_tests/test_e2e.py
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from inventory_assets_tests.cli_runner import ROOT
+from inventory_assets_tests.support import ROOT
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Locator, Page
@@ -23,8 +23,8 @@ if TYPE_CHECKING:
 CHROMIUM = Path(os.environ.get("INVENTORY_E2E_CHROMIUM", "/usr/bin/chromium"))
 # Screenshots of failed UI tests (gitignored); CI can keep them as artifacts.
 ARTIFACTS_DIR = ROOT / "test-artifacts" / "e2e"
-# Set to a directory (docs/images) to refresh the README's screenshots.
-README_SCREENSHOTS = os.environ.get("INVENTORY_E2E_SCREENSHOTS")
+# Set to a directory (docs/images) to refresh the screenshots of docs/daily-use.md.
+DOC_SCREENSHOTS = os.environ.get("INVENTORY_E2E_SCREENSHOTS")
 VIEWPORT = {"width": 1280, "height": 800}
 ACTION_TIMEOUT_MS = 60_000  # the UI answers slowly while runs keep both cores busy
 
@@ -67,10 +67,11 @@ def save_failure_screenshot(page: Page, test_name: str) -> str:
     return str(path)
 
 
-def save_readme_screenshot(shown: Page | Locator, name: str) -> None:
-    """Save a page or a part of it for the README, when INVENTORY_E2E_SCREENSHOTS names a dir."""
-    if README_SCREENSHOTS:
-        directory = Path(README_SCREENSHOTS)
+def save_doc_screenshot(shown: Page | Locator, name: str) -> None:
+    """Save a page or a part of it for docs/daily-use.md, when INVENTORY_E2E_SCREENSHOTS
+    names a dir."""
+    if DOC_SCREENSHOTS:
+        directory = Path(DOC_SCREENSHOTS)
         directory = directory if directory.is_absolute() else ROOT / directory
         directory.mkdir(parents=True, exist_ok=True)
         shown.screenshot(path=directory / name)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shlex
 import signal
 import subprocess
 import sys
@@ -15,9 +14,8 @@ from typing import IO
 from dagster import DagsterInstance
 from dagster._core.instance.ref import InstanceRef
 
-from inventory_assets_tests.conftest import TEST_API_KEY
+from inventory_assets_tests.support import DAILY_USE, ROOT, TEST_API_KEY, doc_export
 
-ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 DAGSTER = str(BIN / "dagster")
 INVENTORY_DATA = "inventory/inventory_data"
@@ -31,15 +29,6 @@ run_queue:
 """
 
 
-def readme_export(name: str) -> str:
-    """The value the README's `export NAME=...` line gives, as the shell would read it."""
-    for line in (ROOT / "README.md").read_text().splitlines():
-        if line.startswith(f"export {name}="):
-            (assignment,) = shlex.split(line.removeprefix("export "), comments=True)
-            return assignment.split("=", 1)[1]
-    raise AssertionError(f"the README exports no {name}")
-
-
 def write_instance_config(dagster_home: Path) -> None:
     """The instance's dagster.yaml; write it before anything opens the instance."""
     dagster_home.mkdir(parents=True, exist_ok=True)
@@ -47,7 +36,7 @@ def write_instance_config(dagster_home: Path) -> None:
 
 
 def cli_env(base_url: str, duckdb_path: Path, dagster_home: Path) -> dict[str, str]:
-    """The environment the README tells users to set, pointed at test locations.
+    """The environment docs/daily-use.md tells users to set, pointed at test locations.
 
     DAGSTER_HOME gets the dagster.yaml `make home` writes (telemetry off). The
     instance's tables are created up front: two CLI processes starting on a
@@ -59,7 +48,7 @@ def cli_env(base_url: str, duckdb_path: Path, dagster_home: Path) -> dict[str, s
         pass
     return {
         **os.environ,
-        "PYTHONWARNINGS": readme_export("PYTHONWARNINGS"),
+        "PYTHONWARNINGS": doc_export(DAILY_USE, "PYTHONWARNINGS"),
         "INVENTORY_API_BASE_URL": base_url,
         "INVENTORY_API_KEY": TEST_API_KEY,
         "INVENTORY_DUCKDB_PATH": str(duckdb_path),
@@ -127,7 +116,7 @@ def stop(process: subprocess.Popen) -> None:
 
 
 def materialize_args(*partition_args: str, select: str = INVENTORY_DATA) -> tuple[str, ...]:
-    """The arguments of the README's `dagster asset materialize` commands."""
+    """The arguments of the `dagster asset materialize` commands of docs/daily-use.md."""
     return (
         *("asset", "materialize", "-m", "inventory_assets.definitions", "--select", select),
         *partition_args,
@@ -138,20 +127,6 @@ def materialize(
     env: dict[str, str], *partition_args: str, select: str = INVENTORY_DATA, cwd: Path = ROOT
 ) -> subprocess.Popen:
     return dagster(env, *materialize_args(*partition_args, select=select), cwd=cwd)
-
-
-def readme_commands(prefix: str) -> set[tuple[str, ...]]:
-    """The README's commands that start with `prefix`, split as the shell would.
-
-    Continuation lines are joined and comments dropped, so a test can check that
-    the command it runs is, argument for argument, the one users are shown.
-    """
-    text = (ROOT / "README.md").read_text().replace("\\\n", " ")
-    return {
-        tuple(shlex.split(line, comments=True))
-        for line in text.splitlines()
-        if line.strip().startswith(prefix)
-    }
 
 
 def finish(process: subprocess.Popen) -> str:

@@ -10,11 +10,12 @@ from collections.abc import Callable, Generator, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
-from dagster import DagsterEventType, DagsterInstance, Definitions, materialize
+from dagster import AssetKey, DagsterEventType, DagsterInstance, Definitions, materialize
 
 from inventory_api_sim import InventoryApiSimulator, SimulatorConfig
 from inventory_assets.definitions import defs as code_location
@@ -27,8 +28,7 @@ from inventory_assets.lib.destinations import (
 )
 from inventory_assets.settings import InventorySettings, settings_environment, settings_from_yaml
 from inventory_assets_tests.services import scratch_postgres_database
-
-TEST_API_KEY = "test-key-Zq7!x/9+s3cr3t"
+from inventory_assets_tests.support import TEST_API_KEY
 
 
 @contextmanager
@@ -48,18 +48,46 @@ def settings_for(env: Mapping[str, str]) -> InventorySettings:
         return settings_from_yaml()
 
 
-with no_inventory_environment():
-    SETTINGS = settings_from_yaml()
-    # The whole code location, as `dg` and `dagster -m inventory_assets.definitions` load it.
-    CODE_LOCATION: Definitions = code_location()
-ENDPOINTS: dict[str, EndpointDefinitions] = build_endpoints(SETTINGS)
-# The contract's endpoint and the vendor's second one, as the code location builds them.
-INVENTORY = ENDPOINTS["inventory_data"]
-WAREHOUSES = ENDPOINTS["warehouses"]
-INVENTORY_DATA_KEY = INVENTORY.key
-# What a load of inventory_data runs with in these tests: quality and reconciliation
-# (the partition freshness check depends on today's date; test_automation covers it).
-LOAD_CHECKS = [INVENTORY.quality_checks, INVENTORY.rows_match_api]
+INVENTORY_DATA_KEY = AssetKey(["inventory", "inventory_data"])  # a value: builds nothing
+
+
+# The shipped code location and its parts are built on first use, never when this
+# module is imported (pytest imports it for every run, `--collect-only` too), and
+# once per process: every test reads the same objects.
+@cache
+def shipped_settings() -> InventorySettings:
+    """The settings defs.yaml gives with no INVENTORY_* variable set."""
+    return settings_for({})
+
+
+@cache
+def shipped_code_location() -> Definitions:
+    """The whole code location, as `dg` and `dagster -m inventory_assets.definitions` load it."""
+    with no_inventory_environment():
+        return code_location()
+
+
+@cache
+def shipped_endpoints() -> dict[str, EndpointDefinitions]:
+    return build_endpoints(shipped_settings())
+
+
+def inventory_endpoint() -> EndpointDefinitions:
+    """The contract's endpoint, as the code location builds it."""
+    return shipped_endpoints()["inventory_data"]
+
+
+def warehouses_endpoint() -> EndpointDefinitions:
+    """The vendor's second endpoint, as the code location builds it."""
+    return shipped_endpoints()["warehouses"]
+
+
+def load_checks() -> list:
+    """What a load of inventory_data runs with in these tests: quality and reconciliation
+    (the partition freshness check depends on today's date; test_automation covers it)."""
+    return [inventory_endpoint().quality_checks, inventory_endpoint().rows_match_api]
+
+
 SIM_START = date(2026, 11, 1)
 SIM_DAYS = 5
 
@@ -198,7 +226,7 @@ def materialize_partition(
     """Materialize one daily partition of `inventory/inventory_data` in process,
     with its quality checks (as the ingest job runs them) if asked."""
     return materialize(
-        [INVENTORY.assets, *(LOAD_CHECKS if with_checks else [])],
+        [inventory_endpoint().assets, *(load_checks() if with_checks else [])],
         resources=resources,
         partition_key=partition_key,
         instance=instance,

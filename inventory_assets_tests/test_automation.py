@@ -16,13 +16,13 @@ from dagster._core.test_utils import freeze_time
 
 from inventory_assets.defs.inventory_api.freshness import freshness_sensor
 from inventory_assets.defs.marts import LOW_STOCK_ITEMS_KEY, STOCK_LEVELS_KEY
-from inventory_assets_tests.conftest import CODE_LOCATION as defs
 from inventory_assets_tests.conftest import (
-    INVENTORY,
     check_evaluation,
     day_window,
     expected_records,
+    inventory_endpoint,
     materialize_partition,
+    shipped_code_location,
 )
 
 DAY = "2026-11-04"
@@ -37,10 +37,10 @@ def _load_with_quality_checks(resources: dict, instance: DagsterInstance):
 def _evaluate_freshness(instance: DagsterInstance, now: datetime, resources: dict) -> bool:
     with freeze_time(now):
         result = materialize(
-            [INVENTORY.assets, *INVENTORY.freshness_checks],
+            [inventory_endpoint().assets, *inventory_endpoint().freshness_checks],
             resources=resources,
             instance=instance,
-            selection=AssetSelection.checks(*INVENTORY.freshness_checks),
+            selection=AssetSelection.checks(*inventory_endpoint().freshness_checks),
         )
     (evaluation,) = result.get_asset_check_evaluations()
     return evaluation.passed
@@ -55,7 +55,7 @@ class AutomationTicks:
 
     def requested(self) -> dict[str, int]:
         result = evaluate_automation_conditions(
-            defs=defs, instance=self.instance, cursor=self.cursor
+            defs=shipped_code_location(), instance=self.instance, cursor=self.cursor
         )
         self.cursor = result.cursor
         return {
@@ -129,7 +129,7 @@ def test_a_load_evaluates_partition_freshness_in_its_own_run(
     with freeze_time(MORNING_OF_DAY):
         assert ticks.requested() == NOTHING, "nothing loaded yet"
         result = materialize(
-            [INVENTORY.assets, *INVENTORY.checks],
+            [inventory_endpoint().assets, *inventory_endpoint().checks],
             resources=resources,
             partition_key=DAY,
             instance=instance,
@@ -143,7 +143,7 @@ def test_a_load_evaluates_partition_freshness_in_its_own_run(
 def test_the_freshness_sensor_reevaluates_once_the_next_deadline_passed(
     simulator, resources, instance: DagsterInstance
 ) -> None:
-    sensor = freshness_sensor(INVENTORY.freshness_checks, interval_seconds=60)
+    sensor = freshness_sensor(inventory_endpoint().freshness_checks, interval_seconds=60)
 
     def requested_at(now: datetime) -> bool:
         with freeze_time(now):

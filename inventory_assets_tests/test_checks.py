@@ -22,21 +22,26 @@ from dagster import (
 from inventory_assets.defs.inventory_api.checks import latest_metadata
 from inventory_assets.defs.marts import low_stock_items, stock_levels
 from inventory_assets_tests.conftest import (
-    INVENTORY,
     INVENTORY_DATA_KEY,
-    LOAD_CHECKS,
     day_window,
     expected_records,
+    inventory_endpoint,
+    load_checks,
 )
 
-PIPELINE = [INVENTORY.assets, *LOAD_CHECKS, stock_levels, low_stock_items]
+
+def _pipeline() -> list:
+    """inventory_data, its load checks and the downstream assets."""
+    return [inventory_endpoint().assets, *load_checks(), stock_levels, low_stock_items]
+
+
 DOWNSTREAM = {"inventory/stock_levels", "inventory/low_stock_items"}
 
 
 def _run(resources: dict, day: str, instance: DagsterInstance, **kwargs):
     """inventory_data for `day`, its quality checks and the downstream assets, in one run."""
     return materialize(
-        PIPELINE,
+        _pipeline(),
         resources=resources,
         partition_key=day,
         instance=instance,
@@ -134,7 +139,7 @@ def test_rows_outside_the_loaded_window_warn(
         )
 
     result = materialize(
-        [INVENTORY.assets, *LOAD_CHECKS],
+        [inventory_endpoint().assets, *load_checks()],
         resources=resources,
         instance=instance,
         selection=AssetSelection.checks(AssetCheckKey(INVENTORY_DATA_KEY, "updated_at_in_window")),

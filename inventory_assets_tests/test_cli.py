@@ -1,4 +1,4 @@
-"""The README's `dagster asset materialize` commands, as subprocesses against the simulator."""
+"""The CLI commands of docs/daily-use.md, as subprocesses against the simulator."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from inventory_assets_tests.cli_runner import (
     finish,
     materialize,
     materialize_args,
-    readme_commands,
 )
 from inventory_assets_tests.conftest import (
     assert_key_in_no_file,
@@ -24,11 +23,21 @@ from inventory_assets_tests.conftest import (
     expected_records,
     warehouse_rows,
 )
+from inventory_assets_tests.support import DAILY_USE, doc_commands, doc_export
 
 pytestmark = pytest.mark.e2e
 
-# The README's examples; test_the_readme_shows_the_commands_tested_here keeps them the same.
+# The examples of docs/daily-use.md; test_the_docs_show_the_commands_tested_here keeps them
+# the same.
 ONE_PARTITION = ("--partition", "2026-11-02")
+RECONCILE = (
+    *("job", "execute", "-m", "inventory_assets.definitions"),
+    *("-j", "inventory_data_reconcile_job", "--tags", '{"dagster/partition": "2026-11-02"}'),
+)
+PREVIEW = (
+    *("sensor", "preview", "inventory_data_change_sensor"),
+    *("-m", "inventory_assets.definitions"),
+)
 RANGE = ("--partition-range", "2026-11-02...2026-11-04")
 WITH_DOWNSTREAM = "inventory/inventory_data*"
 
@@ -67,18 +76,7 @@ def test_a_vendor_change_shows_in_the_reconciliation_and_names_the_day_to_load(
     simulator.touch(moved, datetime(2026, 11, 4, 8, tzinfo=UTC))
 
     reloaded = finish(materialize(cli_env, "--partition", "2026-11-02"))
-    checked = finish(
-        dagster(
-            cli_env,
-            *("job", "execute", "-m", "inventory_assets.definitions"),
-            *(
-                "-j",
-                "inventory_data_reconcile_job",
-                "--tags",
-                '{"dagster/partition": "2026-11-02"}',
-            ),
-        )
-    )
+    checked = finish(dagster(cli_env, *RECONCILE))
 
     for output in (reloaded, checked):
         assert "Asset check 'rows_match_api' on 'inventory/inventory_data' did not pass" in output
@@ -142,17 +140,7 @@ def test_sensor_preview_lists_the_changed_partitions(simulator, cli_env: dict[st
             f"{simulator.url}/_control/touch", params={"count": 2, "day": day}, timeout=5
         ).raise_for_status()
 
-    preview = dagster(
-        cli_env,
-        *(
-            "sensor",
-            "preview",
-            "inventory_data_change_sensor",
-            "-m",
-            "inventory_assets.definitions",
-        ),
-        *("--cursor", cursor),
-    )
+    preview = dagster(cli_env, *PREVIEW, "--cursor", cursor)
     output = finish(preview)
 
     # One run per changed day; the CLI prints each request's run config, which names it.
@@ -162,23 +150,27 @@ def test_sensor_preview_lists_the_changed_partitions(simulator, cli_env: dict[st
     assert output.count("changed_records: 2") == 2, output
 
 
-def test_the_readme_shows_the_commands_tested_here() -> None:
+def test_the_docs_show_the_commands_tested_here() -> None:
     tested = {
         ("dagster", *materialize_args(*ONE_PARTITION)),
         ("dagster", *materialize_args(*RANGE)),
         ("dagster", *materialize_args(*ONE_PARTITION, select=WITH_DOWNSTREAM)),
     }
 
-    assert tested <= readme_commands("dagster asset materialize")
+    assert tested <= doc_commands(DAILY_USE, "dagster asset materialize")
+    assert ("dagster", *RECONCILE) in doc_commands(DAILY_USE, "dagster job execute")
+    # The preview's cursor is the page's example; the test's comes from the simulator.
+    previews = {command[:-1] for command in doc_commands(DAILY_USE, "dagster sensor preview")}
+    assert ("dagster", *PREVIEW, "--cursor") in previews
 
 
 DG_LAUNCH = ("dg", "launch", "--assets", "inventory/inventory_data", "--partition", "2026-11-02")
 
 
-def test_dg_launch_loads_the_partition_as_the_readme_shows(
+def test_dg_launch_loads_the_partition_as_the_docs_show(
     simulator, cli_env: dict[str, str], duckdb_path: Path
 ) -> None:
-    assert DG_LAUNCH in readme_commands("dg launch")
+    assert DG_LAUNCH in doc_commands(DAILY_USE, "dg launch")
     dg = str(Path(cli_runner.DAGSTER).with_name("dg"))
     env = {**cli_env, "VIRTUAL_ENV": str(cli_runner.ROOT / ".venv")}
     completed = subprocess.run(
@@ -190,16 +182,17 @@ def test_dg_launch_loads_the_partition_as_the_readme_shows(
     assert [row[0] for row in warehouse_rows(duckdb_path)] == _ids_for(simulator, "2026-11-02")
 
 
-def test_make_and_the_readme_accept_the_same_dagster_warnings() -> None:
-    """`make dev`/`make demo` and the README's exports filter exactly Dagster's supersession
-    notices for `dagster dev`, `asset materialize` and `job execute`, nothing wider."""
+def test_make_and_the_docs_accept_the_same_dagster_warnings() -> None:
+    """`make dev`/`make demo` and the exports of docs/daily-use.md filter exactly Dagster's
+    supersession notices for `dagster dev`, `asset materialize` and `job execute`, nothing
+    wider."""
     makefile = (cli_runner.ROOT / "Makefile").read_text()
     (made,) = [
         line.split("?=", 1)[1].strip()
         for line in makefile.splitlines()
         if line.startswith("PYTHONWARNINGS ?=")
     ]
-    filters = cli_runner.readme_export("PYTHONWARNINGS")
+    filters = doc_export(DAILY_USE, "PYTHONWARNINGS")
 
     assert made == filters
     assert all(

@@ -18,10 +18,10 @@ from dagster import DagsterInstance, EnvVar, Failure, materialize
 
 from inventory_assets.defs.inventory_api.resources import vendor_api_resource
 from inventory_assets_tests.conftest import (
-    INVENTORY,
     TEST_API_KEY,
     day_window,
     expected_records,
+    inventory_endpoint,
     make_resources,
     settings_for,
     warehouse_rows,
@@ -35,7 +35,9 @@ def _load(simulator, duckdb_path: Path, tmp_path: Path, vendor_api) -> list[int]
     """Materialize DAY with this vendor resource; the ids that landed."""
     resources = {**make_resources(simulator.url, duckdb_path, tmp_path), "vendor_api": vendor_api}
     with DagsterInstance.ephemeral() as instance:
-        materialize([INVENTORY.assets], resources=resources, partition_key=DAY, instance=instance)
+        materialize(
+            [inventory_endpoint().assets], resources=resources, partition_key=DAY, instance=instance
+        )
     return [row[0] for row in warehouse_rows(duckdb_path, "id")]
 
 
@@ -81,15 +83,15 @@ LOAD_FROM_SECRETS_TOML = """
 import json, sys
 from dagster import DagsterInstance, materialize
 from inventory_assets.defs.inventory_api.resources import vendor_api_resource
-from inventory_assets_tests.conftest import INVENTORY, make_resources, settings_for
+from inventory_assets_tests.conftest import inventory_endpoint, make_resources, settings_for
 from pathlib import Path
 
 url, database, work = sys.argv[1:4]
 resource = vendor_api_resource(settings_for({}).api, base_url=url)
 resources = {**make_resources(url, Path(database), Path(work)), "vendor_api": resource}
 with DagsterInstance.ephemeral() as instance:
-    result = materialize([INVENTORY.assets], resources=resources, partition_key="2026-11-02",
-                         instance=instance)
+    result = materialize([inventory_endpoint().assets], resources=resources,
+                         partition_key="2026-11-02", instance=instance)
 print(json.dumps({"from_dlt": resource.api_key is None, "success": result.success}))
 """
 

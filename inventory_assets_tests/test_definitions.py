@@ -1,4 +1,4 @@
-"""The code location loads, names what the README says, and imports without side effects."""
+"""The code location loads, names what the docs say, and imports without side effects."""
 
 from __future__ import annotations
 
@@ -23,8 +23,13 @@ from dagster import (
 from inventory_assets.settings import SettingsError, settings_from_yaml
 from inventory_assets.sources.inventory_api import INVENTORY_DATA as CONTRACT
 from inventory_assets.sources.inventory_api import inventory_source
-from inventory_assets_tests.conftest import CODE_LOCATION as defs
-from inventory_assets_tests.conftest import INVENTORY, INVENTORY_DATA_KEY, SETTINGS, WAREHOUSES
+from inventory_assets_tests.conftest import (
+    INVENTORY_DATA_KEY,
+    inventory_endpoint,
+    shipped_code_location,
+    shipped_settings,
+    warehouses_endpoint,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "inventory_assets"
@@ -36,8 +41,9 @@ LOW_STOCK_ITEMS = AssetKey(["inventory", "low_stock_items"])
 
 
 def test_inventory_data_spec_snapshot() -> None:
-    graph = defs.resolve_asset_graph()
+    graph = shipped_code_location().resolve_asset_graph()
     key = INVENTORY_DATA
+    assert inventory_endpoint().key == INVENTORY_DATA_KEY == key, "conftest's key is the built one"
 
     assert set(graph.get_all_asset_keys()) == {
         INVENTORY_DATA,
@@ -60,7 +66,7 @@ def test_inventory_data_spec_snapshot() -> None:
 
 
 def test_the_second_endpoint_is_its_own_unpartitioned_asset() -> None:
-    graph = defs.resolve_asset_graph()
+    graph = shipped_code_location().resolve_asset_graph()
     node = graph.get(WAREHOUSES_KEY)
     assert node.partitions_def is None, "a full listing is loaded whole"
     assert node.freshness_policy is not None, "an unpartitioned asset's freshness signal"
@@ -78,7 +84,7 @@ def test_the_second_endpoint_is_its_own_unpartitioned_asset() -> None:
 
 
 def test_downstream_and_checks_snapshot() -> None:
-    graph = defs.resolve_asset_graph()
+    graph = shipped_code_location().resolve_asset_graph()
     assert graph.get(STOCK_LEVELS).parent_keys == {INVENTORY_DATA}
     assert graph.get(LOW_STOCK_ITEMS).parent_keys == {STOCK_LEVELS}
     for key in (STOCK_LEVELS, LOW_STOCK_ITEMS):
@@ -106,24 +112,24 @@ def test_downstream_and_checks_snapshot() -> None:
 
 
 def test_jobs_sensors_and_schedule_snapshot() -> None:
-    ingest = defs.resolve_job_def("inventory_data_ingest_job")
+    ingest = shipped_code_location().resolve_job_def("inventory_data_ingest_job")
     ingest_checks = {key.name for key in ingest.asset_layer.asset_graph.asset_check_keys}
     assert {"freshness_check", "rows_match_api", "id_is_unique"} <= ingest_checks, (
         "a load evaluates its checks, partition freshness included, in its own run"
     )
     assert ingest.partitions_def is not None
-    assert defs.resolve_job_def("warehouses_ingest_job").partitions_def is None
-    refresh = defs.resolve_job_def("inventory_refresh_job")
+    assert shipped_code_location().resolve_job_def("warehouses_ingest_job").partitions_def is None
+    refresh = shipped_code_location().resolve_job_def("inventory_refresh_job")
     assert refresh.asset_layer.executable_asset_keys == {STOCK_LEVELS, LOW_STOCK_ITEMS}
 
-    statuses = {s.name: s.default_status for s in defs.sensors}
+    statuses = {s.name: s.default_status for s in shipped_code_location().sensors}
     assert statuses == {
         "inventory_data_change_sensor": DefaultSensorStatus.STOPPED,
         "warehouses_change_sensor": DefaultSensorStatus.STOPPED,
         "inventory_freshness_sensor": DefaultSensorStatus.RUNNING,
         "inventory_automation_sensor": DefaultSensorStatus.RUNNING,
     }
-    schedules = {s.name: s.default_status for s in defs.schedules}
+    schedules = {s.name: s.default_status for s in shipped_code_location().schedules}
     assert schedules == {
         "inventory_data_daily_schedule": DefaultScheduleStatus.STOPPED,
         "warehouses_daily_schedule": DefaultScheduleStatus.STOPPED,
@@ -131,23 +137,25 @@ def test_jobs_sensors_and_schedule_snapshot() -> None:
 
 
 def test_resources_take_url_and_key_from_the_environment() -> None:
-    api = defs.resources["vendor_api"]
+    api = shipped_code_location().resources["vendor_api"]
     assert api.base_url == EnvVar("INVENTORY_API_BASE_URL")
     assert api.api_key == EnvVar("INVENTORY_API_KEY")
     assert isinstance(api.api_key, EnvVar), "the key must never be a literal in code"
-    assert set(defs.resources) == {"vendor_api", "destination", "dlt_working_dir"}
+    resources = set(shipped_code_location().resources)
+    assert resources == {"vendor_api", "destination", "dlt_working_dir"}
 
 
 def test_spec_source_and_run_time_source_expose_the_same_resources() -> None:
     run_time = inventory_source("http://127.0.0.1:1", "key")
-    spec_keys = {spec.key for spec in INVENTORY.assets.specs}
+    spec_keys = {spec.key for spec in inventory_endpoint().assets.specs}
     assert set(run_time.resources) == {"inventory_data"}
     assert spec_keys == {AssetKey(["inventory", name]) for name in run_time.resources}
 
 
 def test_defs_yaml_declares_the_contracts_columns() -> None:
     """The YAML's inventory_data and the source's contract constants never drift apart."""
-    declared = SETTINGS.endpoints["inventory_data"].endpoint("inventory_data", SETTINGS.api)
+    settings = shipped_settings()
+    declared = settings.endpoints["inventory_data"].endpoint("inventory_data", settings.api)
 
     def shape(endpoint):
         return [(c.name, c.type, c.nullable, c.precision, c.scale) for c in endpoint.columns]
@@ -222,7 +230,8 @@ def test_partitions_start_comes_from_the_environment(monkeypatch) -> None:
     assert settings_from_yaml().partitions_start.isoformat() == "2026-06-01"
 
 
-# One bad value per setting the README documents: the variable, the field, what is accepted.
+# One bad value per setting docs/configuration.md documents: the variable, the field, what is
+# accepted.
 BAD_SETTINGS = [
     ("INVENTORY_PARTITIONS_START", "garbage", "partitions_start", "YYYY-MM-DD"),
     ("INVENTORY_FRESHNESS_MAX_HOURS", "abc", "freshness.max_hours", "a number"),
@@ -353,4 +362,4 @@ def test_product_code_uses_public_apis_and_one_module_reads_the_environment() ->
     reads = re.compile(r"os\.environ|os\.getenv|\.get_value\(")
     readers = {path.relative_to(PACKAGE) for path, text in sources.items() if reads.search(text)}
     assert readers == {Path("settings.py")}, "only the settings layer reads the environment"
-    assert WAREHOUSES.key == WAREHOUSES_KEY
+    assert warehouses_endpoint().key == WAREHOUSES_KEY

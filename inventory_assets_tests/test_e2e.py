@@ -2,20 +2,20 @@
 
 One simulator and one `dagster dev` (webserver and daemon, on a free port with a
 temporary DAGSTER_HOME) serve the whole module, as on a user's machine. The
-tests follow the README's *Daily use*, in file order:
+tests follow docs/daily-use.md, in file order:
 
 1. The UI: the vendor's data reaches today (`--through today`); Chromium
    materializes today's partition from the asset page's *Materialize…* dialog,
    the run succeeds in the UI, the warehouse holds exactly that day, and the
    automation sensor refreshes the downstream assets because every check,
    the partition freshness check included, passed.
-2. The CLI: the README's `dagster asset materialize --partition-range` command
+2. The CLI: the page's `dagster asset materialize --partition-range` command
    is `test_cli.py::test_a_partition_range_loads_in_one_run` (and
-   `test_the_readme_shows_the_commands_tested_here` there keeps the README's
+   `test_the_docs_show_the_commands_tested_here` there keeps the page's
    commands and that test the same); it needs no webserver, so it is not
    repeated here.
 3. The sensors: `dagster sensor start inventory_data_change_sensor`, five
-   records change at the vendor (the README's `_control/touch`, on the vendor's
+   records change at the vendor (the page's `_control/touch`, on the vendor's
    clock), the daemon loads exactly today's partition again, and the automation
    sensor refreshes the downstream assets again.
 4. The UI again, on what 3 refreshed: the asset page, the graph and the Checks
@@ -46,15 +46,13 @@ from dagster._core.storage.tags import AUTOMATION_CONDITION_TAG, PARTITION_NAME_
 from inventory_api_sim import InventoryApiSimulator
 from inventory_assets.defs.marts import LOW_STOCK_ITEMS_KEY, STOCK_LEVELS_KEY
 from inventory_assets.lib.destinations import DuckDBDestinationResource
-from inventory_assets_tests.browser import chromium, new_page, save_readme_screenshot
+from inventory_assets_tests.browser import chromium, new_page, save_doc_screenshot
 from inventory_assets_tests.cli_runner import (
     cli_env,
     dagster,
     finish,
-    readme_commands,
     write_instance_config,
 )
-from inventory_assets_tests.conftest import CODE_LOCATION as defs
 from inventory_assets_tests.conftest import (
     INVENTORY_DATA_KEY,
     TEST_API_KEY,
@@ -62,8 +60,10 @@ from inventory_assets_tests.conftest import (
     day_window,
     expected_records,
     make_simulator,
+    shipped_code_location,
 )
 from inventory_assets_tests.dagster_dev import DagsterDev, dagster_dev
+from inventory_assets_tests.support import DAILY_USE, doc_commands
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Locator, Page
@@ -72,10 +72,10 @@ if TYPE_CHECKING:
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 CHANGE_SENSOR = "inventory_data_change_sensor"
-START_CHANGE_SENSOR = ("sensor", "start", CHANGE_SENSOR, "-w", "workspace.yaml")  # as the README
+START_CHANGE_SENSOR = ("sensor", "start", CHANGE_SENSOR, "-w", "workspace.yaml")  # as the docs
 DATA_DAYS = (-5, 0)  # first and last day of the vendor's records, from today
-UI_DAY = 0  # the README: "Pick today's partition"
-CHANGED_RECORDS = 5  # the README's `curl -X POST .../_control/touch?count=5`
+UI_DAY = 0  # docs/daily-use.md: "Pick today's partition"
+CHANGED_RECORDS = 5  # the page's `curl -X POST .../_control/touch?count=5`
 TICK_TIMEOUT_SECONDS = 60
 DAY_MARGIN = timedelta(minutes=20)  # longer than this module runs
 RUN_TIMEOUT_SECONDS = 180
@@ -85,11 +85,15 @@ FAST_SENSORS = {
     "INVENTORY_AUTOMATION_SENSOR_INTERVAL_SECONDS": "2",
     "INVENTORY_FRESHNESS_DEADLINE_CRON": "0 0 * * *",
 }
-INVENTORY_CHECKS = sorted(
-    key.name
-    for key in defs.resolve_asset_graph().asset_check_keys
-    if key.asset_key == INVENTORY_DATA_KEY
-)
+
+
+def _inventory_checks() -> list[str]:
+    """The names of every check on inventory_data in the code location."""
+    return sorted(
+        key.name
+        for key in shipped_code_location().resolve_asset_graph().asset_check_keys
+        if key.asset_key == INVENTORY_DATA_KEY
+    )
 
 
 @dataclass(frozen=True)
@@ -115,7 +119,7 @@ class Deployment:
 
 
 def _environment(base_url: str, root: Path, first_day: date) -> dict[str, str]:
-    """The README's environment for `dagster dev`, pointed at this module's files."""
+    """The environment of docs/daily-use.md for `dagster dev`, pointed at this module's files."""
     dagster_home = root / "dagster_home"
     write_instance_config(dagster_home)
     return {
@@ -262,7 +266,7 @@ def _finished_at(instance: DagsterInstance, run_page: str) -> float:
 def test_the_ui_materializes_todays_partition_and_automation_refreshes_downstream(
     deployment: Deployment, browser_page: Page
 ) -> None:
-    """The README's UI walk-through, as written: today's partition, then automation."""
+    """The UI walk-through of docs/daily-use.md, as written: today's partition, then automation."""
     day, instance = deployment.day(UI_DAY), deployment.instance
 
     run_page = _launch_partition_from_the_asset_page(browser_page, day)
@@ -291,7 +295,7 @@ def _sensor_cursor(instance: DagsterInstance, name: str) -> str | None:
 
 
 def _change_records(simulator: InventoryApiSimulator, count: int) -> list[dict]:
-    """The README's `curl -X POST .../_control/touch?count=N`: an update on the vendor's clock."""
+    """The page's `curl -X POST .../_control/touch?count=N`: an update on the vendor's clock."""
     response = requests.post(f"{simulator.url}/_control/touch", params={"count": count}, timeout=10)
     response.raise_for_status()
     return response.json()["touched"]
@@ -336,8 +340,10 @@ def _start_change_sensor(deployment: Deployment) -> None:
     )
 
 
-def test_the_readme_starts_the_change_sensor_as_tested_here() -> None:
-    assert ("dagster", *START_CHANGE_SENSOR) in readme_commands("dagster sensor start")
+def test_the_docs_start_the_change_sensor_and_touch_records_as_tested_here() -> None:
+    assert ("dagster", *START_CHANGE_SENSOR) in doc_commands(DAILY_USE, "dagster sensor start")
+    touch = f"http://127.0.0.1:8000/_control/touch?count={CHANGED_RECORDS}"
+    assert ("curl", "-X", "POST", touch) in doc_commands(DAILY_USE, "curl -X POST")
 
 
 @dataclass(frozen=True)
@@ -351,7 +357,7 @@ class SensorRefresh:
 
 @pytest.fixture(scope="module")
 def sensor_refresh(deployment: Deployment) -> SensorRefresh:
-    """The README's sensor walk-through, once per module, whichever test asks first:
+    """The sensor walk-through of docs/daily-use.md, once per module, whichever test asks first:
     start the change sensor, change records at the vendor, wait for the loads and
     the automation refresh downstream."""
     instance = deployment.instance
@@ -408,7 +414,7 @@ def _expect_overview_with_passing_checks(page: Page) -> None:
 
     page.goto(_asset_path(INVENTORY_DATA_KEY))
     results = page.get_by_text("Latest check results", exact=True).locator("xpath=..")
-    count = len(INVENTORY_CHECKS)
+    count = len(_inventory_checks())
     expect(results, "the asset page shows every check passed").to_have_text(
         re.compile(rf"^Latest check results\s*{count}$"), timeout=60_000
     )
@@ -419,20 +425,21 @@ def _expect_graph_with_passing_checks(page: Page) -> None:
         _asset_path(INVENTORY_DATA_KEY, "?view=lineage&lineageScope=downstream&lineageDepth=2")
     )
     page.get_by_role("button", name="Hide navigation").click()  # more room for the graph
-    count = len(INVENTORY_CHECKS)
+    count = len(_inventory_checks())
     _expect(page.get_by_text(f"{count} / {count} Passed"), "the graph shows all checks passed")
     _expect(page.get_by_text("Materialized", exact=True).last, "the graph shows the refresh")
-    save_readme_screenshot(page, "asset-graph.png")
+    save_doc_screenshot(page, "asset-graph.png")
 
 
 def _expect_checks_and_freshness(page: Page) -> None:
     """Every check, the partition freshness check included, succeeded: one story."""
     page.goto(_asset_path(INVENTORY_DATA_KEY, "?view=checks"))
-    _expect(page.get_by_text(f"Checks ({len(INVENTORY_CHECKS)})", exact=True), "the Checks tab")
-    for name in INVENTORY_CHECKS:
+    checks = _inventory_checks()
+    _expect(page.get_by_text(f"Checks ({len(checks)})", exact=True), "the Checks tab")
+    for name in checks:
         _expect(page.get_by_text(name, exact=True).first, f"the Checks tab lists {name}")
     succeeded = page.get_by_text("Succeeded", exact=True)
-    _expect(succeeded, "the Checks tab shows every check succeeded", count=len(INVENTORY_CHECKS))
+    _expect(succeeded, "the Checks tab shows every check succeeded", count=len(checks))
 
 
 def _expect_low_stock_report_with_chart(page: Page, low_stock_items: int) -> None:
@@ -444,7 +451,7 @@ def _expect_low_stock_report_with_chart(page: Page, low_stock_items: int) -> Non
     assert chart.evaluate("image => image.naturalWidth") > 0, "the chart's PNG decodes"
     summary = report.get_by_text(f"{low_stock_items} items", exact=True)
     _expect(summary, f"the report counts the {low_stock_items} low-stock items")
-    save_readme_screenshot(report, "low-stock-report.png")
+    save_doc_screenshot(report, "low-stock-report.png")
 
 
 def test_the_asset_page_the_graph_and_the_checks_tab_tell_one_story(

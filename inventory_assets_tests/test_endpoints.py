@@ -12,14 +12,15 @@ from pathlib import Path
 
 from dagster import DagsterInstance, materialize
 
-from inventory_assets_tests.conftest import WAREHOUSES, check_evaluation
+from inventory_assets_tests.conftest import check_evaluation, warehouses_endpoint
 
 COLUMNS = "code, name, city, capacity, updated_at"
 
 
 def _load(resources: dict, instance: DagsterInstance):
+    endpoint = warehouses_endpoint()
     return materialize(
-        [WAREHOUSES.assets, WAREHOUSES.quality_checks, WAREHOUSES.rows_match_api],
+        [endpoint.assets, endpoint.quality_checks, endpoint.rows_match_api],
         resources=resources,
         instance=instance,
     )

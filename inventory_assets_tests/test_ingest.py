@@ -15,13 +15,13 @@ from dagster import DagsterInstance, DagsterRun, DagsterRunStatus, materialize
 from inventory_assets.defs.inventory_api.resources import VendorApiResource, heartbeat
 from inventory_assets_tests.conftest import (
     CONTRACT_COLUMNS,
-    INVENTORY,
     TEST_API_KEY,
     as_warehouse_row,
     assert_secret_in_no_event,
     day_window,
     expected_records,
     ingest_metadata,
+    inventory_endpoint,
     make_resources,
     materialize_partition,
     step_failure_message,
@@ -352,7 +352,7 @@ def test_a_range_loads_in_one_run_with_bounded_concurrency(
     )
 
     result = materialize(
-        [INVENTORY.assets],
+        [inventory_endpoint().assets],
         resources=resources,
         instance=instance,
         tags={

@@ -13,9 +13,9 @@ from dagster import AssetsDefinition, AssetSelection, DagsterInstance, materiali
 from inventory_assets.defs.inventory_api.component import build_endpoints
 from inventory_assets.defs.marts import low_stock_items, stock_levels
 from inventory_assets_tests.conftest import (
-    INVENTORY,
     SIM_DAYS,
     SIM_START,
+    inventory_endpoint,
     materialize_partition,
     settings_for,
 )
@@ -33,10 +33,10 @@ def _refresh_marts(
     resources: dict,
     instance: DagsterInstance,
     threshold: int = THRESHOLD,
-    upstream: AssetsDefinition = INVENTORY.assets,
+    upstream: AssetsDefinition | None = None,
 ):
     return materialize(
-        [upstream, stock_levels, low_stock_items],
+        [upstream or inventory_endpoint().assets, stock_levels, low_stock_items],
         resources=resources,
         instance=instance,
         selection=AssetSelection.assets(stock_levels, low_stock_items),

@@ -35,14 +35,14 @@ from inventory_assets.lib.destinations import (
 from inventory_assets.settings import SettingsError, settings_from_yaml
 from inventory_assets_tests.conftest import (
     CONTRACT_COLUMNS,
-    INVENTORY,
-    LOAD_CHECKS,
     as_warehouse_row,
     assert_key_in_no_file,
     assert_secret_in_no_event,
     day_window,
     expected_records,
     ingest_metadata,
+    inventory_endpoint,
+    load_checks,
     make_resources,
     materialize_partition,
     step_failure_message,
@@ -170,7 +170,7 @@ def _checks_and_marts(resources: dict, day: str) -> dict[str, Any]:
     """What one run of the ingest, its checks and the marts reports, on a fresh instance."""
     with DagsterInstance.ephemeral() as instance:
         result = materialize(
-            [INVENTORY.assets, *LOAD_CHECKS, stock_levels, low_stock_items],
+            [inventory_endpoint().assets, *load_checks(), stock_levels, low_stock_items],
             resources=resources,
             partition_key=day,
             instance=instance,
@@ -261,7 +261,7 @@ def test_the_password_appears_in_no_event_metadata_or_file(
     }
 
     result = materialize(
-        [INVENTORY.assets, *LOAD_CHECKS, stock_levels, low_stock_items],
+        [inventory_endpoint().assets, *load_checks(), stock_levels, low_stock_items],
         resources=resources,
         partition_key=DAY,
         instance=instance,

@@ -3,7 +3,7 @@
 The end-to-end tests run against this machine's PostgreSQL and Redis (skipping,
 with the reason, when they are unreachable): a scratch database per test holds
 the instance of deploy/dagster.yaml, and the daemon, the backfill and the Celery
-worker are the README's commands as subprocesses.
+worker are the commands of docs/production.md as subprocesses.
 """
 
 from __future__ import annotations
@@ -62,13 +62,13 @@ from inventory_assets_tests.cli_runner import (
 )
 from inventory_assets_tests.conftest import (
     CONTRACT_COLUMNS,
-    INVENTORY,
     INVENTORY_DATA_KEY,
-    SETTINGS,
     as_warehouse_row,
     day_window,
     expected_records,
+    inventory_endpoint,
     make_simulator,
+    shipped_settings,
     warehouse_rows,
 )
 from inventory_assets_tests.dagster_dev import DagsterDev, free_port
@@ -77,6 +77,7 @@ from inventory_assets_tests.services import (
     scratch_postgres_database,
     scratch_redis_database,
 )
+from inventory_assets_tests.support import doc_pages
 
 DEPLOY = ROOT / "deploy"
 POOL_LIMIT = 2
@@ -180,10 +181,12 @@ def test_dagster_yaml_is_valid_instance_config(tmp_path: Path) -> None:
 
 
 def test_the_docs_show_only_the_tested_spellings_of_dagster_postgres_url() -> None:
-    """deploy/dagster.yaml and the README show `DAGSTER_POSTGRES_URL=...`, the Helm values
-    a scheme; each spelling they show is materialized through below."""
+    """deploy/dagster.yaml and every doc page (README.md, docs/*.md: production.md shows
+    it) show `DAGSTER_POSTGRES_URL=...`, the Helm values a scheme; each spelling they show
+    is materialized through below."""
     shown = re.compile(r"DAGSTER_POSTGRES_URL='?([A-Za-z0-9+.\-]+)://")
-    texts = [(DEPLOY / "dagster.yaml").read_text(), (ROOT / "README.md").read_text()]
+    texts = [(DEPLOY / "dagster.yaml").read_text(), *(page.read_text() for page in doc_pages())]
+    assert shown.search((ROOT / "docs" / "production.md").read_text()), "production.md shows it"
     schemes = {scheme for text in texts for scheme in shown.findall(text)}
     schemes.add(_helm_values()["postgresql"]["postgresqlScheme"])
 
@@ -250,7 +253,8 @@ def test_the_code_location_refuses_a_dagster_postgres_url_dagster_cannot_use(
 def test_every_spelling_of_dagster_postgres_url_the_docs_show_runs_a_materialization(
     production_home: Path, simulator: InventoryApiSimulator, tmp_path: Path, scheme: str
 ) -> None:
-    """The README's command on deploy/dagster.yaml, each spelling on a database of its own.
+    """The command of docs/production.md on deploy/dagster.yaml, each spelling on a database
+    of its own.
 
     The run and its events are read back: with a driver Dagster cannot use (psycopg 3,
     which SQLAlchemy 2.1 picks for `postgresql://`), an empty instance opens and lists
@@ -292,8 +296,8 @@ def test_a_dagster_postgres_url_dagster_cannot_use_stops_the_cli_before_any_run(
 def _spelled_env(
     home: Path, base_url: str, tmp_path: Path, scheme: str
 ) -> tuple[dict[str, str], str]:
-    """The README's environment with DAGSTER_POSTGRES_URL spelled with `scheme`, and its
-    password (a placeholder the machine's trust auth ignores, if the URL has none).
+    """The environment of docs/production.md with DAGSTER_POSTGRES_URL spelled with `scheme`,
+    and its password (a placeholder the machine's trust auth ignores, if the URL has none).
 
     This process keeps the psycopg2 spelling, to create the tables and read them back.
     """
@@ -323,7 +327,7 @@ def _last_line_refusing(scheme: str) -> str:
 
 
 def test_inventory_data_steps_are_in_the_limited_pool() -> None:
-    assert INVENTORY.assets.op.pool == SETTINGS.api.pool
+    assert inventory_endpoint().assets.op.pool == shipped_settings().api.pool
     assert _dagster_yaml()["concurrency"]["pools"]["default_limit"] == POOL_LIMIT
     assert _helm_values()["concurrency"]["pools"]["defaultLimit"] == POOL_LIMIT
 
@@ -536,7 +540,7 @@ def test_a_backfill_through_the_daemon_never_exceeds_the_pool_limit(
         with _instance(production_home) as instance:
             runs = _wait_for_runs(instance, {BACKFILL_ID_TAG: backfill[1]}, len(BACKFILL_DAYS))
             most = _most_steps_in_progress(instance, [run.run_id for run in runs])
-            pool = instance.event_log_storage.get_concurrency_info(SETTINGS.api.pool)
+            pool = instance.event_log_storage.get_concurrency_info(shipped_settings().api.pool)
             webserver = DagsterDev(web, f"http://127.0.0.1:{port}", web_log, instance)
             seen_in_ui = _webserver_view(webserver, backfill[1])
 
@@ -580,7 +584,7 @@ def test_a_run_executes_its_steps_on_a_celery_worker(
     postgres_destination: PostgresDestinationResource,
     tmp_path: Path,
 ) -> None:
-    """The README's worker command, and a run with INVENTORY_EXECUTOR=celery.
+    """The worker command of docs/production.md, and a run with INVENTORY_EXECUTOR=celery.
 
     The steps must execute in the worker (not in the run's process) and report to
     the shared Postgres-backed instance.

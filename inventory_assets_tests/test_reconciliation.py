@@ -9,11 +9,11 @@ import duckdb
 from dagster import AssetCheckSeverity, DagsterInstance, Definitions, materialize
 
 from inventory_assets_tests.conftest import (
-    INVENTORY,
     TEST_API_KEY,
     check_evaluation,
     day_window,
     expected_records,
+    inventory_endpoint,
 )
 
 DAY = "2026-11-02"
@@ -21,18 +21,18 @@ LATER_DAY = "2026-11-04"
 
 
 def _run(resources: dict, instance: DagsterInstance, day: str, load: bool = True):
-    """Load `day` with its reconciliation, or run only the check (INVENTORY.reconcile_job)."""
+    """Load `day` with its reconciliation, or run only the check (its reconcile_job)."""
     if not load:
         defs = Definitions(
-            assets=[INVENTORY.assets],
-            asset_checks=[INVENTORY.rows_match_api],
-            jobs=[INVENTORY.reconcile_job],
+            assets=[inventory_endpoint().assets],
+            asset_checks=[inventory_endpoint().rows_match_api],
+            jobs=[inventory_endpoint().reconcile_job],
             resources=resources,
         )
         job = defs.resolve_job_def("inventory_data_reconcile_job")
         return job.execute_in_process(instance=instance, tags={"dagster/partition": day})
     return materialize(
-        [INVENTORY.assets, INVENTORY.rows_match_api],
+        [inventory_endpoint().assets, inventory_endpoint().rows_match_api],
         resources=resources,
         partition_key=day,
         instance=instance,

@@ -15,7 +15,7 @@ from dagster import (
 
 from inventory_assets.defs.inventory_api.resources import VendorApiResource
 from inventory_assets.defs.inventory_api.sensors import ChangeCursor
-from inventory_assets_tests.conftest import INVENTORY, TEST_API_KEY
+from inventory_assets_tests.conftest import TEST_API_KEY, inventory_endpoint
 
 
 def _tick(simulator, cursor: str | None, api_key: str = TEST_API_KEY):
@@ -25,7 +25,7 @@ def _tick(simulator, cursor: str | None, api_key: str = TEST_API_KEY):
         context = build_sensor_context(
             instance=instance, cursor=cursor, resources={"vendor_api": api}
         )
-        return INVENTORY.change_sensor(context)
+        return inventory_endpoint().change_sensor(context)
 
 
 def _watching(simulator) -> str:
@@ -160,6 +160,6 @@ def test_api_errors_skip_with_a_clear_message(
 def test_the_daily_schedule_finalizes_yesterday_and_opens_today() -> None:
     context = build_schedule_context(scheduled_execution_time=_at("2026-11-10T00:15:00"))
 
-    requests_ = INVENTORY.schedule(context)
+    requests_ = inventory_endpoint().schedule(context)
 
     assert [r.partition_key for r in requests_] == ["2026-11-09", "2026-11-10"]

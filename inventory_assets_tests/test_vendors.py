@@ -26,7 +26,6 @@ from inventory_assets.settings import InventorySettings
 from inventory_assets.sources.inventory_api import INVENTORY_DATA
 from inventory_assets_tests.conftest import (
     CONTRACT_COLUMNS,
-    INVENTORY,
     TEST_API_KEY,
     as_warehouse_row,
     assert_secret_in_no_event,
@@ -34,6 +33,7 @@ from inventory_assets_tests.conftest import (
     day_window,
     expected_records,
     ingest_metadata,
+    inventory_endpoint,
     make_resources,
     make_simulator,
     materialize_endpoint,
@@ -601,11 +601,11 @@ def test_a_listing_sensor_loses_no_record_that_shares_the_newest_instant(
 
 def test_the_change_sensor_skips_naming_a_vendor_that_ignores_the_window(vendor) -> None:
     """In window mode the sensor's reads are windowed too: it refuses to trust them."""
-    watching = _tick(INVENTORY.change_sensor, vendor, None)
+    watching = _tick(inventory_endpoint().change_sensor, vendor, None)
     vendor.deviate(ignore_window=True)
     vendor.touch_random(2, day="2026-11-05")
 
-    skipped = _tick(INVENTORY.change_sensor, vendor, watching.cursor)
+    skipped = _tick(inventory_endpoint().change_sensor, vendor, watching.cursor)
 
     assert "ignored the window" in str(skipped.skip_message)
     assert "INVENTORY_SYNC_MODE=client_window" in str(skipped.skip_message)

@@ -2,13 +2,13 @@
 # The demo, end to end on the embedded default: starts the API simulator, loads
 # three daily partitions into DuckDB with `dagster asset materialize`, refreshes
 # the downstream tables, and prints what landed. Run it with `make demo`, which sets it up
-# and sets the environment the README describes (a quiet Dagster CLI included).
+# and sets the environment docs/daily-use.md describes (a quiet Dagster CLI included).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PY=.venv/bin
 export INVENTORY_API_KEY="${INVENTORY_API_KEY:-demo-key-$(date +%s)-$RANDOM}"
-# A file of the demo's own: the README's daily use loads another simulator's data.
+# A file of the demo's own: the daily use (docs/daily-use.md) loads another simulator's data.
 export INVENTORY_DUCKDB_PATH="${INVENTORY_DUCKDB_PATH:-data/demo.duckdb}"
 export INVENTORY_PARTITIONS_START="${INVENTORY_PARTITIONS_START:-2026-11-01}"
 export DAGSTER_HOME="${DAGSTER_HOME:-$PWD/.dagster_home}"

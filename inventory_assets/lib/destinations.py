@@ -34,7 +34,7 @@ from inventory_assets.sources.inventory_api.http import Redactor
 DATASET_NAME = "inventory"
 DEFAULT_DUCKDB_PATH = "data/warehouse.duckdb"
 
-# The variables the README documents, named in error messages.
+# The variables docs/configuration.md documents, named in error messages.
 DESTINATION_ENV = "INVENTORY_DESTINATION"
 DUCKDB_PATH_ENV = "INVENTORY_DUCKDB_PATH"
 POSTGRES_URL_ENV = "INVENTORY_POSTGRES_URL"
