@@ -7,6 +7,7 @@ default is declared once, in settings.py; these tests hold dg's view to it.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -142,3 +143,22 @@ def test_yaml_dg_refuses_still_ends_in_one_line_naming_the_field(
     explained = SettingsError.of_yaml(refused.value)
     assert explained is not None and says in str(explained), refused.value
     assert "\n" not in str(explained)
+
+
+def _field_of(model: type[BaseModel], path: str) -> bool:
+    """Whether the dotted `path` (`api.page_size`) is a field of the YAML model."""
+    for part in path.split("."):
+        if part not in model.model_fields:
+            return False
+        annotation = model.model_fields[part].annotation
+        model = annotation if isinstance(annotation, type) else BaseModel
+    return True
+
+
+def test_the_configuration_page_names_every_variable_and_only_real_fields() -> None:
+    page = (ROOT / "docs" / "configuration.md").read_text()
+    for variable in _document()["requirements"]["env"]:
+        assert f"`{variable}`" in page, variable
+    named = set(re.findall(r"\| `(?:api|warehouse|freshness|sensors)\.[a-z_.]+`", page))
+    fields = [name.removeprefix("| `").rstrip("`") for name in named]
+    assert fields and all(_field_of(component_model(), field) for field in fields), fields
