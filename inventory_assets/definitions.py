@@ -2,21 +2,32 @@
 applies the policy every asset shares. No logic here.
 
 `dg` (`[tool.dg]` in pyproject.toml), `dagster -m inventory_assets.definitions`
-and `workspace.yaml` all load this module.
+and `workspace.yaml` all load this module, in a checkout or installed from the wheel
+(docs/packaging.md).
 """
 
 import warnings
 from functools import lru_cache
 from pathlib import Path
 
-from dagster import BetaWarning, Definitions, PreviewWarning, definitions, load_from_defs_folder
+from dagster import (
+    BetaWarning,
+    ComponentTree,
+    Definitions,
+    PreviewWarning,
+    SupersessionWarning,
+    definitions,
+)
 
+from inventory_assets import defs as defs_folder
 from inventory_assets.settings import (
     SettingsError,
     instance_storage_problem,
     settings_environment,
 )
 
+# The directory holding the package: the checkout's root, or site-packages once installed.
+# No file of the checkout is read through it (the defs folder is found as a module).
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Notices about Dagster APIs we use on purpose, each printed on every load otherwise:
@@ -51,7 +62,7 @@ def _built_for(environment: tuple[tuple[str, str], ...]) -> Definitions:
     A failed build is not cached, so a fixed setting is read again.
     """
     try:
-        loaded = load_from_defs_folder(project_root=PROJECT_ROOT)
+        loaded = _load_defs_folder()
     except Exception as error:
         # A bad setting is the user's to fix: its one line ends the output, not
         # Dagster's component tree around it.
@@ -66,3 +77,21 @@ def _built_for(environment: tuple[tuple[str, str], ...]) -> Definitions:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PreviewWarning)
         return loaded.map_asset_specs(func=label)
+
+
+def _load_defs_folder() -> Definitions:
+    """Everything `defs/` defines, found from the package itself.
+
+    What `load_from_defs_folder` builds, without the pyproject.toml it looks for
+    (`[tool.dg.project]` only names the `inventory_assets.defs` module imported here):
+    an installed package has none, and that lookup fails outside a checkout.
+    """
+    # No `code_location_name`: the name each loader registers the location under (dg: the
+    # checkout's directory; workspace.yaml: inventory_assets) is the one Dagster uses.
+    tree = ComponentTree(defs_module=defs_folder, project_root=PROJECT_ROOT)
+    # Like `load_from_defs_folder`, without Dagster's notices about the APIs its component
+    # tree uses internally (beta code references, preview module loaders, ...).
+    with warnings.catch_warnings():
+        for category in (DeprecationWarning, SupersessionWarning, PreviewWarning, BetaWarning):
+            warnings.simplefilter("ignore", category)
+        return tree.build_defs()

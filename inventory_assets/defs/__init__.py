@@ -1,5 +1,6 @@
 """Dagster definitions: the inventory_api component (its defs.yaml) and the marts.
 
-`load_from_defs_folder` loads this folder; `inventory_assets.definitions` applies
-the shared policy.
+`inventory_assets.definitions` loads this folder as a module (what
+`load_from_defs_folder` does, without needing the checkout's pyproject.toml) and
+applies the shared policy.
 """
