@@ -48,6 +48,8 @@ from inventory_assets.sources.inventory_api.settings import (
     Paginator,
 )
 
+# The columns the marts' SQL reads from their upstream table (defs/inventory_api/marts.py).
+MART_COLUMNS = ("inventory_id", "warehouse", "product_name", "quantity", "unit_price")
 ColumnType = Literal["bigint", "text", "decimal", "timestamp", "bool", "double"]
 SyncMode = Literal["window", "client_window", "full"]
 Deletes = Literal["keep", "flag", "delete"]
@@ -506,6 +508,27 @@ class InventorySettings(_Settings):
     executor: Executor = "in_process"
     group: Identifier = "inventory"
     endpoints: dict[Identifier, EndpointSettings] = Field(min_length=1)
+    # The endpoint whose table the marts (stock_levels, low_stock_items) are computed
+    # from, in this group; none: no marts.
+    marts_from: Identifier | None = "inventory_data"
+
+    @model_validator(mode="after")
+    def _marts_have_their_columns(self) -> InventorySettings:
+        if self.marts_from is None:
+            return self
+        upstream = self.endpoints.get(self.marts_from)
+        if upstream is None:
+            raise ValueError(
+                f"marts_from names {self.marts_from!r}, which is not an endpoint"
+                f" ({', '.join(self.endpoints)}); name one, or null for no marts"
+            )
+        lacking = [column for column in MART_COLUMNS if column not in upstream.columns]
+        if lacking:
+            raise ValueError(
+                f"the marts need the columns {lacking} of {self.marts_from!r}; name another"
+                " endpoint in marts_from, or null for no marts"
+            )
+        return self
 
 
 def _env_sources(raw: Any, path: tuple = ()) -> dict[tuple, str]:

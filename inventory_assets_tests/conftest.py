@@ -20,6 +20,7 @@ from dagster import AssetKey, DagsterEventType, DagsterInstance, Definitions, ma
 from inventory_api_sim import InventoryApiSimulator, SimulatorConfig
 from inventory_assets.definitions import defs as code_location
 from inventory_assets.defs.inventory_api.component import EndpointDefinitions, build_endpoints
+from inventory_assets.defs.inventory_api.marts import Marts, build_marts
 from inventory_assets.defs.inventory_api.resources import DltWorkingDirResource, VendorApiResource
 from inventory_assets.lib.destinations import (
     DestinationResource,
@@ -48,7 +49,10 @@ def settings_for(env: Mapping[str, str]) -> InventorySettings:
         return settings_from_yaml()
 
 
-INVENTORY_DATA_KEY = AssetKey(["inventory", "inventory_data"])  # a value: builds nothing
+# Values: they build nothing.
+INVENTORY_DATA_KEY = AssetKey(["inventory", "inventory_data"])
+STOCK_LEVELS_KEY = AssetKey(["inventory", "stock_levels"])
+LOW_STOCK_ITEMS_KEY = AssetKey(["inventory", "low_stock_items"])
 
 
 # The shipped code location and its parts are built on first use, never when this
@@ -80,6 +84,14 @@ def inventory_endpoint() -> EndpointDefinitions:
 def warehouses_endpoint() -> EndpointDefinitions:
     """The vendor's second endpoint, as the code location builds it."""
     return shipped_endpoints()["warehouses"]
+
+
+@cache
+def shipped_marts() -> Marts:
+    """stock_levels and low_stock_items over inventory_data, as the code location builds them."""
+    settings = shipped_settings()
+    upstream = settings.endpoints["inventory_data"].endpoint("inventory_data", settings.api)
+    return build_marts(settings.group, upstream)
 
 
 def load_checks() -> list:

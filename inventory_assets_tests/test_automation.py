@@ -15,8 +15,9 @@ from dagster import (
 from dagster._core.test_utils import freeze_time
 
 from inventory_assets.defs.inventory_api.freshness import freshness_sensor
-from inventory_assets.defs.marts import LOW_STOCK_ITEMS_KEY, STOCK_LEVELS_KEY
 from inventory_assets_tests.conftest import (
+    LOW_STOCK_ITEMS_KEY,
+    STOCK_LEVELS_KEY,
     check_evaluation,
     day_window,
     expected_records,

@@ -20,19 +20,19 @@ from dagster import (
 )
 
 from inventory_assets.defs.inventory_api.checks import latest_metadata
-from inventory_assets.defs.marts import low_stock_items, stock_levels
 from inventory_assets_tests.conftest import (
     INVENTORY_DATA_KEY,
     day_window,
     expected_records,
     inventory_endpoint,
     load_checks,
+    shipped_marts,
 )
 
 
 def _pipeline() -> list:
     """inventory_data, its load checks and the downstream assets."""
-    return [inventory_endpoint().assets, *load_checks(), stock_levels, low_stock_items]
+    return [inventory_endpoint().assets, *load_checks(), *shipped_marts().assets]
 
 
 DOWNSTREAM = {"inventory/stock_levels", "inventory/low_stock_items"}

@@ -44,7 +44,6 @@ from dagster._core.storage.dagster_run import RunRecord
 from dagster._core.storage.tags import AUTOMATION_CONDITION_TAG, PARTITION_NAME_TAG, SENSOR_NAME_TAG
 
 from inventory_api_sim import InventoryApiSimulator
-from inventory_assets.defs.marts import LOW_STOCK_ITEMS_KEY, STOCK_LEVELS_KEY
 from inventory_assets.lib.destinations import DuckDBDestinationResource
 from inventory_assets_tests.browser import chromium, new_page, save_doc_screenshot
 from inventory_assets_tests.cli_runner import (
@@ -55,6 +54,8 @@ from inventory_assets_tests.cli_runner import (
 )
 from inventory_assets_tests.conftest import (
     INVENTORY_DATA_KEY,
+    LOW_STOCK_ITEMS_KEY,
+    STOCK_LEVELS_KEY,
     TEST_API_KEY,
     assert_key_in_no_file,
     day_window,

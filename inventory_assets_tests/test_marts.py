@@ -8,16 +8,22 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import AssetsDefinition, AssetSelection, DagsterInstance, materialize
+import yaml
+from dagster import AssetKey, AssetsDefinition, AssetSelection, DagsterInstance, materialize
 
-from inventory_assets.defs.inventory_api.component import build_endpoints
-from inventory_assets.defs.marts import low_stock_items, stock_levels
+from inventory_assets.defs.inventory_api.component import build_definitions, build_endpoints
+from inventory_assets.defs.inventory_api.marts import build_marts
+from inventory_assets.settings import DEFS_YAML, SettingsError, settings_from_yaml
 from inventory_assets_tests.conftest import (
     SIM_DAYS,
     SIM_START,
+    day_window,
+    expected_records,
     inventory_endpoint,
     materialize_partition,
+    no_inventory_environment,
     settings_for,
+    shipped_marts,
 )
 
 THRESHOLD = 25
@@ -36,10 +42,10 @@ def _refresh_marts(
     upstream: AssetsDefinition | None = None,
 ):
     return materialize(
-        [upstream or inventory_endpoint().assets, stock_levels, low_stock_items],
+        [upstream or inventory_endpoint().assets, *shipped_marts().assets],
         resources=resources,
         instance=instance,
-        selection=AssetSelection.assets(stock_levels, low_stock_items),
+        selection=AssetSelection.assets(*shipped_marts().assets),
         run_config={
             "ops": {"inventory__low_stock_items": {"config": {"reorder_threshold": threshold}}}
         },
@@ -155,3 +161,57 @@ def test_the_marts_count_what_the_deletes_setting_keeps(
 
     counted = simulator.records + (deleted if deletes == "keep" else [])
     assert _stock(duckdb_path) == _expected_stock(counted)
+
+
+def test_a_renamed_group_and_endpoint_keep_the_marts_and_their_automation(
+    simulator, resources, duckdb_path: Path, instance: DagsterInstance, tmp_path: Path
+) -> None:
+    """The marts follow `group` and `marts_from`: nothing points at a key that is gone."""
+    document = yaml.safe_load(DEFS_YAML.read_text())
+    attributes = document["attributes"]
+    attributes["group"] = "acme"
+    attributes["endpoints"]["stock_records"] = attributes["endpoints"].pop("inventory_data")
+    attributes["marts_from"] = "stock_records"
+    path = tmp_path / "defs.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    with no_inventory_environment():
+        settings = settings_from_yaml(path)
+    defs = build_definitions(settings)
+    graph = defs.resolve_asset_graph()
+    stock_levels, upstream = AssetKey(["acme", "stock_levels"]), AssetKey(["acme", "stock_records"])
+    assert graph.get(stock_levels).parent_keys == {upstream}
+
+    automation = defs.resolve_sensor_def("inventory_automation_sensor")
+    watched = automation.asset_selection.resolve(graph)
+    assert {stock_levels, AssetKey(["acme", "low_stock_items"])} <= watched
+
+    # The same definitions, unbound from the code location's resources, run here.
+    loader = build_endpoints(settings)["stock_records"].assets
+    written = settings.endpoints["stock_records"]
+    marts = build_marts("acme", written.endpoint("stock_records", settings.api))
+    day = SIM_START.isoformat()
+    loaded = materialize([loader], resources=resources, partition_key=day, instance=instance)
+    assert loaded.success
+    refreshed = materialize(
+        [loader, marts.stock_levels],
+        resources=resources,
+        instance=instance,
+        selection=AssetSelection.assets(stock_levels),
+    )
+    assert refreshed.success
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+        (records,) = con.execute("select sum(records) from inventory.stock_levels").fetchone()
+    assert records == len(expected_records(simulator, *day_window(day)))
+
+
+def test_marts_from_an_endpoint_that_is_not_there_fails_in_one_line(tmp_path: Path) -> None:
+    document = yaml.safe_load(DEFS_YAML.read_text())
+    document["attributes"]["marts_from"] = "stock"
+    path = tmp_path / "defs.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+
+    with no_inventory_environment(), pytest.raises(SettingsError) as refused:
+        settings_from_yaml(path)
+    message = str(refused.value)
+    assert "marts_from names 'stock', which is not an endpoint" in message, message
+    assert "\n" not in message

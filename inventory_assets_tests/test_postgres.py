@@ -22,7 +22,6 @@ from dagster import DagsterInstance, EnvVar, materialize
 from sqlalchemy.engine import make_url
 
 from inventory_assets.defs.inventory_api.resources import destination_resource
-from inventory_assets.defs.marts import low_stock_items, stock_levels
 from inventory_assets.lib.destinations import (
     ADBC_DRIVER,
     DESTINATION_ENV,
@@ -45,6 +44,7 @@ from inventory_assets_tests.conftest import (
     load_checks,
     make_resources,
     materialize_partition,
+    shipped_marts,
     step_failure_message,
     warehouse_rows,
 )
@@ -170,7 +170,7 @@ def _checks_and_marts(resources: dict, day: str) -> dict[str, Any]:
     """What one run of the ingest, its checks and the marts reports, on a fresh instance."""
     with DagsterInstance.ephemeral() as instance:
         result = materialize(
-            [inventory_endpoint().assets, *load_checks(), stock_levels, low_stock_items],
+            [inventory_endpoint().assets, *load_checks(), *shipped_marts().assets],
             resources=resources,
             partition_key=day,
             instance=instance,
@@ -261,7 +261,7 @@ def test_the_password_appears_in_no_event_metadata_or_file(
     }
 
     result = materialize(
-        [inventory_endpoint().assets, *load_checks(), stock_levels, low_stock_items],
+        [inventory_endpoint().assets, *load_checks(), *shipped_marts().assets],
         resources=resources,
         partition_key=DAY,
         instance=instance,

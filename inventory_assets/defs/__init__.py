@@ -1,4 +1,4 @@
-"""Dagster definitions: the inventory_api component (its defs.yaml) and the marts.
+"""Dagster definitions: the inventory_api component (its defs.yaml), marts included.
 
 `inventory_assets.definitions` loads this folder as a module (what
 `load_from_defs_folder` does, without needing the checkout's pyproject.toml) and

@@ -11,7 +11,7 @@ asked for: the API ignored the window), `no_rejected_records` (records that
 broke the contract were set aside; the rest is sound) and `schema_drift` (the
 vendor added fields, or sent a declared column as another type). The
 reconciliation with the API, `rows_match_api`, lives in `reconciliation.py`.
-All of them gate the automated downstream refresh (see `defs/marts.py`).
+All of them gate the automated downstream refresh (see `marts.py`).
 """
 
 import re

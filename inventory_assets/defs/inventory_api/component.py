@@ -4,8 +4,9 @@
 `InventorySettings` (settings.py), and builds, per endpoint: the `@dlt_assets`
 that loads it, its quality checks, its reconciliation with the API, its jobs,
 its schedule and change sensor, and for windowed endpoints its daily
-partitions and partition freshness check; plus the resources, the executor, the
-freshness sensor and the automation sensor that all endpoints share.
+partitions and partition freshness check; plus the marts over the endpoint
+`marts_from` names, the resources, the executor, the freshness sensor and the
+automation sensor that all endpoints share.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from inventory_assets.defs.inventory_api.freshness import (
 )
 from inventory_assets.defs.inventory_api.jobs import AssetJob, ingest_job, reconcile_job
 from inventory_assets.defs.inventory_api.listing_sensor import build_listing_sensor
+from inventory_assets.defs.inventory_api.marts import Marts, build_marts
 from inventory_assets.defs.inventory_api.partitions import daily_partitions
 from inventory_assets.defs.inventory_api.probe import build_probe_job
 from inventory_assets.defs.inventory_api.reconciliation import build_rows_match_api
@@ -135,18 +137,28 @@ def build_definitions(settings: InventorySettings) -> Definitions:
         name: (endpoint.endpoint(name, settings.api), endpoint.sync_mode)
         for name, endpoint in settings.endpoints.items()
     }
+    marts = _marts(settings)
     return Definitions(
-        assets=[built.assets for built in endpoints],
+        assets=[*(built.assets for built in endpoints), *(marts.assets if marts else ())],
         asset_checks=[check for built in endpoints for check in built.checks],
         jobs=[
             *(job for built in endpoints for job in (built.ingest_job, built.reconcile_job)),
             build_probe_job(probed),
+            *([marts.refresh_job] if marts else []),
         ],
         schedules=[built.schedule for built in endpoints],
         sensors=sensors,
         resources=build_resources(settings),
         executor=build_executor(settings.executor),
     )
+
+
+def _marts(settings: InventorySettings) -> Marts | None:
+    """The marts over the endpoint `marts_from` names, in the component's group."""
+    if settings.marts_from is None:
+        return None
+    upstream = settings.endpoints[settings.marts_from].endpoint(settings.marts_from, settings.api)
+    return build_marts(settings.group, upstream)
 
 
 class InventoryApiComponent(Component):

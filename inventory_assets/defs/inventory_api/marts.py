@@ -1,4 +1,9 @@
-"""Downstream assets computed in the warehouse from `inventory/inventory_data`.
+"""Downstream assets computed in the warehouse from the endpoint `marts_from` names.
+
+The component builds them for its configured upstream (defs.yaml's `group` and
+`marts_from`, `inventory/inventory_data` as shipped): `<group>/stock_levels` and
+`<group>/low_stock_items`, in its group, so a renamed group or endpoint keeps
+downstream and the automation sensor working.
 
 The SQL runs inside the warehouse (DuckDB or PostgreSQL, SQL both speak)
 through the destination resource, so no copy of the data passes through Python.
@@ -8,9 +13,12 @@ Both assets are refreshed automatically after `inventory_data` updates, but only
 while its quality and freshness checks pass.
 """
 
+from dataclasses import dataclass
+
 from dagster import (
     AssetExecutionContext,
     AssetKey,
+    AssetsDefinition,
     AssetSelection,
     AutomationCondition,
     Config,
@@ -21,14 +29,11 @@ from dagster import (
 )
 from pydantic import Field
 
+from inventory_assets.defs.inventory_api.jobs import AssetJob
 from inventory_assets.lib.destinations import DestinationResource, WarehouseConnection
 from inventory_assets.lib.reports import bar_chart_png, embedded_png, markdown_table
-from inventory_assets.sources.inventory_api.settings import DELETED_COLUMN
+from inventory_assets.sources.inventory_api.settings import DELETED_COLUMN, Endpoint
 
-# The contract's table, as the inventory_api component loads it (its defs.yaml).
-INVENTORY_DATA_KEY = AssetKey(["inventory", "inventory_data"])
-STOCK_LEVELS_KEY = AssetKey(["inventory", "stock_levels"])
-LOW_STOCK_ITEMS_KEY = AssetKey(["inventory", "low_stock_items"])
 PREVIEW_ROWS = 10
 
 # Refresh after an upstream update (eager), but only while every check of every
@@ -52,12 +57,12 @@ create table {target} as
 select
     inventory_id,
     warehouse,
-    (array_agg(product_name order by updated_at desc, id desc))[1] as product_name,
+    (array_agg(product_name order by {cursor} desc, {key} desc))[1] as product_name,
     cast(sum(quantity) as bigint) as total_quantity,
     cast(sum(quantity * unit_price) as decimal(38, 4)) as total_value,
     count(*) as records,
     count(*) filter (where unit_price is null) as unpriced_records,
-    max(updated_at) as last_updated_at
+    max({cursor}) as last_updated_at
 from {source}
 {live}
 group by inventory_id, warehouse
@@ -115,47 +120,84 @@ def _preview(con: WarehouseConnection, table: str, order_by: str) -> tuple[int, 
     return row_count, markdown_table(columns, cursor.fetchall())
 
 
-@asset(
-    key=STOCK_LEVELS_KEY,
-    deps=[INVENTORY_DATA_KEY],
-    group_name="inventory",
-    kinds={"sql"},
-    automation_condition=refresh_when_upstream_is_good,
-    description=(
-        "Current stock per inventory_id and warehouse: total units and exact value"
-        " (quantity * unit_price), from the merged latest state of every record the"
-        " vendor still lists (flagged deletes are left out)."
-    ),
-)
-def stock_levels(
-    context: AssetExecutionContext, destination: DestinationResource
-) -> MaterializeResult:
-    target = destination.table("stock_levels")
-    with destination.connect(publish=True) as con:
-        live = _live_rows(destination, con, "inventory_data")
-        source = destination.table("inventory_data")
-        _rebuild(con, target, STOCK_LEVELS_SQL.format(target=target, source=source, live=live))
-        row_count, preview = _preview(con, target, "total_value desc nulls last, inventory_id")
-    context.log.info(f"stock_levels: {row_count} rows")
-    return MaterializeResult(
-        metadata={
-            "dagster/row_count": MetadataValue.int(row_count),
-            "preview": MetadataValue.md(preview),
-        }
+@dataclass(frozen=True)
+class Marts:
+    """The marts of one upstream endpoint, and the job that refreshes them."""
+
+    stock_levels: AssetsDefinition
+    low_stock_items: AssetsDefinition
+    refresh_job: AssetJob
+
+    @property
+    def assets(self) -> list[AssetsDefinition]:
+        return [self.stock_levels, self.low_stock_items]
+
+
+def build_marts(group: str, upstream: Endpoint) -> Marts:
+    """`<group>/stock_levels` and `<group>/low_stock_items` over the table of `upstream`."""
+    stock_levels_key = AssetKey([group, "stock_levels"])
+    low_stock_key = AssetKey([group, "low_stock_items"])
+
+    @asset(
+        key=stock_levels_key,
+        deps=[AssetKey([group, upstream.name])],
+        group_name=group,
+        kinds={"sql"},
+        automation_condition=refresh_when_upstream_is_good,
+        description=(
+            "Current stock per inventory_id and warehouse: total units and exact value"
+            " (quantity * unit_price), from the merged latest state of every record the"
+            " vendor still lists (flagged deletes are left out)."
+        ),
     )
+    def stock_levels(
+        context: AssetExecutionContext, destination: DestinationResource
+    ) -> MaterializeResult:
+        target = destination.table("stock_levels")
+        with destination.connect(publish=True) as con:
+            live = _live_rows(destination, con, upstream.name)
+            sql = STOCK_LEVELS_SQL.format(
+                target=target,
+                source=destination.table(upstream.name),
+                live=live,
+                key=upstream.primary_key,
+                cursor=upstream.cursor_field,
+            )
+            _rebuild(con, target, sql)
+            row_count, preview = _preview(con, target, "total_value desc nulls last, inventory_id")
+        context.log.info(f"stock_levels: {row_count} rows")
+        return MaterializeResult(
+            metadata={
+                "dagster/row_count": MetadataValue.int(row_count),
+                "preview": MetadataValue.md(preview),
+            }
+        )
+
+    @asset(
+        key=low_stock_key,
+        deps=[stock_levels_key],
+        group_name=group,
+        kinds={"sql"},
+        automation_condition=refresh_when_upstream_is_good,
+        description="Items at or below the reorder threshold, with a report of the worst ones.",
+    )
+    def low_stock_items(
+        context: AssetExecutionContext, config: LowStockConfig, destination: DestinationResource
+    ) -> MaterializeResult:
+        return _low_stock_report(context, config, destination)
+
+    refresh_job = define_asset_job(
+        name="inventory_refresh_job",
+        description="Recompute stock levels and the low-stock report from the warehouse.",
+        selection=AssetSelection.assets(stock_levels_key, low_stock_key),
+    )
+    return Marts(stock_levels, low_stock_items, refresh_job)
 
 
-@asset(
-    key=LOW_STOCK_ITEMS_KEY,
-    deps=[STOCK_LEVELS_KEY],
-    group_name="inventory",
-    kinds={"sql"},
-    automation_condition=refresh_when_upstream_is_good,
-    description="Items at or below the reorder threshold, with a report of the worst ones.",
-)
-def low_stock_items(
+def _low_stock_report(
     context: AssetExecutionContext, config: LowStockConfig, destination: DestinationResource
 ) -> MaterializeResult:
+    """Rebuild the low-stock table from stock_levels, with its chart and worst items."""
     target = destination.table("low_stock_items")
     with destination.connect(publish=True) as con:
         _rebuild(
@@ -191,10 +233,3 @@ def low_stock_items(
             "by_warehouse": MetadataValue.json(dict(by_warehouse)),
         }
     )
-
-
-inventory_refresh_job = define_asset_job(
-    name="inventory_refresh_job",
-    description="Recompute stock levels and the low-stock report from the warehouse.",
-    selection=AssetSelection.assets(STOCK_LEVELS_KEY, LOW_STOCK_ITEMS_KEY),
-)
