@@ -20,6 +20,7 @@ from dagster import (
 )
 
 from inventory_assets import defs as defs_folder
+from inventory_assets.defs.inventory_api.attributes import component_model
 from inventory_assets.settings import (
     SettingsError,
     instance_storage_problem,
@@ -66,7 +67,9 @@ def _built_for(environment: tuple[tuple[str, str], ...]) -> Definitions:
     except Exception as error:
         # A bad setting is the user's to fix: its one line ends the output, not
         # Dagster's component tree around it.
-        setting = SettingsError.within(error) or SettingsError.of_yaml(error)
+        setting = SettingsError.within(error) or SettingsError.of_yaml(
+            error, component_model().__name__
+        )
         if setting is None:
             raise
         raise setting from None

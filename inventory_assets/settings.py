@@ -100,11 +100,14 @@ class SettingsError(ValueError):
         return current
 
     @classmethod
-    def of_yaml(cls, error: BaseException) -> SettingsError | None:
+    def of_yaml(cls, error: BaseException, model: str) -> SettingsError | None:
         """The component's YAML refused by dg before anything rendered (an unknown field,
-        a missing type, a secret written literally), as the same one line."""
+        a missing type, a secret written literally), as the same one line. `model` names
+        the YAML's model, so another validation error in the chain is not taken for it."""
         current: BaseException | None = error
-        while current is not None and not isinstance(current, ValidationError):
+        while current is not None and not (
+            isinstance(current, ValidationError) and current.title == model
+        ):
             current = current.__cause__ or current.__context__
         return None if current is None else cls(_explain(current, {}, None))
 

@@ -19,8 +19,12 @@ from dagster import AssetKey, DagsterEventType, DagsterInstance, Definitions, ma
 
 from inventory_api_sim import InventoryApiSimulator, SimulatorConfig
 from inventory_assets.definitions import defs as code_location
-from inventory_assets.defs.inventory_api.component import EndpointDefinitions, build_endpoints
-from inventory_assets.defs.inventory_api.marts import Marts, build_marts
+from inventory_assets.defs.inventory_api.component import (
+    EndpointDefinitions,
+    build_endpoints,
+    marts_for,
+)
+from inventory_assets.defs.inventory_api.marts import Marts
 from inventory_assets.defs.inventory_api.resources import DltWorkingDirResource, VendorApiResource
 from inventory_assets.lib.destinations import (
     DestinationResource,
@@ -89,9 +93,9 @@ def warehouses_endpoint() -> EndpointDefinitions:
 @cache
 def shipped_marts() -> Marts:
     """stock_levels and low_stock_items over inventory_data, as the code location builds them."""
-    settings = shipped_settings()
-    upstream = settings.endpoints["inventory_data"].endpoint("inventory_data", settings.api)
-    return build_marts(settings.group, upstream)
+    marts = marts_for(shipped_settings())
+    assert marts is not None, "defs.yaml's marts_from names inventory_data"
+    return marts
 
 
 def load_checks() -> list:

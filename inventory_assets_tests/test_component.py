@@ -140,7 +140,7 @@ def test_yaml_dg_refuses_still_ends_in_one_line_naming_the_field(
             sandbox.load_component_and_build_defs(defs_path=path),
         ):
             pass
-    explained = SettingsError.of_yaml(refused.value)
+    explained = SettingsError.of_yaml(refused.value, component_model().__name__)
     assert explained is not None and says in str(explained), refused.value
     assert "\n" not in str(explained)
 

@@ -11,8 +11,11 @@ import pytest
 import yaml
 from dagster import AssetKey, AssetsDefinition, AssetSelection, DagsterInstance, materialize
 
-from inventory_assets.defs.inventory_api.component import build_definitions, build_endpoints
-from inventory_assets.defs.inventory_api.marts import build_marts
+from inventory_assets.defs.inventory_api.component import (
+    build_definitions,
+    build_endpoints,
+    marts_for,
+)
 from inventory_assets.settings import DEFS_YAML, SettingsError, settings_from_yaml
 from inventory_assets_tests.conftest import (
     SIM_DAYS,
@@ -187,8 +190,8 @@ def test_a_renamed_group_and_endpoint_keep_the_marts_and_their_automation(
 
     # The same definitions, unbound from the code location's resources, run here.
     loader = build_endpoints(settings)["stock_records"].assets
-    written = settings.endpoints["stock_records"]
-    marts = build_marts("acme", written.endpoint("stock_records", settings.api))
+    marts = marts_for(settings)
+    assert marts is not None
     day = SIM_START.isoformat()
     loaded = materialize([loader], resources=resources, partition_key=day, instance=instance)
     assert loaded.success

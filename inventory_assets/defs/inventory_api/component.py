@@ -137,7 +137,7 @@ def build_definitions(settings: InventorySettings) -> Definitions:
         name: (endpoint.endpoint(name, settings.api), endpoint.sync_mode)
         for name, endpoint in settings.endpoints.items()
     }
-    marts = _marts(settings)
+    marts = marts_for(settings)
     return Definitions(
         assets=[*(built.assets for built in endpoints), *(marts.assets if marts else ())],
         asset_checks=[check for built in endpoints for check in built.checks],
@@ -153,7 +153,7 @@ def build_definitions(settings: InventorySettings) -> Definitions:
     )
 
 
-def _marts(settings: InventorySettings) -> Marts | None:
+def marts_for(settings: InventorySettings) -> Marts | None:
     """The marts over the endpoint `marts_from` names, in the component's group."""
     if settings.marts_from is None:
         return None
