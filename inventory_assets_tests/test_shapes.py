@@ -172,6 +172,20 @@ MORE_AUTH = {
 }
 
 
+OAUTH2_SIMULATOR = {"auth": "oauth2"}
+
+
+def oauth2_shape(sim_url: str) -> Shape:
+    """OAuth2 client credentials against the simulator's own token endpoint (at its URL)."""
+    oauth = _auth(
+        type="oauth2_client_credentials",
+        access_token_url=f"{sim_url}/oauth/token",
+        client_id="sim-client",
+        client_secret={"env": PASSWORD_ENV},
+    )
+    return Shape(OAUTH2_SIMULATOR, oauth)
+
+
 class Vendor:
     """The code location as one defs.yaml configures it, pointed at a simulator."""
 
@@ -385,14 +399,8 @@ def test_oauth2_client_credentials_trade_the_secret_at_a_local_token_endpoint(
     shaped: InventoryApiSimulator, tmp_path: Path
 ) -> None:
     """The simulator's oauth2 style: POST /oauth/token, then the access token as bearer."""
-    shaped.deviate(auth="oauth2")
-    oauth = _auth(
-        type="oauth2_client_credentials",
-        access_token_url=f"{shaped.url}/oauth/token",
-        client_id="sim-client",
-        client_secret={"env": PASSWORD_ENV},
-    )
-    vendor = Vendor(Shape(MORE_AUTH["http_basic"].simulator, oauth), shaped, tmp_path)
+    shaped.deviate(**OAUTH2_SIMULATOR)
+    vendor = Vendor(oauth2_shape(shaped.url), shaped, tmp_path)
     for day in (*DAYS, DAYS[0]):
         result = vendor.load(day)
         assert result.success, step_failure_message(result)

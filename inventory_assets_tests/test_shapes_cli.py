@@ -1,4 +1,4 @@
-"""Each vendor shape from `dagster asset materialize`, configured only in defs.yaml.
+"""Each vendor shape and auth from `dagster asset materialize`, configured only in defs.yaml.
 
 A copy of the project whose defs.yaml is the shape's (test_shapes.py holds the
 shapes), run as a user runs it: two partitions in one command, then one again.
@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from inventory_api_sim import InventoryApiSimulator
 from inventory_assets_tests import cli_runner
 from inventory_assets_tests.cli_runner import ROOT, finish, materialize
 from inventory_assets_tests.conftest import (
@@ -23,10 +24,13 @@ from inventory_assets_tests.conftest import (
     warehouse_rows,
 )
 from inventory_assets_tests.test_shapes import (
+    ALL,
     DAYS,
     KEY_ENV,
-    SHAPES,
+    OAUTH2_SIMULATOR,
+    PASSWORD_ENV,
     Shape,
+    oauth2_shape,
     rows_of,
     write_defs_yaml,
 )
@@ -48,12 +52,19 @@ def _project_of(shape: Shape, root: Path) -> Path:
     return root
 
 
-@pytest.mark.parametrize("name", list(SHAPES))
+def _started(name: str) -> tuple[Shape, InventoryApiSimulator]:
+    """The shape `name` and its simulator (OAuth2's token URL is the simulator's own)."""
+    if name == "oauth2":
+        sim = make_simulator(**OAUTH2_SIMULATOR)
+        return oauth2_shape(sim.url), sim
+    return ALL[name], make_simulator(**ALL[name].simulator)
+
+
+@pytest.mark.parametrize("name", [*ALL, "oauth2"])
 def test_each_shape_loads_two_partitions_from_the_cli_and_a_rerun_adds_nothing(
     name: str, tmp_path: Path
 ) -> None:
-    shape = SHAPES[name]
-    sim = make_simulator(**shape.simulator)
+    shape, sim = _started(name)
     try:
         project = _project_of(shape, tmp_path / "project")
         duckdb_path = tmp_path / "data" / "warehouse.duckdb"
@@ -61,6 +72,7 @@ def test_each_shape_loads_two_partitions_from_the_cli_and_a_rerun_adds_nothing(
             **cli_runner.cli_env(sim.url, duckdb_path, tmp_path / "dagster_home"),
             **shape.env,
             KEY_ENV: shape.secret,
+            PASSWORD_ENV: TEST_API_KEY,
             "PYTHONPATH": str(project),
         }
         output = finish(
