@@ -60,14 +60,17 @@ def rest_client(spec: dict[str, Any]) -> dict[str, Any]:
     from dlt.common.jsonpath import compile_path
     from dlt.sources.helpers.rest_client import RESTClient
 
-    from inventory_assets.sources.inventory_api import INVENTORY_DATA, ExtractStats
+    from inventory_assets.settings import settings_from_yaml
+    from inventory_assets.sources.inventory_api import ExtractStats
     from inventory_assets.sources.inventory_api.client import VendorClient
     from inventory_assets.sources.inventory_api.settings import ApiOptions, Credentials, Paginator
     from inventory_assets.sources.inventory_api.validation import page_checker
 
     start, end = spec["window"]
     paginator = Paginator("offset", (("limit", spec["page_size"]),), "total")
-    endpoint = replace(INVENTORY_DATA, paginator=paginator)
+    settings = settings_from_yaml()
+    contract = settings.endpoints["inventory_data"].endpoint("inventory_data", settings.api)
+    endpoint = replace(contract, paginator=paginator)
     stats = ExtractStats()
     started = time.perf_counter()
     vendor = VendorClient(spec["url"], Credentials(api_key=_api_key()), ApiOptions(), stats)
@@ -80,9 +83,7 @@ def rest_client(spec: dict[str, Any]) -> dict[str, Any]:
     )
     hooks = {"response": [page_checker(stats, endpoint)]}
     params = {"updated_since": start, "updated_before": end}
-    rows = sum(
-        len(page) for page in client.paginate(INVENTORY_DATA.path, params=params, hooks=hooks)
-    )
+    rows = sum(len(page) for page in client.paginate(endpoint.path, params=params, hooks=hooks))
     return {"wall_s": time.perf_counter() - started, "rows": rows}
 
 
@@ -270,9 +271,11 @@ def _project_resources(spec: dict[str, Any]) -> dict[str, Any]:
         else DuckDBDestinationResource(path=spec["duckdb_path"])
     )
     return {
-        "vendor_api": VendorApiResource(**api_fields),
-        "destination": destination,
-        "dlt_working_dir": DltWorkingDirResource(working_dir=str(Path(spec["workdir"]) / "dlt")),
+        "inventory_vendor_api": VendorApiResource(**api_fields),
+        "inventory_destination": destination,
+        "inventory_dlt_working_dir": DltWorkingDirResource(
+            working_dir=str(Path(spec["workdir"]) / "dlt")
+        ),
     }
 
 

@@ -1,5 +1,5 @@
-"""The code location: loads `defs/` (the inventory_api component and the marts) and
-applies the policy every asset shares. No logic here.
+"""The code location: loads `defs/`, one InventoryApiComponent instance per vendor
+(`defs/inventory_api/` ships; `dg scaffold defs` adds more). No logic here.
 
 `dg` (`[tool.dg]` in pyproject.toml), `dagster -m inventory_assets.definitions`
 and `workspace.yaml` all load this module, in a checkout or installed from the wheel
@@ -59,7 +59,7 @@ def _built_for(environment: tuple[tuple[str, str], ...]) -> Definitions:
 
     Dagster's CLI asks for them three or four times in one `dagster asset
     materialize` (about half a second each, the component tree and the spec
-    source); they depend only on defs.yaml and the INVENTORY_* `environment`.
+    source); they depend only on the defs folder's YAML and the `environment`.
     A failed build is not cached, so a fixed setting is read again.
     """
     try:
@@ -73,13 +73,7 @@ def _built_for(environment: tuple[tuple[str, str], ...]) -> Definitions:
         if setting is None:
             raise
         raise setting from None
-    # Every asset is stored in the configured warehouse: its kind shows which.
-    label = loaded.resources["destination"].label
-    # `Definitions.map_asset_specs` is a preview API; it is the one way to label
-    # assets that several modules define, and its behaviour is what we test.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PreviewWarning)
-        return loaded.map_asset_specs(func=label)
+    return loaded
 
 
 def _load_defs_folder() -> Definitions:

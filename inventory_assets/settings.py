@@ -69,8 +69,9 @@ def _matching(pattern: str, expected: str) -> AfterValidator:
     return AfterValidator(check)
 
 
+IDENTIFIER = r"[a-z][a-z0-9_]*"
 Identifier = Annotated[
-    str, _matching(r"[a-z][a-z0-9_]*", "lower-case letters, digits and _, e.g. inventory_data")
+    str, _matching(IDENTIFIER, "lower-case letters, digits and _, e.g. inventory_data")
 ]
 ParamName = Annotated[
     str, _matching(r"[A-Za-z0-9_.\-\[\]]+", "a query parameter or header name, e.g. per_page")
@@ -86,6 +87,17 @@ JsonPath = Annotated[
 
 # `{{ env.NAME }}` or `{{ env('NAME', ...) }}` in a template: where a value came from.
 _ENV_IN_TEMPLATE = re.compile(r"env(?:\.|\(\s*['\"])([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def variables_read(value: Any) -> set[str]:
+    """Every variable a YAML value reads: `{{ env.X }}`, `{{ env('X', ...) }}`, `{env: X}`
+    (what its `requirements.env` lists)."""
+    if isinstance(value, Mapping):
+        found = {value["env"]} if set(value) == {"env"} else set()
+        return found.union(*(variables_read(item) for item in value.values()))
+    if isinstance(value, list):
+        return set().union(*(variables_read(item) for item in value))
+    return set(_ENV_IN_TEMPLATE.findall(value)) if isinstance(value, str) else set()
 
 
 class SettingsError(ValueError):
@@ -129,6 +141,10 @@ def _a_reference(value: Any) -> Any:
             "must name an environment variable ({env: NAME}), never hold the secret itself"
         )
     return value
+
+
+# The contract's way of calling the API (the source's own defaults), written once.
+CONTRACT_OPTIONS = ApiOptions()
 
 
 # A secret: only ever named, as `{env: NAME}`; a literal is refused.
@@ -179,7 +195,9 @@ class OAuth2AuthSettings(_Settings):
     client_id: EnvReference | str
     client_secret: Secret
     access_token_request_data: dict[str, str] = Field(default_factory=dict)
-    default_token_expiration: int = Field(default=3600, ge=1)
+    default_token_expiration: int = Field(
+        default=CONTRACT_OPTIONS.auth.default_token_expiration, ge=1
+    )
 
 
 AUTH_MODELS: dict[str, type[_Settings]] = {
@@ -383,6 +401,9 @@ class EndpointSettings(_Settings):
             cursor_field=self.cursor_field,
             paginator=paginator.paginator(api),
             params=tuple(self.params.items()),
+            sync_mode=self.sync_mode,
+            deletes=self.deletes,
+            not_negative=tuple(self.not_negative),
             columns=tuple(
                 Column(column_name, **column.model_dump())
                 for column_name, column in self.columns.items()
@@ -397,10 +418,6 @@ class EndpointSettings(_Settings):
         return (Column(DELETED_COLUMN, "timestamp", nullable=True, description=note),)
 
 
-# The contract's way of calling the API (the source's own defaults), written once.
-CONTRACT_OPTIONS = ApiOptions()
-
-
 class ApiSettings(_Settings):
     """The vendor's API: where it is, how it pages and windows, how hard we may call it.
 
@@ -411,7 +428,7 @@ class ApiSettings(_Settings):
     base_url: EnvReference | str = EnvReference(env="INVENTORY_API_BASE_URL")
     # The contract's auth, in short: this key as the query parameter `api_key_param`.
     api_key: Secret = EnvReference(env="INVENTORY_API_KEY")
-    api_key_param: ParamName = "api_key"
+    api_key_param: ParamName = CONTRACT_OPTIONS.auth.name
     # dlt's auth config: replaces api_key and api_key_param when given.
     auth: AuthSettings | None = None
     page_size: int = Field(default=100, ge=1, le=10_000)
@@ -442,7 +459,10 @@ class ApiSettings(_Settings):
         if self.auth is not None:
             return self.auth
         return ApiKeyAuthSettings(
-            type="api_key", api_key=self.api_key, name=self.api_key_param, location="query"
+            type="api_key",
+            api_key=self.api_key,
+            name=self.api_key_param,
+            location=CONTRACT_OPTIONS.auth.location,
         )
 
     def options(self) -> ApiOptions:
@@ -469,7 +489,9 @@ class WarehouseSettings(_Settings):
     # named like the `inventory` schema makes every `inventory.<table>` ambiguous.
     duckdb_path: Annotated[str, StringConstraints(min_length=1)] = "data/warehouse.duckdb"
     postgres_url: EnvReference = EnvReference(env="INVENTORY_POSTGRES_URL")
-    dataset: Identifier = "inventory"
+    # The schema that holds the tables; none: the component's group (`inventory`), so two
+    # vendors' endpoints of one name land in two tables.
+    dataset: Identifier | None = None
     # A copy of the DuckDB file, replaced after each write, for readers who query during loads.
     duckdb_replica_path: str | None = None
     # How long a load or a check waits while another process holds the DuckDB file.
@@ -675,19 +697,21 @@ def settings_from_yaml(path: Path = DEFS_YAML) -> InventorySettings:
 
     Renders the templates the way the component does when Dagster loads it.
     """
+    if not path.is_file():
+        raise SettingsError(
+            f"{path} is not a file: give the defs.yaml of a component instance, e.g. {DEFS_YAML}"
+        )
     document = yaml.safe_load(path.read_text()) or {}
     return settings_from_attributes(
         document.get("attributes") or {}, ResolutionContext.default().resolve_value
     )
 
 
-ENV_PREFIX = "INVENTORY_"
-
-
 def settings_environment() -> tuple[tuple[str, str], ...]:
-    """The INVENTORY_* variables as they are now: with defs.yaml, all the definitions
-    are built from, so a process can build them once per distinct environment."""
-    return tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(ENV_PREFIX)))
+    """The environment as it is now: with the defs folder's YAML, all the definitions are
+    built from (each instance reads its own variables), so a process can build them once
+    per distinct environment."""
+    return tuple(sorted(os.environ.items()))
 
 
 # Where dlt's config providers keep this source's secrets (`dlt.secrets["sources.

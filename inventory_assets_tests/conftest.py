@@ -6,6 +6,7 @@ mutate data and inject faults without seeing each other.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Generator, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -25,13 +26,19 @@ from inventory_assets.defs.inventory_api.component import (
     marts_for,
 )
 from inventory_assets.defs.inventory_api.marts import Marts
-from inventory_assets.defs.inventory_api.resources import DltWorkingDirResource, VendorApiResource
+from inventory_assets.defs.inventory_api.resources import (
+    RESOURCE_NAMES,
+    DltWorkingDirResource,
+    ResourceKeys,
+    VendorApiResource,
+)
 from inventory_assets.lib.destinations import (
     DestinationResource,
     DuckDBDestinationResource,
     PostgresDestinationResource,
 )
-from inventory_assets.settings import InventorySettings, settings_environment, settings_from_yaml
+from inventory_assets.settings import InventorySettings, settings_from_yaml
+from inventory_assets.sources.inventory_api import Endpoint
 from inventory_assets_tests.services import scratch_postgres_database
 from inventory_assets_tests.support import TEST_API_KEY
 
@@ -40,8 +47,9 @@ from inventory_assets_tests.support import TEST_API_KEY
 def no_inventory_environment() -> Iterator[None]:
     """No INVENTORY_* variable set: what defs.yaml gives on a fresh machine."""
     with pytest.MonkeyPatch.context() as patch:
-        for name, _ in settings_environment():
-            patch.delenv(name)
+        for name in list(os.environ):
+            if name.startswith("INVENTORY_"):
+                patch.delenv(name)
         yield
 
 
@@ -73,6 +81,14 @@ def shipped_code_location() -> Definitions:
     """The whole code location, as `dg` and `dagster -m inventory_assets.definitions` load it."""
     with no_inventory_environment():
         return code_location()
+
+
+@cache
+def contract_endpoint() -> Endpoint:
+    """The contract's `inventory_data` as defs.yaml declares it (the one declaration), as
+    the dlt source takes it: for tests of the source without the Dagster layer."""
+    settings = shipped_settings()
+    return settings.endpoints["inventory_data"].endpoint("inventory_data", settings.api)
 
 
 @cache
@@ -203,20 +219,28 @@ def make_resources(
 ) -> dict[str, Any]:
     """The project's resources pointed at a test simulator, with fast retries."""
     return {
-        "vendor_api": VendorApiResource(
+        "inventory_vendor_api": VendorApiResource(
             base_url=base_url,
             api_key=api_key,
             backoff_factor=0.01,
             request_timeout_seconds=request_timeout_seconds,
         ),
-        "destination": DuckDBDestinationResource(path=str(duckdb_path)),
-        "dlt_working_dir": DltWorkingDirResource(working_dir=str(tmp_path / "dlt_pipelines")),
+        "inventory_destination": DuckDBDestinationResource(path=str(duckdb_path)),
+        "inventory_dlt_working_dir": DltWorkingDirResource(
+            working_dir=str(tmp_path / "dlt_pipelines")
+        ),
     }
 
 
 @pytest.fixture
 def resources(simulator: InventoryApiSimulator, duckdb_path: Path, tmp_path: Path) -> dict:
     return make_resources(simulator.url, duckdb_path, tmp_path)
+
+
+def rekeyed(resources: Mapping[str, Any], group: str) -> dict[str, Any]:
+    """Test resources (the shipped group's keys) under the keys of another group's instance."""
+    shipped = ResourceKeys("inventory")
+    return {ResourceKeys(group).key(name): resources[shipped.key(name)] for name in RESOURCE_NAMES}
 
 
 @pytest.fixture
@@ -252,7 +276,7 @@ def materialize_partition(
 
 def ingest_metadata(result) -> Mapping[str, Any]:
     """The metadata of the run's one materialization of `inventory/inventory_data`."""
-    (event,) = result.asset_materializations_for_node("load_inventory_data")
+    (event,) = result.asset_materializations_for_node("load_inventory__inventory_data")
     assert event.asset_key == INVENTORY_DATA_KEY
     return event.metadata
 

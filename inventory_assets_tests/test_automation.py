@@ -144,7 +144,9 @@ def test_a_load_evaluates_partition_freshness_in_its_own_run(
 def test_the_freshness_sensor_reevaluates_once_the_next_deadline_passed(
     simulator, resources, instance: DagsterInstance
 ) -> None:
-    sensor = freshness_sensor(inventory_endpoint().freshness_checks, interval_seconds=60)
+    sensor = freshness_sensor(
+        "inventory", inventory_endpoint().freshness_checks, interval_seconds=60
+    )
 
     def requested_at(now: datetime) -> bool:
         with freeze_time(now):

@@ -10,7 +10,6 @@ from typing import Any
 import pyarrow as pa
 
 from inventory_assets.sources.inventory_api import (
-    INVENTORY_DATA,
     ExtractStats,
     Window,
     inventory_source,
@@ -20,6 +19,7 @@ from inventory_assets.sources.inventory_api.batching import LAST_PAGE_FLAG, Page
 from inventory_assets.sources.inventory_api.validation import RecordChecker
 from inventory_assets_tests.conftest import (
     TEST_API_KEY,
+    contract_endpoint,
     day_window,
     expected_records,
     make_simulator,
@@ -58,12 +58,12 @@ def test_checked_records_convert_to_the_contract_types_exactly() -> None:
         _record(2, unit_price=7, updated_at="2026-11-03T10:00:00.123456+02:00"),
         _record(3, unit_price=None, updated_at="2026-11-03T10:00:00"),
     ]
-    checker = RecordChecker(ExtractStats(), INVENTORY_DATA)
+    checker = RecordChecker(ExtractStats(), contract_endpoint())
     assert all(checker(record) for record in records)
 
-    table = to_arrow(records, arrow_schema(INVENTORY_DATA))
+    table = to_arrow(records, arrow_schema(contract_endpoint()))
 
-    assert table.schema == arrow_schema(INVENTORY_DATA)
+    assert table.schema == arrow_schema(contract_endpoint())
     rows = table.to_pylist()
     assert [row["unit_price"] for row in rows] == [Decimal("0.0001"), Decimal("7"), None]
     assert [row["updated_at"] for row in rows] == [
@@ -76,7 +76,7 @@ def test_checked_records_convert_to_the_contract_types_exactly() -> None:
 
 
 def test_batches_flush_when_full_and_at_the_last_page() -> None:
-    batcher = PageBatcher(RecordChecker(ExtractStats(), INVENTORY_DATA), batch_rows=150)
+    batcher = PageBatcher(RecordChecker(ExtractStats(), contract_endpoint()), batch_rows=150)
 
     items = _run(
         batcher,
@@ -92,7 +92,7 @@ def test_batches_flush_when_full_and_at_the_last_page() -> None:
 
 
 def test_an_empty_last_page_flushes_what_is_buffered() -> None:
-    batcher = PageBatcher(RecordChecker(ExtractStats(), INVENTORY_DATA))
+    batcher = PageBatcher(RecordChecker(ExtractStats(), contract_endpoint()))
 
     items = _run(batcher, Page([_record(1), _record(2)]), Page([], last=True))
 
@@ -101,7 +101,7 @@ def test_an_empty_last_page_flushes_what_is_buffered() -> None:
 
 def test_undeclared_fields_and_invalid_records_never_reach_the_arrow_batch() -> None:
     stats = ExtractStats()
-    batcher = PageBatcher(RecordChecker(stats, INVENTORY_DATA))
+    batcher = PageBatcher(RecordChecker(stats, contract_endpoint()))
 
     items = _run(
         batcher,
@@ -120,7 +120,9 @@ def test_a_parallel_range_yields_every_record_once() -> None:
     """Daily windows extracted in parallel: each flushes its own batch at its last page."""
     simulator = make_simulator(rows=5000)  # 1,000 records, 10 pages a day
     window = Window(day_window("2026-11-02")[0], day_window("2026-11-04")[1])
-    source = inventory_source(simulator.url, TEST_API_KEY, window, split_daily=True)
+    source = inventory_source(
+        simulator.url, TEST_API_KEY, window, endpoint=contract_endpoint(), split_daily=True
+    )
     try:
         items = list(source)
     finally:

@@ -32,10 +32,15 @@ pytestmark = pytest.mark.e2e
 ONE_PARTITION = ("--partition", "2026-11-02")
 RECONCILE = (
     *("job", "execute", "-m", "inventory_assets.definitions"),
-    *("-j", "inventory_data_reconcile_job", "--tags", '{"dagster/partition": "2026-11-02"}'),
+    *(
+        "-j",
+        "inventory__inventory_data_reconcile_job",
+        "--tags",
+        '{"dagster/partition": "2026-11-02"}',
+    ),
 )
 PREVIEW = (
-    *("sensor", "preview", "inventory_data_change_sensor"),
+    *("sensor", "preview", "inventory__inventory_data_change_sensor"),
     *("-m", "inventory_assets.definitions"),
 )
 RANGE = ("--partition-range", "2026-11-02...2026-11-04")

@@ -12,18 +12,23 @@ import copy
 from datetime import UTC, datetime
 from typing import Any
 
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inventory_assets.sources.inventory_api import INVENTORY_DATA, ExtractStats, Window
+from inventory_assets.sources.inventory_api import ExtractStats, Window
 from inventory_assets.sources.inventory_api.arrow_types import arrow_schema
 from inventory_assets.sources.inventory_api.batching import to_arrow
 from inventory_assets.sources.inventory_api.columnar import typed_batch
 from inventory_assets.sources.inventory_api.validation import RecordChecker, WindowScope
+from inventory_assets_tests.conftest import contract_endpoint
 
-SCHEMA = arrow_schema(INVENTORY_DATA)
 WINDOW = Window(datetime(2026, 11, 3, tzinfo=UTC), datetime(2026, 11, 4, tzinfo=UTC))
+
+
+def _schema() -> pa.Schema:
+    return arrow_schema(contract_endpoint())
 
 
 def _record(record_id: int, **fields: Any) -> dict[str, Any]:
@@ -41,7 +46,7 @@ def _record(record_id: int, **fields: Any) -> dict[str, Any]:
 
 
 def _checker(scope: WindowScope | None = None) -> RecordChecker:
-    return RecordChecker(ExtractStats(), INVENTORY_DATA, scope)
+    return RecordChecker(ExtractStats(), contract_endpoint(), scope)
 
 
 def _by_records(records: list[Any], scope: WindowScope | None = None) -> Any:
@@ -51,7 +56,7 @@ def _by_records(records: list[Any], scope: WindowScope | None = None) -> Any:
         passed = all([checker(record) for record in copies])
     except Exception:
         return None
-    return to_arrow(copies, SCHEMA) if passed else None
+    return to_arrow(copies, _schema()) if passed else None
 
 
 def test_a_clean_batch_is_the_table_the_record_checks_give() -> None:
@@ -63,7 +68,7 @@ def test_a_clean_batch_is_the_table_the_record_checks_give() -> None:
     ]
     checker = _checker()
 
-    table = typed_batch(checker, copy.deepcopy(records), SCHEMA)
+    table = typed_batch(checker, copy.deepcopy(records), _schema())
 
     assert table is not None and table.equals(_by_records(records))
     assert checker.keys.keys().to_pylist() == [1, 2, 3, 4]
@@ -72,7 +77,7 @@ def test_a_clean_batch_is_the_table_the_record_checks_give() -> None:
 def test_json_numbers_as_decimals_are_the_same_as_their_text() -> None:
     numbers = [_record(1, unit_price=12.34), _record(2, unit_price=7), _record(3, unit_price=0.1)]
 
-    table = typed_batch(_checker(), copy.deepcopy(numbers), SCHEMA)
+    table = typed_batch(_checker(), copy.deepcopy(numbers), _schema())
 
     assert table is not None and table.equals(_by_records(numbers))
 
@@ -103,7 +108,7 @@ def test_anything_to_decide_is_left_to_the_record_checks_untouched(odd: Any) -> 
     arrived = copy.deepcopy(records)
     checker = _checker()
 
-    assert typed_batch(checker, records, SCHEMA) is None
+    assert typed_batch(checker, records, _schema()) is None
     assert records == arrived, "the records stay as they arrived, for the record checks"
     assert len(checker.keys) == 0, "no key logged"
 
@@ -111,8 +116,8 @@ def test_anything_to_decide_is_left_to_the_record_checks_untouched(odd: Any) -> 
 def test_a_key_served_twice_is_counted_the_same_by_either_path() -> None:
     """In one batch or across batches: the log counts each repeat, whichever check logged it."""
     by_columns = _checker()
-    assert typed_batch(by_columns, [_record(1), _record(2), _record(1)], SCHEMA) is not None
-    assert typed_batch(by_columns, [_record(2, quantity=4), _record(3)], SCHEMA) is not None
+    assert typed_batch(by_columns, [_record(1), _record(2), _record(1)], _schema()) is not None
+    assert typed_batch(by_columns, [_record(2, quantity=4), _record(3)], _schema()) is not None
 
     by_records = _checker()
     for record in [_record(1), _record(2), _record(1), _record(2, quantity=4), _record(3)]:
@@ -128,8 +133,8 @@ def test_a_record_outside_the_window_is_left_to_the_record_checks(vendor_filters
     scope = WindowScope(WINDOW, vendor_filters=vendor_filters)
     inside, outside = _record(1), _record(2, updated_at="2026-11-04T00:00:00Z")
 
-    assert typed_batch(_checker(scope), [inside], SCHEMA) is not None
-    assert typed_batch(_checker(scope), [inside, outside], SCHEMA) is None
+    assert typed_batch(_checker(scope), [inside], _schema()) is not None
+    assert typed_batch(_checker(scope), [inside, outside], _schema()) is None
 
 
 def _mostly(valid: st.SearchStrategy, odd: st.SearchStrategy) -> st.SearchStrategy:
@@ -172,7 +177,7 @@ def test_whatever_the_columnar_check_accepts_the_record_checks_accept_alike(
 ) -> None:
     scope = WindowScope(WINDOW, vendor_filters=False) if windowed else None
 
-    table = typed_batch(_checker(scope), copy.deepcopy(records), SCHEMA)
+    table = typed_batch(_checker(scope), copy.deepcopy(records), _schema())
 
     if table is not None:
         assert table.equals(_by_records(records, scope))

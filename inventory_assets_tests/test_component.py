@@ -10,6 +10,7 @@ import json
 import re
 import subprocess
 import sys
+from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +23,13 @@ from pydantic import BaseModel
 from inventory_assets import InventoryApiComponent
 from inventory_assets.defs.inventory_api.attributes import component_model, written_model
 from inventory_assets.settings import (
-    _ENV_IN_TEMPLATE,
     DEFS_YAML,
     ApiSettings,
     InventorySettings,
     SettingsError,
+    variables_read,
 )
+from inventory_assets.sources.inventory_api.settings import Endpoint, Paginator
 from inventory_assets_tests.conftest import no_inventory_environment
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,19 +40,9 @@ def _document() -> dict[str, Any]:
     return yaml.safe_load(DEFS_YAML.read_text())
 
 
-def _variables_read(value: Any) -> set[str]:
-    """Every variable a YAML value reads: `{{ env.X }}`, `{{ env('X', ...) }}`, `{env: X}`."""
-    if isinstance(value, dict):
-        found = {value["env"]} if set(value) == {"env"} else set()
-        return found.union(*(_variables_read(item) for item in value.values()))
-    if isinstance(value, list):
-        return set().union(*(_variables_read(item) for item in value))
-    return set(_ENV_IN_TEMPLATE.findall(value)) if isinstance(value, str) else set()
-
-
 def test_requirements_list_every_variable_the_yaml_reads() -> None:
     document = _document()
-    read = _variables_read(document["attributes"])
+    read = variables_read(document["attributes"])
 
     assert sorted(document["requirements"]["env"]) == sorted(read)
     assert {"INVENTORY_API_KEY", "INVENTORY_TOTAL_PATH", "INVENTORY_ENDPOINT_PATH"} <= read
@@ -68,6 +60,13 @@ def test_the_model_has_the_settings_fields_and_defaults_at_every_level() -> None
             if isinstance(nested, type) and issubclass(nested, BaseModel):
                 pairs.append((nested, written.model_fields[name].annotation))
     assert written_model(ApiSettings) is component_model().model_fields["api"].annotation
+
+
+def test_the_endpoint_the_source_takes_has_no_default_of_its_own() -> None:
+    """An endpoint's defaults (data selector, cursor, paging, sync mode, deletes) are the
+    settings' alone: the dlt source's description of it is always built from them."""
+    assert [field.name for field in fields(Endpoint) if field.default is not MISSING] == []
+    assert [field.name for field in fields(Paginator) if field.default is not MISSING] == []
 
 
 def test_inspect_component_prints_a_schema_of_every_yaml_field() -> None:

@@ -33,7 +33,10 @@ DLT_KEY_ENV = "SOURCES__INVENTORY_API__API_KEY"
 
 def _load(simulator, duckdb_path: Path, tmp_path: Path, vendor_api) -> list[int]:
     """Materialize DAY with this vendor resource; the ids that landed."""
-    resources = {**make_resources(simulator.url, duckdb_path, tmp_path), "vendor_api": vendor_api}
+    resources = {
+        **make_resources(simulator.url, duckdb_path, tmp_path),
+        "inventory_vendor_api": vendor_api,
+    }
     with DagsterInstance.ephemeral() as instance:
         materialize(
             [inventory_endpoint().assets], resources=resources, partition_key=DAY, instance=instance
@@ -88,7 +91,7 @@ from pathlib import Path
 
 url, database, work = sys.argv[1:4]
 resource = vendor_api_resource(settings_for({}).api, base_url=url)
-resources = {**make_resources(url, Path(database), Path(work)), "vendor_api": resource}
+resources = {**make_resources(url, Path(database), Path(work)), "inventory_vendor_api": resource}
 with DagsterInstance.ephemeral() as instance:
     result = materialize([inventory_endpoint().assets], resources=resources,
                          partition_key="2026-11-02", instance=instance)

@@ -21,13 +21,12 @@ from dagster import (
 )
 
 from inventory_assets.settings import SettingsError, settings_from_yaml
-from inventory_assets.sources.inventory_api import INVENTORY_DATA as CONTRACT
 from inventory_assets.sources.inventory_api import inventory_source
 from inventory_assets_tests.conftest import (
     INVENTORY_DATA_KEY,
+    contract_endpoint,
     inventory_endpoint,
     shipped_code_location,
-    shipped_settings,
     warehouses_endpoint,
 )
 
@@ -112,57 +111,71 @@ def test_downstream_and_checks_snapshot() -> None:
 
 
 def test_jobs_sensors_and_schedule_snapshot() -> None:
-    ingest = shipped_code_location().resolve_job_def("inventory_data_ingest_job")
+    ingest = shipped_code_location().resolve_job_def("inventory__inventory_data_ingest_job")
     ingest_checks = {key.name for key in ingest.asset_layer.asset_graph.asset_check_keys}
     assert {"freshness_check", "rows_match_api", "id_is_unique"} <= ingest_checks, (
         "a load evaluates its checks, partition freshness included, in its own run"
     )
     assert ingest.partitions_def is not None
-    assert shipped_code_location().resolve_job_def("warehouses_ingest_job").partitions_def is None
+    assert (
+        shipped_code_location().resolve_job_def("inventory__warehouses_ingest_job").partitions_def
+        is None
+    )
     refresh = shipped_code_location().resolve_job_def("inventory_refresh_job")
     assert refresh.asset_layer.executable_asset_keys == {STOCK_LEVELS, LOW_STOCK_ITEMS}
 
     statuses = {s.name: s.default_status for s in shipped_code_location().sensors}
     assert statuses == {
-        "inventory_data_change_sensor": DefaultSensorStatus.STOPPED,
-        "warehouses_change_sensor": DefaultSensorStatus.STOPPED,
+        "inventory__inventory_data_change_sensor": DefaultSensorStatus.STOPPED,
+        "inventory__warehouses_change_sensor": DefaultSensorStatus.STOPPED,
         "inventory_freshness_sensor": DefaultSensorStatus.RUNNING,
         "inventory_automation_sensor": DefaultSensorStatus.RUNNING,
     }
     schedules = {s.name: s.default_status for s in shipped_code_location().schedules}
     assert schedules == {
-        "inventory_data_daily_schedule": DefaultScheduleStatus.STOPPED,
-        "warehouses_daily_schedule": DefaultScheduleStatus.STOPPED,
+        "inventory__inventory_data_daily_schedule": DefaultScheduleStatus.STOPPED,
+        "inventory__warehouses_daily_schedule": DefaultScheduleStatus.STOPPED,
     }
 
 
 def test_resources_take_url_and_key_from_the_environment() -> None:
-    api = shipped_code_location().resources["vendor_api"]
+    api = shipped_code_location().resources["inventory_vendor_api"]
     assert api.base_url == EnvVar("INVENTORY_API_BASE_URL")
     assert api.api_key == EnvVar("INVENTORY_API_KEY")
     assert isinstance(api.api_key, EnvVar), "the key must never be a literal in code"
     resources = set(shipped_code_location().resources)
-    assert resources == {"vendor_api", "destination", "dlt_working_dir"}
+    assert resources == {
+        "inventory_vendor_api",
+        "inventory_destination",
+        "inventory_dlt_working_dir",
+    }
 
 
 def test_spec_source_and_run_time_source_expose_the_same_resources() -> None:
-    run_time = inventory_source("http://127.0.0.1:1", "key")
+    run_time = inventory_source("http://127.0.0.1:1", "key", endpoint=contract_endpoint())
     spec_keys = {spec.key for spec in inventory_endpoint().assets.specs}
     assert set(run_time.resources) == {"inventory_data"}
     assert spec_keys == {AssetKey(["inventory", name]) for name in run_time.resources}
 
 
-def test_defs_yaml_declares_the_contracts_columns() -> None:
-    """The YAML's inventory_data and the source's contract constants never drift apart."""
-    settings = shipped_settings()
-    declared = settings.endpoints["inventory_data"].endpoint("inventory_data", settings.api)
-
-    def shape(endpoint):
-        return [(c.name, c.type, c.nullable, c.precision, c.scale) for c in endpoint.columns]
-
-    assert shape(declared) == shape(CONTRACT)
-    assert (declared.path, declared.primary_key) == (CONTRACT.path, CONTRACT.primary_key)
-    assert all(column.description for column in declared.columns)
+def test_defs_yaml_declares_the_fields_of_the_contract_document() -> None:
+    """defs.yaml is the one declaration of the contract's endpoints; it says what the
+    field tables of docs/inventory-api.md say (inventory_data's, then warehouses'),
+    column by column."""
+    rows = re.findall(
+        r"^\| `(\w+)` \| [^|]+ \| [^|]+ \| (yes|no) \|$",
+        (ROOT / "docs" / "inventory-api.md").read_text(),
+        re.MULTILINE,
+    )
+    declared = [
+        (column.name, "yes" if column.nullable else "no")
+        for built in (inventory_endpoint(), warehouses_endpoint())
+        for column in built.spec.endpoint.columns
+    ]
+    assert declared == rows
+    contract = contract_endpoint()
+    assert (contract.path, contract.primary_key) == ("/v1/resource", "id")
+    assert all(column.description for column in contract.columns)
 
 
 def test_workspace_and_pyproject_name_the_same_module() -> None:
@@ -347,9 +360,9 @@ def test_dg_check_defs_passes_and_lists_everything(tmp_path: Path) -> None:
         "inventory/inventory_data",
         "inventory/warehouses",
         "inventory/stock_levels",
-        "inventory_data_ingest_job",
-        "inventory_data_change_sensor",
-        "inventory_data_daily_schedule",
+        "inventory__inventory_data_ingest_job",
+        "inventory__inventory_data_change_sensor",
+        "inventory__inventory_data_daily_schedule",
         "rows_match_api",
     ):
         assert name in listed.stdout

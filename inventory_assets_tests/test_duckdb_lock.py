@@ -64,7 +64,7 @@ def _resources(
     simulator, duckdb_path: Path, tmp_path: Path, timeout: float, replica: Path | None = None
 ) -> dict:
     resources = make_resources(simulator.url, duckdb_path, tmp_path)
-    resources["destination"] = DuckDBDestinationResource(
+    resources["inventory_destination"] = DuckDBDestinationResource(
         path=str(duckdb_path),
         lock_timeout_seconds=timeout,
         replica_path=str(replica) if replica else None,

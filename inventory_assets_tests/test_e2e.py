@@ -14,7 +14,7 @@ tests follow docs/daily-use.md, in file order:
    `test_the_docs_show_the_commands_tested_here` there keeps the page's
    commands and that test the same); it needs no webserver, so it is not
    repeated here.
-3. The sensors: `dagster sensor start inventory_data_change_sensor`, five
+3. The sensors: `dagster sensor start inventory__inventory_data_change_sensor`, five
    records change at the vendor (the page's `_control/touch`, on the vendor's
    clock), the daemon loads exactly today's partition again, and the automation
    sensor refreshes the downstream assets again.
@@ -72,7 +72,7 @@ if TYPE_CHECKING:
 # Every wait below is bounded and says what did not happen; the timeout only backs them up.
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
-CHANGE_SENSOR = "inventory_data_change_sensor"
+CHANGE_SENSOR = "inventory__inventory_data_change_sensor"
 START_CHANGE_SENSOR = ("sensor", "start", CHANGE_SENSOR, "-w", "workspace.yaml")  # as the docs
 DATA_DAYS = (-5, 0)  # first and last day of the vendor's records, from today
 UI_DAY = 0  # docs/daily-use.md: "Pick today's partition"

@@ -38,7 +38,7 @@ def _as_row(warehouse: dict) -> tuple:
 
 
 def _rows(resources: dict) -> list[tuple]:
-    destination = resources["destination"]
+    destination = resources["inventory_destination"]
     with destination.connect() as con:
         return con.fetchall(
             f"select {COLUMNS} from {destination.table('warehouses')} order by code"
@@ -79,7 +79,7 @@ def test_the_warehouses_columns_have_their_declared_types(
 ) -> None:
     result = _load(resources, instance)
 
-    (event,) = result.asset_materializations_for_node("load_warehouses")
+    (event,) = result.asset_materializations_for_node("load_inventory__warehouses")
     schema = {c.name: c for c in event.metadata["dagster/column_schema"].value.columns}
     assert schema["code"].type == "text" and not schema["code"].constraints.nullable
     assert schema["capacity"].type == "bigint"

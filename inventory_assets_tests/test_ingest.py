@@ -296,7 +296,9 @@ def _leftover(working_dir: Path, name: str, age_seconds: float = 0) -> Path:
 
 
 def _run_of(instance: DagsterInstance, status: DagsterRunStatus) -> str:
-    run = instance.add_run(DagsterRun(job_name="inventory_data_ingest_job", status=status))
+    run = instance.add_run(
+        DagsterRun(job_name="inventory__inventory_data_ingest_job", status=status)
+    )
     return run.run_id
 
 
@@ -347,7 +349,7 @@ def test_a_range_loads_in_one_run_with_bounded_concurrency(
 ) -> None:
     days = ["2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04", "2026-11-05"]
     resources = make_resources(simulator.url, duckdb_path, tmp_path)
-    resources["vendor_api"] = VendorApiResource(
+    resources["inventory_vendor_api"] = VendorApiResource(
         base_url=simulator.url, api_key=TEST_API_KEY, max_concurrency=max_concurrency
     )
 
@@ -365,7 +367,7 @@ def test_a_range_loads_in_one_run_with_bounded_concurrency(
         r["id"] for day in days for r in expected_records(simulator, *day_window(day))
     )
     assert [row[0] for row in warehouse_rows(duckdb_path, "id")] == expected
-    materializations = result.asset_materializations_for_node("load_inventory_data")
+    materializations = result.asset_materializations_for_node("load_inventory__inventory_data")
     assert len(materializations) == len(days)
     assert materializations[0].metadata["total_announced"].value == len(expected)
     windows = {(q["updated_since"], q["updated_before"]) for q in simulator.requests}

@@ -25,6 +25,7 @@ from inventory_assets_tests.conftest import (
     inventory_endpoint,
     materialize_partition,
     no_inventory_environment,
+    rekeyed,
     settings_for,
     shipped_marts,
 )
@@ -184,11 +185,12 @@ def test_a_renamed_group_and_endpoint_keep_the_marts_and_their_automation(
     stock_levels, upstream = AssetKey(["acme", "stock_levels"]), AssetKey(["acme", "stock_records"])
     assert graph.get(stock_levels).parent_keys == {upstream}
 
-    automation = defs.resolve_sensor_def("inventory_automation_sensor")
+    automation = defs.resolve_sensor_def("acme_automation_sensor")
     watched = automation.asset_selection.resolve(graph)
     assert {stock_levels, AssetKey(["acme", "low_stock_items"])} <= watched
 
     # The same definitions, unbound from the code location's resources, run here.
+    resources = rekeyed(resources, "acme")
     loader = build_endpoints(settings)["stock_records"].assets
     marts = marts_for(settings)
     assert marts is not None

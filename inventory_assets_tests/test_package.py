@@ -117,5 +117,5 @@ def test_the_wheel_installs_and_loads_the_definitions_away_from_the_checkout(
     assert not module.is_relative_to(ROOT)
     assert Path(listed["defs_yaml"]).is_relative_to(target)
     assert INVENTORY_DATA in listed["assets"]
-    assert "inventory_data_ingest_job" in listed["jobs"]
+    assert "inventory__inventory_data_ingest_job" in listed["jobs"]
     assert list(workdir.iterdir()) == [], "loading the definitions writes nothing to the cwd"

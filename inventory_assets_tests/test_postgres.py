@@ -60,7 +60,7 @@ DUCKDB_TYPE_NAMES = {"varchar": "character varying", "decimal": "numeric"}
 @pytest.fixture
 def postgres_resources(simulator, postgres_destination, tmp_path: Path) -> dict:
     resources = make_resources(simulator.url, tmp_path / "unused.duckdb", tmp_path)
-    return {**resources, "destination": postgres_destination}
+    return {**resources, "inventory_destination": postgres_destination}
 
 
 def _column_types(destination: DestinationResource) -> dict[str, tuple]:
@@ -84,7 +84,7 @@ def test_a_partition_in_postgres_equals_the_same_partition_in_duckdb(
     materialize_partition(resources, DAY, instance)
     result = materialize_partition(postgres_resources, DAY, instance)
 
-    postgres = postgres_resources["destination"]
+    postgres = postgres_resources["inventory_destination"]
     expected = [as_warehouse_row(r) for r in expected_records(simulator, *day_window(DAY))]
     in_postgres = warehouse_rows(postgres, CONTRACT_COLUMNS)
     assert in_postgres == expected
@@ -98,7 +98,7 @@ def test_a_partition_in_postgres_equals_the_same_partition_in_duckdb(
         assert row[7].utcoffset() is not None, "timestamps keep their time zone"
 
     types = _column_types(postgres)
-    assert types == _column_types(resources["destination"])
+    assert types == _column_types(resources["inventory_destination"])
     assert types["id"][:3] == ("bigint", 64, 0)
     assert types["unit_price"][:3] == ("numeric", 18, 4)
     assert types["updated_at"][0] == "timestamp with time zone"
@@ -111,7 +111,7 @@ def test_a_partition_in_postgres_equals_the_same_partition_in_duckdb(
 def test_a_rerun_merges_and_a_changed_record_is_replaced(
     simulator, postgres_resources, instance: DagsterInstance
 ) -> None:
-    postgres = postgres_resources["destination"]
+    postgres = postgres_resources["inventory_destination"]
     materialize_partition(postgres_resources, DAY, instance)
     first = warehouse_rows(postgres, CONTRACT_COLUMNS)
 
@@ -140,7 +140,7 @@ def test_vendor_fields_and_rejects_load_into_postgres_as_into_duckdb(
     """A new field, a nested one and a record that breaks the contract: the rows that
     take dlt's inferred path (and the rejects table) arrive as in DuckDB, whichever
     file format dlt bulk-loads PostgreSQL with."""
-    postgres = postgres_resources["destination"]
+    postgres = postgres_resources["inventory_destination"]
     assert postgres.loader_file_format() == "parquet", "the production extra brings ADBC"
     materialize_partition(resources, DAY, instance)
     materialize_partition(postgres_resources, DAY, instance)
@@ -152,7 +152,9 @@ def test_vendor_fields_and_rejects_load_into_postgres_as_into_duckdb(
     materialize_partition(resources, DAY, instance)
     result = materialize_partition(postgres_resources, DAY, instance)
 
-    in_duckdb = _with_json(warehouse_rows(resources["destination"], "id, color, dimensions"))
+    in_duckdb = _with_json(
+        warehouse_rows(resources["inventory_destination"], "id, color, dimensions")
+    )
     in_postgres = _with_json(warehouse_rows(postgres, "id, color, dimensions"))
     assert in_postgres == in_duckdb
     assert {(color, json.dumps(dims)) for _, color, dims in in_postgres} == {
@@ -204,7 +206,7 @@ def test_checks_and_downstream_assets_give_the_same_results_on_both(
     outcomes = {}
     for name, each in (("duckdb", resources), ("postgres", postgres_resources)):
         good, bad = _checks_and_marts(each, DAY), _checks_and_marts(each, NEXT_DAY)
-        outcomes[name] = (good, bad, _marts(each["destination"]))
+        outcomes[name] = (good, bad, _marts(each["inventory_destination"]))
 
     assert outcomes["postgres"] == outcomes["duckdb"]
     good, bad, marts = outcomes["postgres"]
@@ -238,7 +240,7 @@ def test_a_wrong_url_fails_clearly_without_the_password(
 ) -> None:
     pytest.importorskip("psycopg2", reason=NEEDS_PRODUCTION_EXTRA)
     resources = make_resources(simulator.url, tmp_path / "unused.duckdb", tmp_path)
-    resources["destination"] = PostgresDestinationResource(url=url)
+    resources["inventory_destination"] = PostgresDestinationResource(url=url)
 
     result = materialize_partition(resources, DAY, instance, raise_on_error=False)
 
@@ -257,7 +259,7 @@ def test_the_password_appears_in_no_event_metadata_or_file(
     destination = PostgresDestinationResource(url=url.render_as_string(hide_password=False))
     resources = {
         **make_resources(simulator.url, tmp_path / "unused.duckdb", tmp_path),
-        "destination": destination,
+        "inventory_destination": destination,
     }
 
     result = materialize(

@@ -81,7 +81,7 @@ from inventory_assets_tests.support import doc_pages
 
 DEPLOY = ROOT / "deploy"
 POOL_LIMIT = 2
-STEP_KEY = "load_inventory_data"  # the op of inventory_data's @dlt_assets
+STEP_KEY = "load_inventory__inventory_data"  # the op of inventory_data's @dlt_assets
 BACKFILL_DAYS = [f"2026-11-{day:02d}" for day in range(1, 11)]
 RUNS_TIMEOUT_SECONDS = 240
 WORKER_READY_TIMEOUT_SECONDS = 60
@@ -474,7 +474,8 @@ def _wait_for_runs(instance: DagsterInstance, tags: dict[str, str], count: int) 
 
 
 def _most_steps_in_progress(instance: DagsterInstance, run_ids: Sequence[str]) -> int:
-    """The most `load_inventory_data` steps between STEP_START and their end at once, across runs.
+    """The most `load_inventory__inventory_data` steps between STEP_START and their end at
+    once, across runs.
 
     Read from the event log in storage order (one sequence for the whole instance),
     not from timestamps: a step starts only after it claimed a pool slot and frees
@@ -531,7 +532,14 @@ def test_a_backfill_through_the_daemon_never_exceeds_the_pool_limit(
         output = finish(
             dagster(
                 env,
-                *("job", "backfill", "-w", "workspace.yaml", "-j", "inventory_data_ingest_job"),
+                *(
+                    "job",
+                    "backfill",
+                    "-w",
+                    "workspace.yaml",
+                    "-j",
+                    "inventory__inventory_data_ingest_job",
+                ),
                 *("--from", BACKFILL_DAYS[0], "--to", BACKFILL_DAYS[-1], "--noprompt"),
             )
         )
@@ -609,7 +617,7 @@ def test_a_run_executes_its_steps_on_a_celery_worker(
         _wait_for_worker(log, worker)
         output = finish(materialize(env, "--partition", day))
 
-    assert 'Submitting celery task for step "load_inventory_data"' in output
+    assert 'Submitting celery task for step "load_inventory__inventory_data"' in output
     with _instance(production_home) as instance:
         (run,) = instance.get_runs()
         events = [entry for entry in instance.all_logs(run.run_id) if entry.dagster_event]

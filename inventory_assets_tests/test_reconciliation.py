@@ -29,7 +29,7 @@ def _run(resources: dict, instance: DagsterInstance, day: str, load: bool = True
             jobs=[inventory_endpoint().reconcile_job],
             resources=resources,
         )
-        job = defs.resolve_job_def("inventory_data_reconcile_job")
+        job = defs.resolve_job_def("inventory__inventory_data_reconcile_job")
         return job.execute_in_process(instance=instance, tags={"dagster/partition": day})
     return materialize(
         [inventory_endpoint().assets, inventory_endpoint().rows_match_api],

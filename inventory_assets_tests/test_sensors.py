@@ -1,4 +1,4 @@
-"""inventory_data_change_sensor against the simulator, and the daily schedule."""
+"""inventory__inventory_data_change_sensor against the simulator, and the daily schedule."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def _tick(simulator, cursor: str | None, api_key: str = TEST_API_KEY):
     api = VendorApiResource(base_url=simulator.url, api_key=api_key)
     with DagsterInstance.ephemeral() as instance:
         context = build_sensor_context(
-            instance=instance, cursor=cursor, resources={"vendor_api": api}
+            instance=instance, cursor=cursor, resources={"inventory_vendor_api": api}
         )
         return inventory_endpoint().change_sensor(context)
 
@@ -132,7 +132,9 @@ def test_the_control_endpoint_drives_the_sensor(simulator) -> None:
     assert len(touched) == 4
     assert _partitions(result) == ["2026-11-08"]
     notice = {"changed_day": "2026-11-08", "changed_records": 4}
-    assert result.run_requests[0].run_config == {"ops": {"load_inventory_data": {"config": notice}}}
+    assert result.run_requests[0].run_config == {
+        "ops": {"load_inventory__inventory_data": {"config": notice}}
+    }
 
 
 @pytest.mark.parametrize(

@@ -201,7 +201,7 @@ class Vendor:
         self.duckdb_path = tmp_path / "data" / "warehouse.duckdb"
         self.resources = {
             **make_resources(sim.url, self.duckdb_path, tmp_path),
-            "vendor_api": self.vendor_api(),
+            "inventory_vendor_api": self.vendor_api(),
         }
         self.instance = DagsterInstance.ephemeral()
 
@@ -218,7 +218,9 @@ class Vendor:
         sensor = self.endpoints[endpoint].change_sensor
         with DagsterInstance.ephemeral() as instance:
             context = build_sensor_context(
-                instance=instance, cursor=cursor, resources={"vendor_api": self.vendor_api()}
+                instance=instance,
+                cursor=cursor,
+                resources={"inventory_vendor_api": self.vendor_api()},
             )
             return sensor(context)
 

@@ -19,7 +19,12 @@ from inventory_assets.sources.inventory_api import (
 from inventory_assets.sources.inventory_api.errors import explain
 from inventory_assets.sources.inventory_api.http import build_session
 from inventory_assets.sources.inventory_api.validation import _decoded
-from inventory_assets_tests.conftest import TEST_API_KEY, day_window, expected_records
+from inventory_assets_tests.conftest import (
+    TEST_API_KEY,
+    contract_endpoint,
+    day_window,
+    expected_records,
+)
 
 WINDOW = Window(*day_window("2026-11-03"))
 
@@ -31,7 +36,12 @@ def _extract(
     options.setdefault("backoff_factor", 0.01)
     records: list[dict] = []
     source = inventory_source(
-        sim.url, TEST_API_KEY, WINDOW, options=ApiOptions(**options), stats=stats
+        sim.url,
+        TEST_API_KEY,
+        WINDOW,
+        endpoint=contract_endpoint(),
+        options=ApiOptions(**options),
+        stats=stats,
     )
     for item in source:
         records.extend(item.to_pylist() if isinstance(item, pa.Table) else [item])
@@ -91,7 +101,7 @@ def test_retry_after_is_honoured(simulator, sleeps) -> None:
 def test_default_backoff_factor_is_two(simulator, sleeps) -> None:
     simulator.fail_next(503, times=3)
 
-    list(inventory_source(simulator.url, TEST_API_KEY, WINDOW))
+    list(inventory_source(simulator.url, TEST_API_KEY, WINDOW, endpoint=contract_endpoint()))
 
     # tenacity waits factor * 2**(attempt - 1): 2, 4 and 8 s before the three retries.
     assert sleeps == [2.0, 4.0, 8.0]
@@ -137,7 +147,9 @@ def test_a_stalled_server_times_out_after_retries(duckdb_path) -> None:
 
 def test_a_connection_error_names_the_url_but_not_the_key() -> None:
     options = ApiOptions(backoff_factor=0.01, request_timeout_seconds=1)
-    source = inventory_source("http://127.0.0.1:9", TEST_API_KEY, WINDOW, options=options)
+    source = inventory_source(
+        "http://127.0.0.1:9", TEST_API_KEY, WINDOW, endpoint=contract_endpoint(), options=options
+    )
     with pytest.raises(Exception) as caught:
         list(source)
 

@@ -19,17 +19,21 @@ from dagster import DagsterInstance, Definitions, build_sensor_context, material
 from inventory_api_sim import InventoryApiSimulator
 from inventory_assets.defs.inventory_api.component import EndpointDefinitions, build_endpoints
 from inventory_assets.defs.inventory_api.probe import build_probe_job
-from inventory_assets.defs.inventory_api.resources import VendorApiResource, vendor_api_resource
+from inventory_assets.defs.inventory_api.resources import (
+    ResourceKeys,
+    VendorApiResource,
+    vendor_api_resource,
+)
 from inventory_assets.lib.probe import probe
 from inventory_assets.probe_cli import main as probe_main
 from inventory_assets.settings import InventorySettings
-from inventory_assets.sources.inventory_api import INVENTORY_DATA
 from inventory_assets_tests.conftest import (
     CONTRACT_COLUMNS,
     TEST_API_KEY,
     as_warehouse_row,
     assert_secret_in_no_event,
     check_evaluation,
+    contract_endpoint,
     day_window,
     expected_records,
     ingest_metadata,
@@ -61,7 +65,7 @@ class Deployment:
         self.inventory: EndpointDefinitions = self.endpoints["inventory_data"]
         self.duckdb_path = tmp_path / "data" / "warehouse.duckdb"
         self.resources = make_resources(sim.url, self.duckdb_path, tmp_path)
-        self.resources["vendor_api"] = vendor_api_resource(
+        self.resources["inventory_vendor_api"] = vendor_api_resource(
             self.settings.api,
             base_url=sim.url,
             api_key=TEST_API_KEY,
@@ -78,7 +82,7 @@ class Deployment:
     def probe(self, sim: InventoryApiSimulator, endpoint: str = "inventory_data"):
         """The probe of `endpoint` as the CLI and the job run it, on this deployment."""
         endpoint_settings = self.settings.endpoints[endpoint]
-        vendor_api = self.resources["vendor_api"]
+        vendor_api = self.resources["inventory_vendor_api"]
         return probe(
             vendor_api.client(max_retries=1),
             endpoint_settings.endpoint(endpoint, self.settings.api),
@@ -179,7 +183,7 @@ def test_client_window_pages_the_listing_once_for_a_range(vendor, tmp_path: Path
     listing_pages = len(vendor.records) // 100 + 1
     assert vendor.request_count == listing_pages, "one pass over the listing for both days"
     assert warehouse_rows(deployment.duckdb_path, CONTRACT_COLUMNS) == _rows_of(vendor, *DAYS)
-    first, *_ = result.asset_materializations_for_node("load_inventory_data")
+    first, *_ = result.asset_materializations_for_node("load_inventory__inventory_data")
     outside = len(vendor.records) - len(_rows_of(vendor, *DAYS))
     assert first.metadata["outside_window"].value == outside
 
@@ -394,9 +398,8 @@ def test_a_whole_listing_reports_flags_or_deletes_what_the_vendor_deleted(
 
 def test_the_probe_job_reports_and_fails_naming_the_settings(vendor, tmp_path: Path) -> None:
     deployment = Deployment(vendor, tmp_path, {})
-    probed = {"inventory_data": (INVENTORY_DATA, "window")}
-    job = build_probe_job(probed)
-    resources = {"vendor_api": deployment.resources["vendor_api"]}
+    job = build_probe_job(ResourceKeys("inventory"), [contract_endpoint()])
+    resources = {"inventory_vendor_api": deployment.resources["inventory_vendor_api"]}
 
     ok = job.execute_in_process(resources=resources, instance=deployment.instance)
     assert ok.success
@@ -413,7 +416,7 @@ def test_the_probe_job_reports_and_fails_naming_the_settings(vendor, tmp_path: P
 
 
 def _reconcile(deployment: Deployment, day: str):
-    """`inventory_data_reconcile_job` for `day`: rows_match_api alone, after the load."""
+    """`inventory__inventory_data_reconcile_job` for `day`: rows_match_api alone, after the load."""
     inventory = deployment.inventory
     defs = Definitions(
         assets=[inventory.assets],
@@ -525,7 +528,7 @@ def test_under_the_fault_mix_a_load_and_its_checks_never_fail_a_run_whose_data_l
         sim.stop()
     for result in outcomes:
         if not result.success:
-            assert "load_inventory_data" in str(
+            assert "load_inventory__inventory_data" in str(
                 [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
             ), "only a load may fail the run"
     assert any(result.success for result in outcomes)
@@ -538,7 +541,7 @@ def _tick(sensor, sim: InventoryApiSimulator, cursor: str | None):
     api = VendorApiResource(base_url=sim.url, api_key=TEST_API_KEY, backoff_factor=0.01)
     with DagsterInstance.ephemeral() as instance:
         context = build_sensor_context(
-            instance=instance, cursor=cursor, resources={"vendor_api": api}
+            instance=instance, cursor=cursor, resources={"inventory_vendor_api": api}
         )
         return sensor(context)
 

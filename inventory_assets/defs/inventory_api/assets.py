@@ -13,24 +13,21 @@ steps in one call, with no place for either.
 
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import dlt
 from dagster import (
     AssetExecutionContext,
-    AssetKey,
     AssetsDefinition,
     AssetSpec,
     Config,
     Failure,
-    FreshnessPolicy,
     MaterializeResult,
     MetadataValue,
-    PartitionsDefinition,
 )
 from dagster_dlt import DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
+from inventory_assets.defs.inventory_api.endpoint_spec import EndpointSpec
 from inventory_assets.defs.inventory_api.resources import DltWorkingDirResource, VendorApiResource
 from inventory_assets.lib.destinations import DATASET_NAME, DestinationResource
 from inventory_assets.lib.loading import (
@@ -67,42 +64,20 @@ class ChangeNotice(Config):
     changed_records: int | None = None
 
 
-def op_name(endpoint: Endpoint) -> str:
-    return f"load_{endpoint.name}"
+def op_name(spec: EndpointSpec) -> str:
+    return f"load_{spec.name}"
 
 
-def change_notice_config(endpoint: Endpoint, day: str, changed_records: int) -> dict:
+def change_notice_config(spec: EndpointSpec, day: str, changed_records: int) -> dict:
     """The run config a change sensor's run request carries (see `ChangeNotice`)."""
     notice = ChangeNotice(changed_day=day, changed_records=changed_records)
-    return {"ops": {op_name(endpoint): {"config": notice.model_dump()}}}
-
-
-@dataclass(frozen=True)
-class IngestSpec:
-    """What an ingestion asset is: which endpoint, under which key, partitioned how."""
-
-    endpoint: Endpoint
-    key: AssetKey
-    group: str
-    description: str
-    partitions_def: PartitionsDefinition | None
-    # None for a partitioned asset: its partition freshness check is the one signal, since
-    # an asset-level policy would call it fresh after a backfill of an old partition.
-    freshness_policy: FreshnessPolicy | None
-    pool: str
-    mode: str  # window, client_window or full (settings: sync_mode)
-    deletes: str  # keep, flag or delete: what a whole listing does with rows gone at the vendor
-
-    @property
-    def whole_listing(self) -> bool:
-        """Whether a run pages the whole listing, so it knows every key the vendor has."""
-        return self.mode != "window"
+    return {"ops": {op_name(spec): {"config": notice.model_dump()}}}
 
 
 class EndpointTranslator(DagsterDltTranslator):
     """The endpoint's key and group, and no phantom upstream source asset."""
 
-    def __init__(self, spec: IngestSpec) -> None:
+    def __init__(self, spec: EndpointSpec) -> None:
         self._spec = spec
 
     def get_asset_spec(self, data: DltResourceTranslatorData) -> AssetSpec:
@@ -116,7 +91,7 @@ class EndpointTranslator(DagsterDltTranslator):
                 description=self._spec.description,
                 freshness_policy=self._spec.freshness_policy,
                 # The warehouse's kind is added where the destination is known
-                # (definitions.py): the asset loads into whichever is configured.
+                # (component.py): the asset loads into whichever is configured.
                 kinds={"dlt"},
             )
         )
@@ -133,7 +108,7 @@ def _spec_pipeline(name: str) -> dlt.Pipeline:
         return dlt.pipeline(pipeline_name=name, pipelines_dir=tmp, dataset_name=DATASET_NAME)
 
 
-def build_ingest_assets(spec: IngestSpec) -> AssetsDefinition:
+def build_ingest_assets(spec: EndpointSpec) -> AssetsDefinition:
     """The `@dlt_assets` that loads `spec.endpoint`: a window per run, or the whole listing."""
     endpoint = spec.endpoint
 
@@ -142,11 +117,12 @@ def build_ingest_assets(spec: IngestSpec) -> AssetsDefinition:
             "http://spec.invalid", "spec-only-placeholder", endpoint=endpoint
         ),
         dlt_pipeline=_spec_pipeline(endpoint.name),
-        name=op_name(endpoint),
+        name=op_name(spec),
         partitions_def=spec.partitions_def,
         dagster_dlt_translator=EndpointTranslator(spec),
         pool=spec.pool,
     )
+    @spec.resources.injected
     def _load(
         context: AssetExecutionContext,
         vendor_api: VendorApiResource,
@@ -185,7 +161,7 @@ def build_ingest_assets(spec: IngestSpec) -> AssetsDefinition:
 
 def _load_or_fail(
     context: AssetExecutionContext,
-    spec: IngestSpec,
+    spec: EndpointSpec,
     window: Window | None,
     vendor_api: VendorApiResource,
     destination: DestinationResource,
@@ -197,7 +173,7 @@ def _load_or_fail(
 
     def short_pass(attempt: int, seen: ExtractStats, short: IncompleteWindowError) -> None:
         """A pass came up short: page again, unless the vendor's total is the reason."""
-        if spec.mode == "window" and (
+        if not spec.whole_listing and (
             diagnosis := _total_ignoring_window(vendor_api, spec, window, seen)
         ):
             raise diagnosis
@@ -210,7 +186,7 @@ def _load_or_fail(
         )
 
     extraction = Extraction(
-        build=lambda into: vendor_api.source(spec.endpoint, window, spec.mode, into),
+        build=lambda into: vendor_api.source(spec.endpoint, window, into),
         passes=1 + vendor_api.repage_passes,
         on_short_pass=short_pass,
     )
@@ -227,13 +203,13 @@ def _load_or_fail(
                 destination,
                 context.run_id,
                 workers=vendor_api.max_concurrency,
-                deletes=spec.deletes if spec.whole_listing else None,
+                deletes=spec.endpoint.deletes if spec.whole_listing else None,
             )
         except Exception as error:
             explained = explain(error, vendor_api.base_url, vendor_api.max_retries)
             if explained is None:
                 raise
-            if isinstance(explained, IncompleteWindowError) and spec.mode == "window":
+            if isinstance(explained, IncompleteWindowError) and not spec.whole_listing:
                 explained = _total_ignoring_window(vendor_api, spec, window, stats) or explained
             failure = Failure(description=_with_consequence(explained), allow_retries=True)
     # Raised outside the except block so dlt's layered traceback stays out of the event log.
@@ -248,7 +224,7 @@ def _with_consequence(error: Exception) -> str:
 
 
 def _total_ignoring_window(
-    vendor_api: VendorApiResource, spec: IngestSpec, window: Window | None, stats: ExtractStats
+    vendor_api: VendorApiResource, spec: EndpointSpec, window: Window | None, stats: ExtractStats
 ) -> IncompleteWindowError | None:
     """A window's total that is the whole listing's: the vendor's total ignores the window.
 
@@ -299,7 +275,7 @@ def _warnings(endpoint: Endpoint, stats: ExtractStats, outcome: LoadOutcome) -> 
     return warnings
 
 
-def _metadata(spec: IngestSpec, outcome: LoadOutcome, destination: DestinationResource) -> dict:
+def _metadata(spec: EndpointSpec, outcome: LoadOutcome, destination: DestinationResource) -> dict:
     window, stats = outcome.window, outcome.stats
     return {
         # Dagster's own keys: the UI shows them as the table's schema and size.
@@ -316,12 +292,14 @@ def _metadata(spec: IngestSpec, outcome: LoadOutcome, destination: DestinationRe
         "duplicate_ids": MetadataValue.int(stats.duplicate_ids),
         "total_missing": MetadataValue.bool(stats.total_missing),
         "vendor_page_size": MetadataValue.int(stats.page_size_seen),
-        "sync_mode": MetadataValue.text(spec.mode),
+        "sync_mode": MetadataValue.text(spec.endpoint.sync_mode),
         "outside_window": MetadataValue.int(stats.outside_window),
         "values_masked": MetadataValue.int(stats.values_masked),
         "vendor_deleted": MetadataValue.int(len(outcome.vendor_deleted)),
         "vendor_deleted_sample": MetadataValue.json(outcome.vendor_deleted[:REJECTED_SAMPLE]),
-        "deletes": MetadataValue.text(spec.deletes if spec.whole_listing else "n/a (window)"),
+        "deletes": MetadataValue.text(
+            spec.endpoint.deletes if spec.whole_listing else "n/a (window)"
+        ),
         REJECTED_METADATA_KEY: MetadataValue.int(len(stats.rejected)),
         "rejected_sample": MetadataValue.json(
             [{"id": r.id, "reason": r.reason} for r in stats.rejected[:REJECTED_SAMPLE]]

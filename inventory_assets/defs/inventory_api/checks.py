@@ -38,6 +38,7 @@ from inventory_assets.defs.inventory_api.assets import (
     REJECTED_METADATA_KEY,
     TYPE_CHANGES_METADATA_KEY,
 )
+from inventory_assets.defs.inventory_api.endpoint_spec import EndpointSpec
 from inventory_assets.lib.destinations import DestinationResource, WarehouseConnection
 from inventory_assets.lib.loading import rejected_table
 from inventory_assets.sources.inventory_api import Endpoint
@@ -57,17 +58,8 @@ class Offenders:
         return self.count == 0
 
 
-@dataclass(frozen=True)
-class CheckedTable:
-    """The asset a check guards and the endpoint whose table it reads."""
-
-    key: AssetKey
-    endpoint: Endpoint
-    windowed: bool
-
-
 Evaluate = Callable[
-    [AssetCheckExecutionContext, DestinationResource, CheckedTable], AssetCheckResult
+    [AssetCheckExecutionContext, DestinationResource, EndpointSpec], AssetCheckResult
 ]
 
 
@@ -110,7 +102,7 @@ def _result(offenders: Offenders, what: str, severity: AssetCheckSeverity) -> As
 
 def _check_table(
     destination: DestinationResource,
-    table: CheckedTable,
+    table: EndpointSpec,
     what: str,
     query: str,
     params: Sequence = (),
@@ -144,7 +136,7 @@ NO_LOAD = "No load of the asset is recorded, so there is nothing to check."
 
 
 def key_is_unique(
-    context: AssetCheckExecutionContext, destination: DestinationResource, table: CheckedTable
+    context: AssetCheckExecutionContext, destination: DestinationResource, table: EndpointSpec
 ) -> AssetCheckResult:
     return _check_table(
         destination,
@@ -159,7 +151,7 @@ def _required(endpoint: Endpoint) -> list[str]:
 
 
 def required_columns_not_null(
-    context: AssetCheckExecutionContext, destination: DestinationResource, table: CheckedTable
+    context: AssetCheckExecutionContext, destination: DestinationResource, table: EndpointSpec
 ) -> AssetCheckResult:
     any_null = " or ".join(f"{column} is null" for column in _required(table.endpoint))
     return _check_table(
@@ -172,7 +164,7 @@ def required_columns_not_null(
 
 def not_negative(column: str) -> Evaluate:
     def evaluate(
-        context: AssetCheckExecutionContext, destination: DestinationResource, table: CheckedTable
+        context: AssetCheckExecutionContext, destination: DestinationResource, table: EndpointSpec
     ) -> AssetCheckResult:
         return _check_table(
             destination,
@@ -229,7 +221,7 @@ def _latest_load(context: AssetCheckExecutionContext, key: AssetKey) -> LoadWind
 
 
 def cursor_in_window(
-    context: AssetCheckExecutionContext, destination: DestinationResource, table: CheckedTable
+    context: AssetCheckExecutionContext, destination: DestinationResource, table: EndpointSpec
 ) -> AssetCheckResult:
     load = _latest_load(context, table.key)
     if load is None:
@@ -257,7 +249,7 @@ def cursor_in_window(
 
 
 def no_rejected_records(
-    context: AssetCheckExecutionContext, destination: DestinationResource, table: CheckedTable
+    context: AssetCheckExecutionContext, destination: DestinationResource, table: EndpointSpec
 ) -> AssetCheckResult:
     metadata = latest_metadata(context, table.key)
     rejected = metadata.get(REJECTED_METADATA_KEY) if metadata else None
@@ -318,7 +310,7 @@ def _drift_description(added: dict[str, str], changes: list[dict], rejects: str)
 
 
 def schema_drift(
-    context: AssetCheckExecutionContext, destination: DestinationResource, table: CheckedTable
+    context: AssetCheckExecutionContext, destination: DestinationResource, table: EndpointSpec
 ) -> AssetCheckResult:
     metadata = latest_metadata(context, table.key)
     if not metadata or TYPE_CHANGES_METADATA_KEY not in metadata:
@@ -340,7 +332,7 @@ def schema_drift(
     )
 
 
-def quality_rules(table: CheckedTable, not_negative_columns: Sequence[str]) -> list[QualityRule]:
+def quality_rules(table: EndpointSpec) -> list[QualityRule]:
     """The rules for one table: its key, its required columns, its declared limits."""
     endpoint = table.endpoint
 
@@ -363,7 +355,7 @@ def quality_rules(table: CheckedTable, not_negative_columns: Sequence[str]) -> l
                 spec(f"{column}_not_negative", True, f"`{column}` is never negative."),
                 not_negative(column),
             )
-            for column in not_negative_columns
+            for column in endpoint.not_negative
         ),
     ]
     if table.windowed:
@@ -399,17 +391,16 @@ def quality_rules(table: CheckedTable, not_negative_columns: Sequence[str]) -> l
     return rules
 
 
-def build_quality_checks(
-    table: CheckedTable, not_negative_columns: Sequence[str]
-) -> AssetChecksDefinition:
+def build_quality_checks(table: EndpointSpec) -> AssetChecksDefinition:
     """All quality checks of one table in one step: one query each, one step for all."""
-    rules = quality_rules(table, not_negative_columns)
+    rules = quality_rules(table)
 
     @multi_asset_check(
         specs=[rule.spec for rule in rules],
         can_subset=True,
-        name=f"{table.endpoint.name}_quality",
+        name=f"{table.name}_quality",
     )
+    @table.resources.injected
     def _quality(
         context: AssetCheckExecutionContext, destination: DestinationResource
     ) -> Iterator[AssetCheckResult]:

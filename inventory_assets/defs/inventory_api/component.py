@@ -11,6 +11,7 @@ automation sensor that all endpoints share.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,14 +23,17 @@ from dagster import (
     Component,
     ComponentLoadContext,
     Definitions,
+    PreviewWarning,
     ScheduleDefinition,
     SensorDefinition,
+    scaffold_with,
 )
 from pydantic import BaseModel
 
-from inventory_assets.defs.inventory_api.assets import IngestSpec, build_ingest_assets
+from inventory_assets.defs.inventory_api.assets import build_ingest_assets
 from inventory_assets.defs.inventory_api.attributes import component_model
-from inventory_assets.defs.inventory_api.checks import CheckedTable, build_quality_checks
+from inventory_assets.defs.inventory_api.checks import build_quality_checks
+from inventory_assets.defs.inventory_api.endpoint_spec import EndpointSpec
 from inventory_assets.defs.inventory_api.executor import build_executor
 from inventory_assets.defs.inventory_api.freshness import (
     freshness_policy,
@@ -42,20 +46,21 @@ from inventory_assets.defs.inventory_api.marts import Marts, build_marts
 from inventory_assets.defs.inventory_api.partitions import daily_partitions
 from inventory_assets.defs.inventory_api.probe import build_probe_job
 from inventory_assets.defs.inventory_api.reconciliation import build_rows_match_api
-from inventory_assets.defs.inventory_api.resources import build_resources
+from inventory_assets.defs.inventory_api.resources import ResourceKeys, build_resources
+from inventory_assets.defs.inventory_api.scaffolder import InventoryApiScaffolder
 from inventory_assets.defs.inventory_api.sensors import (
     build_automation_sensor,
     build_change_sensor,
     build_daily_schedule,
 )
-from inventory_assets.settings import EndpointSettings, InventorySettings, settings_from_attributes
+from inventory_assets.settings import InventorySettings, settings_from_attributes
 
 
 @dataclass(frozen=True)
 class EndpointDefinitions:
     """Everything built for one endpoint, by name (tests and `build_definitions` use it)."""
 
-    key: AssetKey
+    spec: EndpointSpec
     assets: AssetsDefinition
     quality_checks: AssetChecksDefinition
     rows_match_api: AssetChecksDefinition
@@ -66,103 +71,111 @@ class EndpointDefinitions:
     change_sensor: SensorDefinition
 
     @property
+    def key(self) -> AssetKey:
+        return self.spec.key
+
+    @property
     def checks(self) -> list[AssetChecksDefinition]:
         """The checks a load runs with: quality, reconciliation, partition freshness."""
         return [self.quality_checks, self.rows_match_api, *self.freshness_checks]
 
 
-def build_endpoint(
-    settings: InventorySettings, name: str, endpoint_settings: EndpointSettings
-) -> EndpointDefinitions:
+def endpoint_spec(settings: InventorySettings, name: str) -> EndpointSpec:
+    """The endpoint `name` of the settings, in their group, with their partitions and pool."""
+    configured = settings.endpoints[name]
+    partitions = daily_partitions(settings.partitions_start) if configured.partitioned else None
+    return EndpointSpec(
+        endpoint=configured.endpoint(name, settings.api),
+        key=AssetKey([settings.group, name]),
+        resources=ResourceKeys(settings.group),
+        description=configured.description,
+        partitions_def=partitions,
+        freshness_policy=None if partitions else freshness_policy(settings.freshness),
+        pool=settings.api.pool,
+    )
+
+
+def build_endpoint(settings: InventorySettings, spec: EndpointSpec) -> EndpointDefinitions:
     """The asset, checks, jobs and sensors of one endpoint."""
-    endpoint = endpoint_settings.endpoint(name, settings.api)
-    key = AssetKey([settings.group, name])
-    partitions = (
-        daily_partitions(settings.partitions_start) if endpoint_settings.partitioned else None
+    quality = build_quality_checks(spec)
+    reconciliation = build_rows_match_api(spec)
+    freshness = (
+        tuple(partition_freshness_checks([spec.key], settings.freshness)) if spec.windowed else ()
     )
-    assets = build_ingest_assets(
-        IngestSpec(
-            endpoint=endpoint,
-            key=key,
-            group=settings.group,
-            description=endpoint_settings.description,
-            partitions_def=partitions,
-            freshness_policy=None if partitions else freshness_policy(settings.freshness),
-            pool=settings.api.pool,
-            mode=endpoint_settings.sync_mode,
-            deletes=endpoint_settings.deletes,
-        )
-    )
-    table = CheckedTable(key, endpoint, windowed=partitions is not None)
-    quality = build_quality_checks(table, endpoint_settings.not_negative)
-    reconciliation = build_rows_match_api(table, partitions, endpoint_settings.sync_mode)
-    freshness = tuple(partition_freshness_checks([key], settings.freshness)) if partitions else ()
-    ingest = ingest_job(name, key, [quality, reconciliation, *freshness], partitions)
+    ingest = ingest_job(spec, [quality, reconciliation, *freshness])
     interval = settings.sensors.change_interval_seconds
-    if endpoint_settings.sync_mode == "window":
-        change_sensor = build_change_sensor(endpoint, ingest, partitions, interval)
-    else:
-        change_sensor = build_listing_sensor(endpoint, ingest, partitions, interval)
+    build_sensor = build_listing_sensor if spec.whole_listing else build_change_sensor
     return EndpointDefinitions(
-        key=key,
-        assets=assets,
+        spec=spec,
+        assets=build_ingest_assets(spec),
         quality_checks=quality,
         rows_match_api=reconciliation,
         freshness_checks=freshness,
         ingest_job=ingest,
-        reconcile_job=reconcile_job(name, reconciliation, partitions),
-        schedule=build_daily_schedule(ingest, partitioned=partitions is not None),
-        change_sensor=change_sensor,
+        reconcile_job=reconcile_job(spec, reconciliation),
+        schedule=build_daily_schedule(ingest, partitioned=spec.windowed),
+        change_sensor=build_sensor(spec, ingest, interval),
     )
 
 
 def build_endpoints(settings: InventorySettings) -> dict[str, EndpointDefinitions]:
     return {
-        name: build_endpoint(settings, name, endpoint)
-        for name, endpoint in settings.endpoints.items()
+        name: build_endpoint(settings, endpoint_spec(settings, name)) for name in settings.endpoints
     }
 
 
 def build_definitions(settings: InventorySettings) -> Definitions:
-    """Every definition of the vendor's API, from validated settings."""
+    """Every definition of one instance (one vendor), from validated settings; its names
+    and resource keys are its group's, so several instances load side by side."""
     endpoints = build_endpoints(settings).values()
     freshness = [check for built in endpoints for check in built.freshness_checks]
     sensors = [built.change_sensor for built in endpoints]
     if freshness:
-        sensors.append(freshness_sensor(freshness, settings.sensors.freshness_interval_seconds))
+        interval = settings.sensors.freshness_interval_seconds
+        sensors.append(freshness_sensor(settings.group, freshness, interval))
     sensors.append(
         build_automation_sensor(settings.group, settings.sensors.automation_interval_seconds)
     )
-    probed = {
-        name: (endpoint.endpoint(name, settings.api), endpoint.sync_mode)
-        for name, endpoint in settings.endpoints.items()
-    }
     marts = marts_for(settings)
-    return Definitions(
+    resources = build_resources(settings)
+    defs = Definitions(
         assets=[*(built.assets for built in endpoints), *(marts.assets if marts else ())],
         asset_checks=[check for built in endpoints for check in built.checks],
         jobs=[
             *(job for built in endpoints for job in (built.ingest_job, built.reconcile_job)),
-            build_probe_job(probed),
+            build_probe_job(
+                ResourceKeys(settings.group), [built.spec.endpoint for built in endpoints]
+            ),
             *([marts.refresh_job] if marts else []),
         ],
         schedules=[built.schedule for built in endpoints],
         sensors=sensors,
-        resources=build_resources(settings),
+        resources=resources,
         executor=build_executor(settings.executor),
     )
+    # Every asset is stored in the instance's warehouse: its kind shows which.
+    # `map_asset_specs` is a preview API, and the one way to label assets of several
+    # builders; its behaviour is what the tests check.
+    destination = resources[ResourceKeys(settings.group).key("destination")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PreviewWarning)
+        return defs.map_asset_specs(func=destination.label)
 
 
 def marts_for(settings: InventorySettings) -> Marts | None:
     """The marts over the endpoint `marts_from` names, in the component's group."""
     if settings.marts_from is None:
         return None
-    upstream = settings.endpoints[settings.marts_from].endpoint(settings.marts_from, settings.api)
-    return build_marts(settings.group, upstream)
+    return build_marts(endpoint_spec(settings, settings.marts_from))
 
 
+@scaffold_with(InventoryApiScaffolder)
 class InventoryApiComponent(Component):
-    """Loads a vendor's inventory API with dlt: one asset per endpoint, checked and fresh."""
+    """Loads a vendor's inventory API with dlt: one asset per endpoint, checked and fresh.
+
+    Each instance is one vendor, named by its group; `dg scaffold defs
+    inventory_assets.InventoryApiComponent vendors/acme` adds another (scaffolder.py).
+    """
 
     def __init__(self, settings: InventorySettings) -> None:
         self.settings = settings

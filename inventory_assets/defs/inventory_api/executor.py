@@ -17,10 +17,14 @@ loads:
 
 Every executor claims the vendor API pool's slots from the instance, so the
 pool's limit holds whichever one runs the steps.
+
+The executor is the code location's, not a vendor's: every component instance
+must name the same one (Dagster refuses two), and builds the same object for it.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from dagster import ExecutorDefinition, in_process_executor, multiprocess_executor
@@ -35,8 +39,10 @@ CELERY_EXECUTOR_CONFIG: dict[str, Any] = {
 }
 
 
+@cache
 def build_executor(choice: str) -> ExecutorDefinition:
-    """The executor the settings name (`in_process`, `multiprocess` or `celery`)."""
+    """The executor the settings name (`in_process`, `multiprocess` or `celery`), one object
+    per choice, so that two component instances naming it give Dagster the same one."""
     if choice == "multiprocess":
         return multiprocess_executor
     if choice == "celery":

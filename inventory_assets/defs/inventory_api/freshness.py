@@ -49,14 +49,15 @@ def partition_freshness_checks(
 
 
 def freshness_sensor(
-    checks: Sequence[AssetChecksDefinition], interval_seconds: int
+    group: str, checks: Sequence[AssetChecksDefinition], interval_seconds: int
 ) -> SensorDefinition:
-    """Dagster's stock sensor: re-evaluates each check once its deadline has passed."""
+    """Dagster's stock sensor: re-evaluates each check of the group's once its deadline
+    has passed."""
     with warnings.catch_warnings():  # superseded, as above
         warnings.simplefilter("ignore")
         return build_sensor_for_freshness_checks(
             freshness_checks=list(checks),
             minimum_interval_seconds=interval_seconds,
-            name="inventory_freshness_sensor",
+            name=f"{group}_freshness_sensor",
             default_status=DefaultSensorStatus.RUNNING,
         )

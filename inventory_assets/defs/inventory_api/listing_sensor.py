@@ -21,9 +21,9 @@ from dagster import (
     SensorEvaluationContext,
     SensorResult,
     SkipReason,
-    TimeWindowPartitionsDefinition,
 )
 
+from inventory_assets.defs.inventory_api.endpoint_spec import EndpointSpec
 from inventory_assets.defs.inventory_api.jobs import AssetJob
 from inventory_assets.defs.inventory_api.resources import SENSOR_RETRIES, VendorApiResource
 from inventory_assets.defs.inventory_api.sensors import (
@@ -34,7 +34,6 @@ from inventory_assets.defs.inventory_api.sensors import (
     run_requests_per_day,
     skipped_for,
 )
-from inventory_assets.sources.inventory_api import Endpoint
 from inventory_assets.sources.inventory_api.changes import Change, ChangeFeed, parse_api_timestamp
 
 # Why a listing cannot be watched cheaply, and what to use instead.
@@ -112,15 +111,13 @@ def _newer_than(feed: ChangeFeed, before: Signature, now: Signature, page_size: 
 
 
 def build_listing_sensor(
-    endpoint: Endpoint,
-    job: AssetJob,
-    partitions: TimeWindowPartitionsDefinition | None,
-    interval_seconds: int,
+    spec: EndpointSpec, job: AssetJob, interval_seconds: int
 ) -> SensorDefinition:
     """Loads the endpoint again when its listing's signature changes (see the module)."""
+    endpoint, partitions = spec.endpoint, spec.partitions_def
 
     @change_sensor(
-        endpoint, job, interval_seconds, f"Loads {endpoint.name} again when its listing changes."
+        spec, job, interval_seconds, f"Loads {endpoint.name} again when its listing changes."
     )
     def _listing_sensor(
         context: SensorEvaluationContext, vendor_api: VendorApiResource
@@ -146,7 +143,7 @@ def build_listing_sensor(
         except API_ERRORS as error:
             return skipped_for(error, vendor_api, feed, "read the listing")
         run_requests = run_requests_per_day(
-            context, endpoint, requestable(changes, partitions), partitions
+            context, spec, requestable(changes, partitions), partitions
         )
         return SensorResult(run_requests=run_requests, cursor=now.dump())
 

@@ -8,7 +8,7 @@ downstream and the automation sensor working.
 The SQL runs inside the warehouse (DuckDB or PostgreSQL, SQL both speak)
 through the destination resource, so no copy of the data passes through Python.
 Their kinds name no database: definitions.py adds the configured warehouse's.
-The warehouse resource (`destination`) comes from the inventory_api component.
+The warehouse resource (`<group>_destination`) is the upstream's component instance's.
 Both assets are refreshed automatically after `inventory_data` updates, but only
 while its quality and freshness checks pass.
 """
@@ -29,10 +29,11 @@ from dagster import (
 )
 from pydantic import Field
 
+from inventory_assets.defs.inventory_api.endpoint_spec import EndpointSpec
 from inventory_assets.defs.inventory_api.jobs import AssetJob
 from inventory_assets.lib.destinations import DestinationResource, WarehouseConnection
 from inventory_assets.lib.reports import bar_chart_png, embedded_png, markdown_table
-from inventory_assets.sources.inventory_api.settings import DELETED_COLUMN, Endpoint
+from inventory_assets.sources.inventory_api.settings import DELETED_COLUMN
 
 PREVIEW_ROWS = 10
 
@@ -133,14 +134,16 @@ class Marts:
         return [self.stock_levels, self.low_stock_items]
 
 
-def build_marts(group: str, upstream: Endpoint) -> Marts:
-    """`<group>/stock_levels` and `<group>/low_stock_items` over the table of `upstream`."""
+def build_marts(upstream_spec: EndpointSpec) -> Marts:
+    """`<group>/stock_levels` and `<group>/low_stock_items` over the table of the upstream
+    endpoint, in its instance's group and dataset."""
+    group, upstream = upstream_spec.group, upstream_spec.endpoint
     stock_levels_key = AssetKey([group, "stock_levels"])
     low_stock_key = AssetKey([group, "low_stock_items"])
 
     @asset(
         key=stock_levels_key,
-        deps=[AssetKey([group, upstream.name])],
+        deps=[upstream_spec.key],
         group_name=group,
         kinds={"sql"},
         automation_condition=refresh_when_upstream_is_good,
@@ -150,6 +153,7 @@ def build_marts(group: str, upstream: Endpoint) -> Marts:
             " vendor still lists (flagged deletes are left out)."
         ),
     )
+    @upstream_spec.resources.injected
     def stock_levels(
         context: AssetExecutionContext, destination: DestinationResource
     ) -> MaterializeResult:
@@ -181,13 +185,14 @@ def build_marts(group: str, upstream: Endpoint) -> Marts:
         automation_condition=refresh_when_upstream_is_good,
         description="Items at or below the reorder threshold, with a report of the worst ones.",
     )
+    @upstream_spec.resources.injected
     def low_stock_items(
         context: AssetExecutionContext, config: LowStockConfig, destination: DestinationResource
     ) -> MaterializeResult:
         return _low_stock_report(context, config, destination)
 
     refresh_job = define_asset_job(
-        name="inventory_refresh_job",
+        name=f"{group}_refresh_job",
         description="Recompute stock levels and the low-stock report from the warehouse.",
         selection=AssetSelection.assets(stock_levels_key, low_stock_key),
     )

@@ -1,34 +1,35 @@
-"""`inventory_api_probe_job`: the contract probe (`lib/probe.py`) from the UI.
+"""`<group>_api_probe_job`: the contract probe (`lib/probe.py`) from the UI.
 
 The same report `inventory-api-probe` prints, for each endpoint, in the run's
 output metadata; the run fails, naming the settings to change, when the current
 ones would not load the vendor correctly.
 """
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 
 from dagster import Failure, JobDefinition, MetadataValue, OpExecutionContext, Output, job, op
 
-from inventory_assets.defs.inventory_api.resources import VendorApiResource
+from inventory_assets.defs.inventory_api.resources import ResourceKeys, VendorApiResource
 from inventory_assets.lib.probe import probe
 from inventory_assets.sources.inventory_api import Endpoint
 
 
-def build_probe_job(endpoints: Mapping[str, tuple[Endpoint, str]]) -> JobDefinition:
-    """A job that probes each endpoint (with its sync mode) in at most 20 requests each."""
+def build_probe_job(resources: ResourceKeys, endpoints: Sequence[Endpoint]) -> JobDefinition:
+    """A job that probes each endpoint of one instance in at most 20 requests each."""
 
     @op(name="probe_vendor_api", description="Asks the vendor's API how far it keeps the contract.")
+    @resources.injected
     def _probe(context: OpExecutionContext, vendor_api: VendorApiResource) -> Output[None]:
         metadata, needed, reshaped = {}, {}, {}
-        for name, (endpoint, mode) in endpoints.items():
+        for endpoint in endpoints:
             vendor_api.checked_base_url(endpoint)
             client = vendor_api.client(max_retries=1)
-            report = probe(client, endpoint, mode, vendor_api.auth_as_written())
-            context.log.info(f"{name}:\n{report.as_text()}")
-            metadata[name] = MetadataValue.md(report.as_markdown())
+            report = probe(client, endpoint, endpoint.sync_mode, vendor_api.auth_as_written())
+            context.log.info(f"{endpoint.name}:\n{report.as_text()}")
+            metadata[endpoint.name] = MetadataValue.md(report.as_markdown())
             needed |= report.needed
             if report.reshaped:
-                reshaped[name] = report.reshaped
+                reshaped[endpoint.name] = report.reshaped
         if needed or reshaped:
             lines = " ".join(f"{key}={value}" for key, value in sorted(needed.items()))
             shapes = "; ".join(f"{name}: {', '.join(how)}" for name, how in reshaped.items())
@@ -41,7 +42,7 @@ def build_probe_job(endpoints: Mapping[str, tuple[Endpoint, str]]) -> JobDefinit
         return Output(None, metadata=metadata)
 
     @job(
-        name="inventory_api_probe_job",
+        name=f"{resources.group}_api_probe_job",
         description="The contract probe: what the vendor's API does, and the settings it needs.",
     )
     def _probe_job() -> None:

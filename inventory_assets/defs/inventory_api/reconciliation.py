@@ -38,11 +38,10 @@ from dagster import (
     AssetChecksDefinition,
     AssetCheckSeverity,
     MetadataValue,
-    PartitionsDefinition,
     asset_check,
 )
 
-from inventory_assets.defs.inventory_api.checks import CheckedTable
+from inventory_assets.defs.inventory_api.endpoint_spec import EndpointSpec
 from inventory_assets.defs.inventory_api.resources import VendorApiResource
 from inventory_assets.lib.destinations import DestinationResource
 from inventory_assets.lib.loading import describe_window
@@ -189,9 +188,9 @@ def reconcile(
     destination: DestinationResource,
     endpoint: Endpoint,
     window: Window | None,
-    mode: str = "window",
 ) -> Reconciliation:
     """Count both sides, and compare each key's updated_at where the window was listed."""
+    mode = endpoint.sync_mode
     found = Reconciliation(window, None, _warehouse_rows(destination, endpoint, window), mode)
     if mode == "window" and window is not None:
         _reconcile_windowed(feed, found)
@@ -308,11 +307,9 @@ def _unreachable(explained: Exception, label: str) -> AssetCheckResult:
     )
 
 
-def build_rows_match_api(
-    table: CheckedTable, partitions_def: PartitionsDefinition | None, mode: str = "window"
-) -> AssetChecksDefinition:
+def build_rows_match_api(table: EndpointSpec) -> AssetChecksDefinition:
     """The reconciliation of one table with its listing, partitioned like its asset."""
-    endpoint = table.endpoint
+    endpoint, partitions_def = table.endpoint, table.partitions_def
 
     @asset_check(
         asset=table.key,
@@ -325,6 +322,7 @@ def build_rows_match_api(
             + "; on a difference, says which days to load or which keys are missing."
         ),
     )
+    @table.resources.injected
     def _rows_match_api(
         context: AssetCheckExecutionContext,
         vendor_api: VendorApiResource,
@@ -333,7 +331,7 @@ def build_rows_match_api(
         window = _window(context, partitions_def is not None)
         feed = vendor_api.change_feed(endpoint)
         try:
-            found = reconcile(feed, destination, endpoint, window, mode)
+            found = reconcile(feed, destination, endpoint, window)
         except Exception as error:
             explained = explain(error, vendor_api.base_url, feed.retries)
             if explained is None:

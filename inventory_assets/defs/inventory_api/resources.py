@@ -9,15 +9,16 @@ same resource objects, so a setting reaches all of them.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, get_type_hints
 
 import dlt
 from dagster import (
@@ -59,9 +60,8 @@ from inventory_assets.sources.inventory_api.settings import (
     Credentials,
 )
 
-VENDOR_API_KEY = "vendor_api"
-DESTINATION_KEY = "destination"
-DLT_WORKING_DIR_KEY = "dlt_working_dir"
+# The resources of a component instance, by the parameter names its functions take.
+RESOURCE_NAMES = ("vendor_api", "destination", "dlt_working_dir")
 RUN_DIR_PREFIX = "inventory-dlt-"
 ABANDONED_AFTER_SECONDS = 24 * 3600
 # A live run touches its directory this often, so its age says when it was last alive.
@@ -210,9 +210,7 @@ class VendorApiResource(ConfigurableResource):
             raise Failure(f"INVENTORY_API_BASE_URL={self.base_url!r} {problem}.")
         return url
 
-    def source(
-        self, endpoint: Endpoint, window: Window | None, mode: str, stats: ExtractStats
-    ) -> DltSource:
+    def source(self, endpoint: Endpoint, window: Window | None, stats: ExtractStats) -> DltSource:
         """The dlt source of one endpoint for one window, counting requests into `stats`."""
         return inventory_source(
             self.checked_base_url(endpoint),
@@ -220,7 +218,6 @@ class VendorApiResource(ConfigurableResource):
             window,
             endpoint=endpoint,
             options=self.options(),
-            mode=mode,
             split_daily=self.max_concurrency > 1,
             stats=stats,
         )
@@ -357,13 +354,14 @@ def _missing_secret(name: str, variable: str | None) -> str:
 def destination_resource(settings: InventorySettings) -> DestinationResource:
     """The warehouse the settings name; a Postgres URL stays an `EnvVar`."""
     warehouse = settings.warehouse
+    dataset = warehouse.dataset or settings.group
     if warehouse.destination == "postgres":
         return PostgresDestinationResource(
-            url=EnvVar(warehouse.postgres_url.env), dataset_name=warehouse.dataset
+            url=EnvVar(warehouse.postgres_url.env), dataset_name=dataset
         )
     return DuckDBDestinationResource(
         path=warehouse.duckdb_path,
-        dataset_name=warehouse.dataset,
+        dataset_name=dataset,
         lock_timeout_seconds=warehouse.duckdb_lock_timeout_seconds,
         replica_path=warehouse.duckdb_replica_path,
     )
@@ -391,10 +389,66 @@ def vendor_api_resource(api: ApiSettings, **overrides: Any) -> VendorApiResource
     return VendorApiResource(**{**fields, **overrides})
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class ResourceKeys:
+    """The resource keys of one component instance: its group's, so two vendors never
+    share a resource (`inventory_vendor_api`, `acme_vendor_api`, ...).
+
+    The functions of the definitions ask for `vendor_api`, `destination` and
+    `dlt_working_dir` by those parameter names; `injected` renames them to this
+    instance's keys. It is how one function, written once, takes each instance's
+    own resources: Dagster injects resources by parameter name, and
+    `@dlt_assets` takes no `required_resource_keys`.
+    """
+
+    group: str
+
+    def key(self, name: str) -> str:
+        """The key of the resource a function asks for as `name` (one of RESOURCE_NAMES)."""
+        return f"{self.group}_{name}"
+
+    def injected(self, fn: F) -> F:
+        """`fn`, with its resource parameters under this instance's keys, for Dagster's
+        decorators; it is called with them under their own names."""
+        hints = get_type_hints(fn)
+        own_names = {self.key(name): name for name in RESOURCE_NAMES}
+        parameters = [
+            parameter.replace(
+                name=self.key(parameter.name) if parameter.name in RESOURCE_NAMES else name,
+                annotation=hints.get(name, parameter.annotation),
+            )
+            for name, parameter in inspect.signature(fn).parameters.items()
+        ]
+
+        def arguments(given: dict[str, Any]) -> dict[str, Any]:
+            return {own_names.get(name, name): value for name, value in given.items()}
+
+        if inspect.isgeneratorfunction(fn):
+
+            def call(*args: Any, **kwargs: Any) -> Any:
+                yield from fn(*args, **arguments(kwargs))
+        else:
+
+            def call(*args: Any, **kwargs: Any) -> Any:
+                return fn(*args, **arguments(kwargs))
+
+        call.__name__, call.__qualname__, call.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
+        call.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            parameters, return_annotation=hints.get("return", inspect.Signature.empty)
+        )
+        return call  # type: ignore[return-value]
+
+
 def build_resources(settings: InventorySettings) -> dict[str, Any]:
-    """Every resource the inventory definitions need, keyed as their functions ask."""
+    """Every resource of one instance's definitions, under its keys (`ResourceKeys`)."""
+    keys = ResourceKeys(settings.group)
     return {
-        VENDOR_API_KEY: vendor_api_resource(settings.api),
-        DESTINATION_KEY: destination_resource(settings),
-        DLT_WORKING_DIR_KEY: DltWorkingDirResource(working_dir=settings.warehouse.dlt_working_dir),
+        keys.key("vendor_api"): vendor_api_resource(settings.api),
+        keys.key("destination"): destination_resource(settings),
+        keys.key("dlt_working_dir"): DltWorkingDirResource(
+            working_dir=settings.warehouse.dlt_working_dir
+        ),
     }

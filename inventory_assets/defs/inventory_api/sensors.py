@@ -1,9 +1,9 @@
 """Sensors and schedules that keep the ingested tables and their downstream fresh.
 
-A change sensor (`<endpoint>_change_sensor`) follows the vendor's own clock,
-never ours: its cursor
-is the `updated_at` of the newest change it has requested a run for, plus the
-ids it saw at exactly that instant (the API's `updated_since` is inclusive).
+A change sensor (`<group>__<endpoint>_change_sensor`) follows the vendor's own
+clock, never ours: its cursor is the `updated_at` of the newest change it has
+requested a run for, plus the ids it saw at exactly that instant (the API's
+`updated_since` is inclusive).
 Each tick makes one small request to learn whether anything changed; only then
 does it page the change set and request one run per changed day.
 """
@@ -33,9 +33,9 @@ from dagster import (
 )
 
 from inventory_assets.defs.inventory_api.assets import change_notice_config
+from inventory_assets.defs.inventory_api.endpoint_spec import EndpointSpec
 from inventory_assets.defs.inventory_api.jobs import AssetJob
 from inventory_assets.defs.inventory_api.resources import SENSOR_RETRIES, VendorApiResource
-from inventory_assets.sources.inventory_api import Endpoint
 from inventory_assets.sources.inventory_api.changes import Change, ChangeFeed, parse_api_timestamp
 from inventory_assets.sources.inventory_api.errors import InventoryApiError, explain
 
@@ -115,7 +115,7 @@ def requestable(changes: list[Change], partitions: TimeWindowPartitionsDefinitio
 
 def run_requests_per_day(
     context: SensorEvaluationContext,
-    endpoint: Endpoint,
+    spec: EndpointSpec,
     changes: list[Change],
     partitions: TimeWindowPartitionsDefinition,
 ) -> list[RunRequest]:
@@ -135,7 +135,7 @@ def run_requests_per_day(
             RunRequest(
                 partition_key=day.isoformat(),
                 run_key=f"{day.isoformat()}:{marker.updated_at}:{marker.id}:{len(day_changes)}",
-                run_config=change_notice_config(endpoint, day.isoformat(), len(day_changes)),
+                run_config=change_notice_config(spec, day.isoformat(), len(day_changes)),
             )
         )
     return requests_
@@ -154,28 +154,29 @@ def skipped_for(
 
 
 def change_sensor(
-    endpoint: Endpoint, job: AssetJob, interval_seconds: int, description: str
+    spec: EndpointSpec, job: AssetJob, interval_seconds: int, description: str
 ) -> Callable[[Callable], SensorDefinition]:
-    """The decorator of an endpoint's change sensor, whichever way it finds changes."""
-    return sensor(
-        name=f"{endpoint.name}_change_sensor",
+    """The decorator of an endpoint's change sensor, whichever way it finds changes; the
+    function it decorates takes its instance's resources (`ResourceKeys.injected`)."""
+    decorate = sensor(
+        name=f"{spec.name}_change_sensor",
         job=job,
         minimum_interval_seconds=interval_seconds,
         default_status=DefaultSensorStatus.STOPPED,
         description=description,
     )
+    return lambda fn: decorate(spec.resources.injected(fn))
 
 
 def build_change_sensor(
-    endpoint: Endpoint,
-    job: AssetJob,
-    partitions: TimeWindowPartitionsDefinition,
-    interval_seconds: int,
+    spec: EndpointSpec, job: AssetJob, interval_seconds: int
 ) -> SensorDefinition:
     """A sensor that loads exactly the daily partitions whose records changed at the vendor."""
+    endpoint, partitions = spec.endpoint, spec.partitions_def
+    assert partitions is not None, "a windowed endpoint has daily partitions"
 
     @change_sensor(
-        endpoint,
+        spec,
         job,
         interval_seconds,
         f"Loads exactly the daily partitions of {endpoint.name} that changed.",
@@ -198,7 +199,7 @@ def build_change_sensor(
         except API_ERRORS as error:
             return skipped_for(error, vendor_api, feed, "poll for changes")
         loadable = requestable(changes, partitions)
-        run_requests = run_requests_per_day(context, endpoint, loadable, partitions)
+        run_requests = run_requests_per_day(context, spec, loadable, partitions)
         return SensorResult(
             run_requests=run_requests,
             cursor=cursor.past(loadable).dump(),
@@ -238,7 +239,7 @@ def build_daily_schedule(job: AssetJob, partitioned: bool) -> ScheduleDefinition
 def build_automation_sensor(group: str, interval_seconds: int) -> SensorDefinition:
     """Evaluates the automation conditions of the group's assets (the downstream refresh)."""
     return AutomationConditionSensorDefinition(
-        name="inventory_automation_sensor",
+        name=f"{group}_automation_sensor",
         target=AssetSelection.groups(group),
         default_status=DefaultSensorStatus.RUNNING,
         minimum_interval_seconds=interval_seconds,

@@ -1,9 +1,10 @@
 """The inventory API as a dlt REST API source, usable without Dagster.
 
 `inventory_source` (source.py) builds the source of one endpoint for a window
-or the whole listing; `settings.py` declares the endpoints and the API's
-options; the rest is what the source is made of (paging, checks, batching,
-the HTTP layer, the change feed the sensors read).
+or the whole listing; `settings.py` describes an endpoint and the API's
+options (the code location declares its endpoints, in defs.yaml); the rest is
+what the source is made of (paging, checks, batching, the HTTP layer, the
+change feed the sensors read).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import importlib
 from typing import Any
 
 from inventory_assets.sources.inventory_api.settings import (
-    INVENTORY_DATA,
     ApiOptions,
     Column,
     Endpoint,
@@ -21,7 +21,6 @@ from inventory_assets.sources.inventory_api.stats import ExtractStats, Rejection
 from inventory_assets.sources.inventory_api.windows import Window, to_api_timestamp
 
 __all__ = [
-    "INVENTORY_DATA",
     "SOURCE_NAME",
     "ApiOptions",
     "Column",

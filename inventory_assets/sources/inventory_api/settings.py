@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-RESOURCE_NAME = "inventory_data"
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 MAX_RETRY_DELAY_SECONDS = 60.0
 # The soft-delete column of an endpoint whose deletes are flagged: when the vendor
@@ -65,9 +64,9 @@ class Paginator:
     none. For `page_number`, dlt's `total_path` counts pages; it stays in `fields`.
     """
 
-    type: str = "offset"
-    fields: Fields = (("limit", 100),)
-    total_path: str | None = "total"
+    type: str
+    fields: Fields
+    total_path: str | None
 
     def option(self, name: str, default: Any = None) -> Any:
         return dict(self.fields).get(name, default)
@@ -85,12 +84,15 @@ class Paginator:
 
 
 PAGINATOR_TYPES = ("offset", "page_number", "cursor", "json_link", "header_link", "single_page")
-CONTRACT_PAGINATOR = Paginator()
 
 
 @dataclass(frozen=True)
 class Endpoint:
-    """One listing of the vendor, loaded into the table of the same name, merged on its key."""
+    """One listing of the vendor, loaded into the table of the same name, merged on its key.
+
+    No field has a default: an endpoint is declared in the code location's defs.yaml,
+    and the settings layer (inventory_assets/settings.py) holds every default, once.
+    """
 
     name: str
     path: str
@@ -98,11 +100,19 @@ class Endpoint:
     columns: tuple[Column, ...]
     # Where a page holds its records: a dotted path (`data`, `result.items`), `$` for a
     # page that is a bare list.
-    data_selector: str = "data"
+    data_selector: str
     # Places a record in a time window; two records with one key keep the latest.
-    cursor_field: str = "updated_at"
-    paginator: Paginator = CONTRACT_PAGINATOR
-    params: Fields = ()  # static query parameters of every request (`per_page: 100`)
+    cursor_field: str
+    paginator: Paginator
+    params: Fields  # static query parameters of every request (`per_page: 100`)
+    # Who keeps records to a window: `window`, the vendor (the window is sent, and a record
+    # outside it fails the load); `client_window`, this source (the whole listing is paged
+    # and filtered); `full`, nobody (the whole listing is loaded at once).
+    sync_mode: str
+    # What a whole listing does with rows the vendor no longer lists: keep, flag or delete.
+    deletes: str
+    # Columns whose negative values make downstream sums wrong (a blocking check each).
+    not_negative: tuple[str, ...]
 
     def column(self, name: str) -> Column:
         return next(column for column in self.columns if column.name == name)
@@ -181,22 +191,3 @@ class ApiOptions:
     max_retries: int = 3
     backoff_factor: float = 2.0
     request_timeout_seconds: float = 30.0
-
-
-# The contract's resource, for using the source without the Dagster layer. The
-# code location declares the same endpoint in defs/inventory_api/defs.yaml.
-INVENTORY_DATA = Endpoint(
-    name=RESOURCE_NAME,
-    path="/v1/resource",
-    primary_key="id",
-    columns=(
-        Column("id", "bigint", nullable=False, description="Primary key of the record"),
-        Column("inventory_id", "text", nullable=False, description="Business id of the item"),
-        Column("product_name", "text", description="Display name; any Unicode"),
-        Column("sku", "text", description="Stock keeping unit"),
-        Column("quantity", "bigint", nullable=False, description="Units on hand, >= 0"),
-        Column("unit_price", "decimal", precision=18, scale=4, description="Price per unit"),
-        Column("warehouse", "text", description="Warehouse code"),
-        Column("updated_at", "timestamp", nullable=False, description="Last change, UTC"),
-    ),
-)

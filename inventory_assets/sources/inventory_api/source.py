@@ -1,13 +1,13 @@
 """The inventory API as a dlt REST API source, usable without Dagster.
 
-`inventory_source` returns the resource of one endpoint (by default the
-contract's `inventory_data`) for one time window `[start, end)` (or, for a
-range of days fetched in parallel, one resource per day, all writing the
-endpoint's table), or for the whole listing. The window is sent to the API as
-two query parameters and the API filters on its side (or, for a vendor that
-cannot, the listing is paged whole and filtered here), so every window is a
-bounded, repeatable re-pull that merges on the endpoint's key; no dlt
-incremental state is kept between runs.
+`inventory_source` returns the resource of one endpoint (as the code
+location's `defs.yaml` declares it, e.g. the contract's `inventory_data`) for
+one time window `[start, end)` (or, for a range of days fetched in parallel,
+one resource per day, all writing the endpoint's table), or for the whole
+listing. The window is sent to the API as two query parameters and the API
+filters on its side (or, for a vendor that cannot, the listing is paged whole
+and filtered here), so every window is a bounded, repeatable re-pull that
+merges on the endpoint's key; no dlt incremental state is kept between runs.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from dlt.sources.rest_api import rest_api_source
 from inventory_assets.sources.inventory_api.batching import PageBatcher
 from inventory_assets.sources.inventory_api.client import VendorClient
 from inventory_assets.sources.inventory_api.settings import (
-    INVENTORY_DATA,
     SCHEMA_CONTRACT,
     ApiOptions,
     Credentials,
@@ -44,29 +43,28 @@ def inventory_source(
     credentials: Credentials | str,
     window: Window | None = None,
     *,
-    endpoint: Endpoint = INVENTORY_DATA,
+    endpoint: Endpoint,
     options: ApiOptions | None = None,
-    mode: str = "window",
     split_daily: bool = False,
     stats: ExtractStats | None = None,
 ) -> DltSource:
     """Build the REST API source of one endpoint for one window (or all of it without one).
 
-    `mode` says who keeps records to the window: `window`, the API (the window
-    is sent, and a record outside it fails the load); `client_window`, this
-    source (the whole listing is paged once, and records outside the window are
-    left out); `full` loads the whole listing. With `split_daily`, a window of
-    several days in `window` mode becomes one resource per day, all writing the
-    endpoint's table, in a `parallelized` source, so dlt's extract workers fetch
-    that many days at once (a backfill is latency-bound). `stats`, if given, is
-    filled while the source is extracted: requests, pages, retries, the
-    announced total, the records rejected by validation, and for a whole
-    listing every key it held.
+    The endpoint's `sync_mode` says who keeps records to the window: `window`,
+    the API (the window is sent, and a record outside it fails the load);
+    `client_window`, this source (the whole listing is paged once, and records
+    outside the window are left out); `full` loads the whole listing. With
+    `split_daily`, a window of several days in `window` mode becomes one
+    resource per day, all writing the endpoint's table, in a `parallelized`
+    source, so dlt's extract workers fetch that many days at once (a backfill is
+    latency-bound). `stats`, if given, is filled while the source is extracted:
+    requests, pages, retries, the announced total, the records rejected by
+    validation, and for a whole listing every key it held.
     """
     options = options or ApiOptions()
     stats = stats if stats is not None else ExtractStats()
     client = VendorClient(base_url, as_credentials(credentials), options, stats)
-    vendor_filters = mode == "window" and window is not None
+    vendor_filters = endpoint.sync_mode == "window" and window is not None
     windows: list[Window | None] = [window]
     if vendor_filters and split_daily:
         windows = list(window.days())  # type: ignore[union-attr]
@@ -154,7 +152,7 @@ def as_credentials(credentials: Credentials | str) -> Credentials:
     return Credentials(api_key=credentials) if isinstance(credentials, str) else credentials
 
 
-def declared_table(endpoint: Endpoint = INVENTORY_DATA) -> DltResource:
+def declared_table(endpoint: Endpoint) -> DltResource:
     """A resource that yields no rows, only the table with its declared columns.
 
     dlt creates a table when rows first arrive; adding this to the source at
