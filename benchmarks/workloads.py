@@ -255,10 +255,8 @@ def _project_resources(spec: dict[str, Any]) -> dict[str, Any]:
         DltWorkingDirResource,
         VendorApiResource,
     )
-    from inventory_assets.lib.destinations import (
-        DuckDBDestinationResource,
-        PostgresDestinationResource,
-    )
+    from inventory_assets.warehouse.duckdb_file import DuckDBDestinationResource
+    from inventory_assets.warehouse.postgres import PostgresDestinationResource
 
     api_fields: dict[str, Any] = {"base_url": spec["url"], "api_key": _api_key()}
     if spec.get("max_concurrency") is not None:

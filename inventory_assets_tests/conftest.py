@@ -26,12 +26,10 @@ from inventory_assets.defs.inventory_api.component import (
 )
 from inventory_assets.defs.inventory_api.marts import Marts
 from inventory_assets.defs.inventory_api.resources import DltWorkingDirResource, VendorApiResource
-from inventory_assets.lib.destinations import (
-    DestinationResource,
-    DuckDBDestinationResource,
-    PostgresDestinationResource,
-)
 from inventory_assets.settings import InventorySettings, settings_environment, settings_from_yaml
+from inventory_assets.warehouse.destination import DestinationResource
+from inventory_assets.warehouse.duckdb_file import DuckDBDestinationResource
+from inventory_assets.warehouse.postgres import PostgresDestinationResource
 from inventory_assets_tests.services import scratch_postgres_database
 from inventory_assets_tests.support import TEST_API_KEY
 

@@ -22,16 +22,14 @@ from dagster import DagsterInstance, EnvVar, materialize
 from sqlalchemy.engine import make_url
 
 from inventory_assets.defs.inventory_api.resources import destination_resource
-from inventory_assets.lib.destinations import (
+from inventory_assets.settings import SettingsError, settings_from_yaml
+from inventory_assets.warehouse.destination import DESTINATION_ENV, DestinationResource
+from inventory_assets.warehouse.duckdb_file import DUCKDB_PATH_ENV, DuckDBDestinationResource
+from inventory_assets.warehouse.postgres import (
     ADBC_DRIVER,
-    DESTINATION_ENV,
-    DUCKDB_PATH_ENV,
     POSTGRES_URL_ENV,
-    DestinationResource,
-    DuckDBDestinationResource,
     PostgresDestinationResource,
 )
-from inventory_assets.settings import SettingsError, settings_from_yaml
 from inventory_assets_tests.conftest import (
     CONTRACT_COLUMNS,
     as_warehouse_row,

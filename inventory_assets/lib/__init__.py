@@ -1,1 +1,1 @@
-"""Library code with no Dagster definitions in it: loading, the warehouse, reports."""
+"""Library code with no Dagster definitions in it: the vendor probe."""

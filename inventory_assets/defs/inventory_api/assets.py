@@ -32,8 +32,7 @@ from dagster_dlt import DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
 from inventory_assets.defs.inventory_api.resources import DltWorkingDirResource, VendorApiResource
-from inventory_assets.lib.destinations import DATASET_NAME, DestinationResource
-from inventory_assets.lib.loading import (
+from inventory_assets.loading import (
     Extraction,
     LoadOutcome,
     describe_window,
@@ -46,6 +45,7 @@ from inventory_assets.sources.inventory_api.errors import (
     WindowIgnoredError,
     explain,
 )
+from inventory_assets.warehouse.destination import DATASET_NAME, DestinationResource
 
 LOAD_IDS_METADATA_KEY = "dlt_load_ids"
 REJECTED_METADATA_KEY = "rows_rejected"

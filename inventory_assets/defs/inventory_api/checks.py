@@ -38,9 +38,9 @@ from inventory_assets.defs.inventory_api.assets import (
     REJECTED_METADATA_KEY,
     TYPE_CHANGES_METADATA_KEY,
 )
-from inventory_assets.lib.destinations import DestinationResource, WarehouseConnection
-from inventory_assets.lib.loading import rejected_table
+from inventory_assets.loading import rejected_table
 from inventory_assets.sources.inventory_api import Endpoint
+from inventory_assets.warehouse.destination import DestinationResource, WarehouseConnection
 
 SAMPLE_SIZE = 10
 

@@ -31,11 +31,6 @@ from dagster import (
 from dlt.sources import DltSource
 from pydantic import Field
 
-from inventory_assets.lib.destinations import (
-    DestinationResource,
-    DuckDBDestinationResource,
-    PostgresDestinationResource,
-)
 from inventory_assets.settings import (
     DLT_SECRETS_SECTION,
     ApiSettings,
@@ -58,6 +53,9 @@ from inventory_assets.sources.inventory_api.settings import (
     Auth,
     Credentials,
 )
+from inventory_assets.warehouse.destination import DestinationResource
+from inventory_assets.warehouse.duckdb_file import DuckDBDestinationResource
+from inventory_assets.warehouse.postgres import PostgresDestinationResource
 
 VENDOR_API_KEY = "vendor_api"
 DESTINATION_KEY = "destination"

@@ -68,7 +68,7 @@ def with_row_ids(table: pa.Table) -> pa.Table:
 
     Made here, for a whole batch at once, rather than by dlt's normalize step,
     which otherwise reads and writes every Parquet file again to add it; with
-    the id already there, it loads the files as they are (see lib/loading.py).
+    the id already there, it loads the files as they are (see loading.py).
     """
     rows = table.num_rows
     encoded = base64.b64encode(secrets.token_bytes(ROW_ID_BYTES * rows))

@@ -27,8 +27,9 @@ from dlt.sources.helpers.rest_client.auth import (
 )
 from dlt.sources.helpers.rest_client.paginators import BasePaginator
 
+from inventory_assets.redaction import Redactor
 from inventory_assets.sources.inventory_api.errors import InventoryApiError
-from inventory_assets.sources.inventory_api.http import Redactor, build_session
+from inventory_assets.sources.inventory_api.http import build_session
 from inventory_assets.sources.inventory_api.paging import build_paginator
 from inventory_assets.sources.inventory_api.settings import (
     ApiOptions,

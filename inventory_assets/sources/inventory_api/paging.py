@@ -24,7 +24,7 @@ a cursor served twice (a loop) fails; and a next link to another host than the
 vendor's is refused before anything is sent to it. Every style's records are
 checked against the window, its repeated keys counted and its announced total
 compared with what arrived, by the record and page checks (validation.py) and
-the load (lib/loading.py), which do not depend on the style.
+the load (inventory_assets/loading.py), which do not depend on the style.
 """
 
 from __future__ import annotations

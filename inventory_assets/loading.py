@@ -19,11 +19,11 @@ import dlt
 from dagster import TableColumn, TableColumnConstraints, TableSchema
 from dlt.destinations.sql_client import SqlClientBase
 
-from inventory_assets.lib.destinations import DestinationResource
 from inventory_assets.sources.inventory_api import Endpoint, ExtractStats, Window, declared_table
 from inventory_assets.sources.inventory_api.errors import IncompleteWindowError
 from inventory_assets.sources.inventory_api.keys import not_in
 from inventory_assets.sources.inventory_api.settings import DELETED_COLUMN
+from inventory_assets.warehouse.destination import DestinationResource
 
 
 def rejected_table(table: str) -> str:
