@@ -25,7 +25,7 @@ from dagster import DagsterInstance, build_sensor_context
 from inventory_api_sim import InventoryApiSimulator, RecordingServer
 from inventory_assets.defs.inventory_api.component import EndpointDefinitions, build_endpoints
 from inventory_assets.defs.inventory_api.resources import vendor_api_resource
-from inventory_assets.lib.probe import probe
+from inventory_assets.probe.behaviour import probe
 from inventory_assets.settings import (
     DEFS_YAML,
     InventorySettings,

@@ -18,10 +18,10 @@ from dagster import DagsterInstance, Definitions, build_sensor_context, material
 
 from inventory_api_sim import InventoryApiSimulator
 from inventory_assets.defs.inventory_api.component import EndpointDefinitions, build_endpoints
-from inventory_assets.defs.inventory_api.probe import build_probe_job
 from inventory_assets.defs.inventory_api.resources import VendorApiResource, vendor_api_resource
-from inventory_assets.lib.probe import probe
-from inventory_assets.probe_cli import main as probe_main
+from inventory_assets.probe.behaviour import probe
+from inventory_assets.probe.cli import main as probe_main
+from inventory_assets.probe.job import build_probe_job
 from inventory_assets.settings import InventorySettings
 from inventory_assets.sources.inventory_api import INVENTORY_DATA
 from inventory_assets_tests.conftest import (

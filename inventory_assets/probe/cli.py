@@ -22,7 +22,7 @@ from inventory_assets.defs.inventory_api.resources import (
     VendorApiResource,
     build_resources,
 )
-from inventory_assets.lib.probe import MAX_REQUESTS, probe
+from inventory_assets.probe.behaviour import MAX_REQUESTS, probe
 from inventory_assets.settings import SettingsError, settings_from_yaml
 from inventory_assets.sources.inventory_api import Endpoint
 from inventory_assets.sources.inventory_api.errors import InventoryApiError, explain
