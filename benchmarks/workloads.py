@@ -62,7 +62,7 @@ def rest_client(spec: dict[str, Any]) -> dict[str, Any]:
 
     from inventory_assets.sources.inventory_api import INVENTORY_DATA, ExtractStats
     from inventory_assets.sources.inventory_api.client import VendorClient
-    from inventory_assets.sources.inventory_api.settings import ApiOptions, Credentials, Paginator
+    from inventory_assets.sources.inventory_api.contract import ApiOptions, Credentials, Paginator
     from inventory_assets.sources.inventory_api.validation import page_checker
 
     start, end = spec["window"]
@@ -78,7 +78,7 @@ def rest_client(spec: dict[str, Any]) -> dict[str, Any]:
         paginator=vendor.paginator(endpoint),
         data_selector=compile_path(endpoint.data_selector),
     )
-    hooks = {"response": [page_checker(stats, endpoint)]}
+    hooks = {"response": [page_checker(endpoint, stats)]}
     params = {"updated_since": start, "updated_before": end}
     rows = sum(
         len(page) for page in client.paginate(INVENTORY_DATA.path, params=params, hooks=hooks)

@@ -3,10 +3,14 @@
 The warehouse (`inventory_assets/warehouse/`) knows no vendor: it takes SQL and
 dlt loads from whatever source, so it imports nothing of the vendor's source,
 least of all its HTTP layer. What both need (masking a secret in a message)
-lives outside either (`inventory_assets/redaction.py`).
+lives outside either (`inventory_assets/redaction.py`). And there is one
+settings layer: the vendor's contract as data is `contract.py`, not a second
+`settings.py`.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from inventory_assets_tests.support import ROOT, imported_modules
 
@@ -37,3 +41,8 @@ def test_the_warehouse_does_not_import_the_vendors_http_module() -> None:
 
 def test_the_warehouse_imports_nothing_of_the_vendors_source() -> None:
     assert _importing(VENDOR_SOURCE) == {}
+
+
+def test_one_module_is_named_settings_py() -> None:
+    found = sorted(path.relative_to(PACKAGE) for path in PACKAGE.rglob("settings.py"))
+    assert found == [Path("settings.py")]

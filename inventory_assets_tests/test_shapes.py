@@ -33,8 +33,8 @@ from inventory_assets.settings import (
     settings_from_yaml,
 )
 from inventory_assets.sources.inventory_api.client import VendorClient
+from inventory_assets.sources.inventory_api.contract import ApiOptions, Credentials
 from inventory_assets.sources.inventory_api.errors import ForeignHostError
-from inventory_assets.sources.inventory_api.settings import ApiOptions, Credentials
 from inventory_assets_tests.conftest import (
     CONTRACT_COLUMNS,
     TEST_API_KEY,

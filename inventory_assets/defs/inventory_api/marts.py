@@ -31,7 +31,7 @@ from pydantic import Field
 
 from inventory_assets.defs.inventory_api.jobs import AssetJob
 from inventory_assets.defs.inventory_api.reports import bar_chart_png, embedded_png, markdown_table
-from inventory_assets.sources.inventory_api.settings import DELETED_COLUMN, Endpoint
+from inventory_assets.sources.inventory_api.contract import DELETED_COLUMN, Endpoint
 from inventory_assets.warehouse.destination import DestinationResource, WarehouseConnection
 
 PREVIEW_ROWS = 10

@@ -47,7 +47,7 @@ from inventory_assets.sources.inventory_api import (
 )
 from inventory_assets.sources.inventory_api.changes import ChangeFeed
 from inventory_assets.sources.inventory_api.client import VendorClient
-from inventory_assets.sources.inventory_api.settings import (
+from inventory_assets.sources.inventory_api.contract import (
     REQUIRED_SECRETS,
     SECRET_FIELDS,
     Auth,

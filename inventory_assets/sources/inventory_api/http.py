@@ -25,9 +25,9 @@ from dlt.sources.helpers.requests import Client
 from requests.adapters import HTTPAdapter
 
 from inventory_assets.redaction import Redactor
-from inventory_assets.sources.inventory_api import settings
+from inventory_assets.sources.inventory_api import contract
+from inventory_assets.sources.inventory_api.contract import ApiOptions
 from inventory_assets.sources.inventory_api.errors import ForeignHostError, MalformedPageError
-from inventory_assets.sources.inventory_api.settings import ApiOptions
 from inventory_assets.sources.inventory_api.stats import ExtractStats
 
 
@@ -149,10 +149,10 @@ def build_session(
     client = Client(
         request_timeout=options.request_timeout_seconds,
         raise_for_status=False,
-        status_codes=settings.RETRY_STATUSES,
+        status_codes=contract.RETRY_STATUSES,
         request_max_attempts=options.max_retries + 1,
         request_backoff_factor=options.backoff_factor,
-        request_max_retry_delay=settings.MAX_RETRY_DELAY_SECONDS,
+        request_max_retry_delay=contract.MAX_RETRY_DELAY_SECONDS,
         respect_retry_after_header=True,
         retry_condition=_is_malformed_page,
     )
