@@ -280,9 +280,14 @@ def _materialization_metadata(result: Any) -> dict[str, Any]:
     if not events:
         return {}
     metadata = events[0].materialization.metadata
-    wanted = {"rows_loaded": "rows_loaded", "requests": "client_requests", "pages_fetched": "pages"}
+    wanted = {
+        "inventory/rows_loaded": "rows_loaded",
+        "inventory/requests": "client_requests",
+        "inventory/pages_fetched": "pages",
+    }
     found = {name: metadata[key].value for key, name in wanted.items() if key in metadata}
-    found["retries"] = metadata["retries"].value if "retries" in metadata else None
+    retries = metadata.get("inventory/retries")
+    found["retries"] = retries.value if retries is not None else None
     return found
 
 
