@@ -14,9 +14,9 @@ from typing import Any
 # phase -> (path fragment of the function's file, function name), cumulative time.
 PHASE_FUNCTIONS = {
     "total": ("dagster/_core/definitions/materialize.py", "materialize"),
-    "load_window": ("inventory_assets/lib/loading.py", "load_window"),
+    "load_window": ("inventory_assets/loading.py", "load_window"),
     "http": ("dlt/sources/helpers/rest_client/client.py", "_send_request"),
-    "record checks": ("inventory_assets/sources/inventory_api/batching.py", "__call__"),
+    "record checks": ("inventory_assets/sources/inventory_api/columnar/batching.py", "__call__"),
     "extract": ("dlt/pipeline/pipeline.py", "extract"),
     "normalize": ("dlt/pipeline/pipeline.py", "normalize"),
     "load": ("dlt/pipeline/pipeline.py", "load"),

@@ -63,7 +63,7 @@ def rest_client(spec: dict[str, Any]) -> dict[str, Any]:
     from inventory_assets.settings import settings_from_yaml
     from inventory_assets.sources.inventory_api import ExtractStats
     from inventory_assets.sources.inventory_api.client import VendorClient
-    from inventory_assets.sources.inventory_api.settings import ApiOptions, Credentials, Paginator
+    from inventory_assets.sources.inventory_api.contract import ApiOptions, Credentials, Paginator
     from inventory_assets.sources.inventory_api.validation import page_checker
 
     start, end = spec["window"]
@@ -81,7 +81,7 @@ def rest_client(spec: dict[str, Any]) -> dict[str, Any]:
         paginator=vendor.paginator(endpoint),
         data_selector=compile_path(endpoint.data_selector),
     )
-    hooks = {"response": [page_checker(stats, endpoint)]}
+    hooks = {"response": [page_checker(endpoint, stats)]}
     params = {"updated_since": start, "updated_before": end}
     rows = sum(len(page) for page in client.paginate(endpoint.path, params=params, hooks=hooks))
     return {"wall_s": time.perf_counter() - started, "rows": rows}
@@ -256,10 +256,8 @@ def _project_resources(spec: dict[str, Any]) -> dict[str, Any]:
         DltWorkingDirResource,
         VendorApiResource,
     )
-    from inventory_assets.lib.destinations import (
-        DuckDBDestinationResource,
-        PostgresDestinationResource,
-    )
+    from inventory_assets.warehouse.duckdb_file import DuckDBDestinationResource
+    from inventory_assets.warehouse.postgres import PostgresDestinationResource
 
     api_fields: dict[str, Any] = {"base_url": spec["url"], "api_key": _api_key()}
     if spec.get("max_concurrency") is not None:
@@ -285,9 +283,14 @@ def _materialization_metadata(result: Any) -> dict[str, Any]:
     if not events:
         return {}
     metadata = events[0].materialization.metadata
-    wanted = {"rows_loaded": "rows_loaded", "requests": "client_requests", "pages_fetched": "pages"}
+    wanted = {
+        "inventory/rows_loaded": "rows_loaded",
+        "inventory/requests": "client_requests",
+        "inventory/pages_fetched": "pages",
+    }
     found = {name: metadata[key].value for key, name in wanted.items() if key in metadata}
-    found["retries"] = metadata["retries"].value if "retries" in metadata else None
+    retries = metadata.get("inventory/retries")
+    found["retries"] = retries.value if retries is not None else None
     return found
 
 

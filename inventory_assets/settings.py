@@ -38,7 +38,7 @@ from pydantic import (
     model_validator,
 )
 
-from inventory_assets.sources.inventory_api.settings import (
+from inventory_assets.sources.inventory_api.contract import (
     DELETED_COLUMN,
     PAGINATOR_TYPES,
     ApiOptions,

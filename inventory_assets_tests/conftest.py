@@ -32,13 +32,11 @@ from inventory_assets.defs.inventory_api.resources import (
     ResourceKeys,
     VendorApiResource,
 )
-from inventory_assets.lib.destinations import (
-    DestinationResource,
-    DuckDBDestinationResource,
-    PostgresDestinationResource,
-)
 from inventory_assets.settings import InventorySettings, settings_from_yaml
 from inventory_assets.sources.inventory_api import Endpoint
+from inventory_assets.warehouse.destination import DestinationResource
+from inventory_assets.warehouse.duckdb_file import DuckDBDestinationResource
+from inventory_assets.warehouse.postgres import PostgresDestinationResource
 from inventory_assets_tests.services import scratch_postgres_database
 from inventory_assets_tests.support import TEST_API_KEY
 

@@ -7,6 +7,7 @@ conftest). Nothing here builds anything when imported.
 
 from __future__ import annotations
 
+import ast
 import shlex
 from pathlib import Path
 
@@ -51,3 +52,16 @@ def doc_commands(page: str, prefix: str) -> set[tuple[str, ...]]:
         for line in text.splitlines()
         if line.strip().startswith(prefix)
     }
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module the Python file `path` imports, at any depth of its code (an import
+    inside a function counts too); `from a import b` names both `a` and `a.b`, since `b`
+    may be a module."""
+    imported: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            imported |= {node.module, *(f"{node.module}.{alias.name}" for alias in node.names)}
+        elif isinstance(node, ast.Import):
+            imported |= {alias.name for alias in node.names}
+    return imported

@@ -14,8 +14,9 @@ from inventory_assets.sources.inventory_api import (
     Window,
     inventory_source,
 )
-from inventory_assets.sources.inventory_api.arrow_types import arrow_schema
-from inventory_assets.sources.inventory_api.batching import LAST_PAGE_FLAG, PageBatcher, to_arrow
+from inventory_assets.sources.inventory_api.columnar.arrow_types import arrow_schema
+from inventory_assets.sources.inventory_api.columnar.batching import PageBatcher, to_arrow
+from inventory_assets.sources.inventory_api.paging import LAST_PAGE_FLAG
 from inventory_assets.sources.inventory_api.validation import RecordChecker
 from inventory_assets_tests.conftest import (
     TEST_API_KEY,

@@ -18,9 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from inventory_assets.sources.inventory_api import ExtractStats, Window
-from inventory_assets.sources.inventory_api.arrow_types import arrow_schema
-from inventory_assets.sources.inventory_api.batching import to_arrow
-from inventory_assets.sources.inventory_api.columnar import typed_batch
+from inventory_assets.sources.inventory_api.columnar.arrow_types import arrow_schema
+from inventory_assets.sources.inventory_api.columnar.batching import to_arrow
+from inventory_assets.sources.inventory_api.columnar.column_checks import typed_batch
 from inventory_assets.sources.inventory_api.validation import RecordChecker, WindowScope
 from inventory_assets_tests.conftest import contract_endpoint
 

@@ -29,7 +29,7 @@ from inventory_assets.settings import (
     SettingsError,
     variables_read,
 )
-from inventory_assets.sources.inventory_api.settings import Endpoint, Paginator
+from inventory_assets.sources.inventory_api.contract import Endpoint, Paginator
 from inventory_assets_tests.conftest import no_inventory_environment
 
 ROOT = Path(__file__).resolve().parents[1]

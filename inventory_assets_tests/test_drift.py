@@ -52,7 +52,7 @@ def test_a_new_vendor_field_loads_and_is_reported(
 
     result = _load(resources, instance)
 
-    assert _metadata(result)["columns_added"] == {"color": "text"}
+    assert _metadata(result)["inventory/columns_added"] == {"color": "text"}
     drift = _drift(result)
     assert not drift.passed and drift.severity == AssetCheckSeverity.WARN
     assert "color (text)" in drift.description
@@ -70,8 +70,8 @@ def test_a_declared_integer_sent_as_numeric_text_is_converted_and_loaded(
 
     result = _load(resources, instance)
 
-    assert _metadata(result)["type_changes"] == []
-    assert _metadata(result)["rows_rejected"] == 0
+    assert _metadata(result)["inventory/type_changes"] == []
+    assert _metadata(result)["inventory/rows_rejected"] == 0
     served = {r["id"]: int(r["quantity"]) for r in expected_records(simulator, *day_window(DAY))}
     with duckdb.connect(str(duckdb_path), read_only=True) as con:
         loaded = dict(con.execute("select id, quantity from inventory.inventory_data").fetchall())
@@ -92,7 +92,7 @@ def test_a_declared_column_of_another_type_is_named_not_loaded_as_a_variant(
 
     result = _load(resources, instance)
 
-    (change,) = _metadata(result)["type_changes"]
+    (change,) = _metadata(result)["inventory/type_changes"]
     assert (change["column"], change["expected"], change["seen"]) == (
         "quantity",
         "integer",
@@ -115,6 +115,6 @@ def test_an_undeclared_field_that_changes_type_is_loaded_and_named(
 
     result = _load(resources, instance)
 
-    assert _metadata(result)["columns_added"] == {"pack_size__v_text": "text"}
+    assert _metadata(result)["inventory/columns_added"] == {"pack_size__v_text": "text"}
     assert "`pack_size` now also arrives as text" in _drift(result).description
     assert _columns(duckdb_path)["pack_size"] == "BIGINT"

@@ -16,7 +16,7 @@ import duckdb
 import pytest
 from dagster import DagsterInstance
 
-from inventory_assets.lib.destinations import DuckDBDestinationResource
+from inventory_assets.warehouse.duckdb_file import DuckDBDestinationResource
 from inventory_assets_tests.conftest import (
     CONTRACT_COLUMNS,
     as_warehouse_row,

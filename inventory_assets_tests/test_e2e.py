@@ -44,7 +44,7 @@ from dagster._core.storage.dagster_run import RunRecord
 from dagster._core.storage.tags import AUTOMATION_CONDITION_TAG, PARTITION_NAME_TAG, SENSOR_NAME_TAG
 
 from inventory_api_sim import InventoryApiSimulator
-from inventory_assets.lib.destinations import DuckDBDestinationResource
+from inventory_assets.warehouse.duckdb_file import DuckDBDestinationResource
 from inventory_assets_tests.browser import chromium, new_page, save_doc_screenshot
 from inventory_assets_tests.cli_runner import (
     cli_env,

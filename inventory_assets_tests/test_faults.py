@@ -123,8 +123,8 @@ def test_one_broken_page_is_retried(hostile, api, instance, duckdb_path, kind) -
 
     assert _ids(duckdb_path) == _served_ids(hostile)
     metadata = ingest_metadata(result)
-    assert metadata["retries"].value == 1, "the broken page was retried once"
-    assert metadata["pages_fetched"].value == len(_served_ids(hostile)) // 100 + 1
+    assert metadata["inventory/retries"].value == 1, "the broken page was retried once"
+    assert metadata["inventory/pages_fetched"].value == len(_served_ids(hostile)) // 100 + 1
 
 
 def test_server_errors_that_echo_the_url_do_not_leak_the_key(hostile, run_case) -> None:
@@ -210,8 +210,8 @@ def test_a_record_that_breaks_the_contract_is_set_aside_and_reported(
 
     assert _ids(duckdb_path) == valid, "the valid records all load"
     metadata = ingest_metadata(result)
-    assert metadata["rows_rejected"].value == 1
-    assert reason in metadata["rejected_sample"].value[0]["reason"]
+    assert metadata["inventory/rows_rejected"].value == 1
+    assert reason in metadata["inventory/rejected_sample"].value[0]["reason"]
     with duckdb.connect(str(duckdb_path), read_only=True) as con:
         rejected = con.execute(
             "select reason, record from inventory.inventory_data_rejected"
@@ -260,7 +260,7 @@ def test_a_value_that_echoes_the_key_is_masked_counted_and_warned(
     result = materialize_partition(api, DAY, instance)
 
     served = expected_records(hostile, *day_window(DAY))
-    assert ingest_metadata(result)["values_masked"].value == len(served)
+    assert ingest_metadata(result)["inventory/values_masked"].value == len(served)
     links = {row[0] for row in warehouse_rows(duckdb_path, "download_url")}
     assert links == {"https://cdn.example/sheet?api_key=***"}
     warnings = [
@@ -290,7 +290,7 @@ def test_a_short_key_changes_the_values_it_occurs_in_never_silently(
 
     holding = [v for r in served for v in r.values() if isinstance(v, str) and "K" in v]
     assert holding, "the seed's SKUs hold a K"
-    assert ingest_metadata(result)["values_masked"].value == len(holding)
+    assert ingest_metadata(result)["inventory/values_masked"].value == len(holding)
     loaded = {row[0]: row[1] for row in warehouse_rows(duckdb_path, "id, sku")}
     for record in served:
         expected = record["sku"] and record["sku"].replace("K", "***")
@@ -299,4 +299,4 @@ def test_a_short_key_changes_the_values_it_occurs_in_never_silently(
 
 def test_pages_without_the_key_are_loaded_byte_for_byte(hostile, api, instance) -> None:
     result = materialize_partition(api, DAY, instance)
-    assert ingest_metadata(result)["values_masked"].value == 0
+    assert ingest_metadata(result)["inventory/values_masked"].value == 0

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import ast
 import subprocess
 import sys
 
-from inventory_assets_tests.support import ROOT
+from inventory_assets_tests.support import ROOT, imported_modules
 
 TESTS = ROOT / "inventory_assets_tests"
 PACKAGE = "inventory_assets_tests"
@@ -22,20 +21,11 @@ def _helper_imports() -> dict[str, set[str]]:
     }
     graph: dict[str, set[str]] = {}
     for name, path in helpers.items():
-        imported: set[str] = set()
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.module:
-                modules = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
-            elif isinstance(node, ast.Import):
-                modules = [alias.name for alias in node.names]
-            else:
-                continue
-            imported |= {
-                module.split(".")[1]
-                for module in modules
-                if module.startswith(f"{PACKAGE}.") and module.split(".")[1] in helpers
-            }
-        graph[name] = imported
+        graph[name] = {
+            module.split(".")[1]
+            for module in imported_modules(path)
+            if module.startswith(f"{PACKAGE}.") and module.split(".")[1] in helpers
+        }
     return graph
 
 

@@ -12,6 +12,7 @@ import duckdb
 import pytest
 from dagster import DagsterInstance, DagsterRun, DagsterRunStatus, materialize
 
+from inventory_assets.defs.inventory_api.load_metadata import LoadMetadata
 from inventory_assets.defs.inventory_api.resources import VendorApiResource, heartbeat
 from inventory_assets_tests.conftest import (
     CONTRACT_COLUMNS,
@@ -63,14 +64,18 @@ def test_partition_loads_exactly_its_window_with_declared_types(
 
     metadata = ingest_metadata(result)
     pages = len(expected) // 100 + 1
-    assert metadata["rows_loaded"].value == len(expected)
-    assert metadata["pages_fetched"].value == pages
-    assert metadata["retries"].value == 0
+    assert metadata["inventory/rows_loaded"].value == len(expected)
+    assert metadata["inventory/pages_fetched"].value == pages
+    assert metadata["inventory/retries"].value == 0
     assert metadata["dagster/row_count"].value == len(expected)
     assert metadata["dagster/partition_row_count"].value == len(expected), "the partition's own"
-    assert metadata["window_start"].value == "2026-11-02T00:00:00+00:00"
-    assert metadata["window_end"].value == "2026-11-03T00:00:00+00:00"
-    assert all(metadata[f"seconds_{step}"].value > 0 for step in ("extract", "normalize", "load"))
+    assert metadata["inventory/window_start"].value == "2026-11-02T00:00:00+00:00"
+    assert metadata["inventory/window_end"].value == "2026-11-03T00:00:00+00:00"
+    steps = ("extract", "normalize", "load")
+    assert all(metadata[f"inventory/seconds_{step}"].value > 0 for step in steps)
+    # Every key but Dagster's own table keys is a field of the one typed set the checks read.
+    ours = {key for key in metadata if not key.startswith("dagster/")}
+    assert ours == set(LoadMetadata.extract(metadata).keys())
     columns = {c.name: c for c in metadata["dagster/column_schema"].schema.columns}
     assert columns["id"].constraints.nullable is False
     assert columns["unit_price"].type == "decimal(18,4)"
@@ -130,7 +135,7 @@ def test_transient_errors_below_the_retry_limit_succeed(
 
     result = materialize_partition(resources, DAY, instance)
 
-    assert ingest_metadata(result)["retries"].value == 3
+    assert ingest_metadata(result)["inventory/retries"].value == 3
     assert len(warehouse_rows(duckdb_path)) == len(expected_records(simulator, *day_window(DAY)))
 
 
@@ -173,7 +178,7 @@ def test_an_empty_window_succeeds_with_zero_rows(
     result = materialize_partition(resources, "2026-10-15", instance)
 
     metadata = ingest_metadata(result)
-    assert metadata["rows_loaded"].value == 0
+    assert metadata["inventory/rows_loaded"].value == 0
     assert metadata["dagster/row_count"].value == 0
     assert warehouse_rows(duckdb_path) == []
 
@@ -192,7 +197,7 @@ def test_a_total_that_is_a_multiple_of_the_page_size_stops_paging(
         assert sim.request_count == 4
     finally:
         sim.stop()
-    assert ingest_metadata(result)["pages_fetched"].value == 4
+    assert ingest_metadata(result)["inventory/pages_fetched"].value == 4
     assert len(warehouse_rows(duckdb_path)) == 300
 
 
@@ -219,7 +224,7 @@ def test_every_row_has_a_row_id_and_its_load_id_whichever_path_it_took(
             simulator.add_field(field, "red")
         result = materialize_partition(resources, day, instance)
         metadata = result.get_asset_materialization_events()[0].materialization.metadata
-        loads[day] = set(metadata["dlt_load_ids"].value.split(","))
+        loads[day] = set(metadata["inventory/dlt_load_ids"].value.split(","))
 
     rows = warehouse_rows(duckdb_path, "_dlt_id, _dlt_load_id, updated_at")
     ids = [row_id for row_id, _, _ in rows]
@@ -369,7 +374,7 @@ def test_a_range_loads_in_one_run_with_bounded_concurrency(
     assert [row[0] for row in warehouse_rows(duckdb_path, "id")] == expected
     materializations = result.asset_materializations_for_node("load_inventory__inventory_data")
     assert len(materializations) == len(days)
-    assert materializations[0].metadata["total_announced"].value == len(expected)
+    assert materializations[0].metadata["inventory/total_announced"].value == len(expected)
     windows = {(q["updated_since"], q["updated_before"]) for q in simulator.requests}
     if max_concurrency == 1:
         assert windows == {("2026-11-01T00:00:00Z", "2026-11-06T00:00:00Z")}

@@ -22,16 +22,14 @@ from dagster import DagsterInstance, EnvVar, materialize
 from sqlalchemy.engine import make_url
 
 from inventory_assets.defs.inventory_api.resources import destination_resource
-from inventory_assets.lib.destinations import (
+from inventory_assets.settings import SettingsError, settings_from_yaml
+from inventory_assets.warehouse.destination import DESTINATION_ENV, DestinationResource
+from inventory_assets.warehouse.duckdb_file import DUCKDB_PATH_ENV, DuckDBDestinationResource
+from inventory_assets.warehouse.postgres import (
     ADBC_DRIVER,
-    DESTINATION_ENV,
-    DUCKDB_PATH_ENV,
     POSTGRES_URL_ENV,
-    DestinationResource,
-    DuckDBDestinationResource,
     PostgresDestinationResource,
 )
-from inventory_assets.settings import SettingsError, settings_from_yaml
 from inventory_assets_tests.conftest import (
     CONTRACT_COLUMNS,
     as_warehouse_row,
@@ -104,7 +102,7 @@ def test_a_partition_in_postgres_equals_the_same_partition_in_duckdb(
     assert types["updated_at"][0] == "timestamp with time zone"
     assert types["id"][3] == types["updated_at"][3] == "NO"
     metadata = ingest_metadata(result)
-    assert metadata["destination"].value == f"postgres: {postgres.location()}"
+    assert metadata["inventory/destination"].value == f"postgres: {postgres.location()}"
     assert metadata["dagster/row_count"].value == len(expected)
 
 
@@ -160,7 +158,7 @@ def test_vendor_fields_and_rejects_load_into_postgres_as_into_duckdb(
     assert {(color, json.dumps(dims)) for _, color, dims in in_postgres} == {
         ("red", json.dumps({"w_cm": 12, "h_cm": 3.5, "tags": ["fragile"]}))
     }
-    assert ingest_metadata(result)["rows_rejected"].value == 1
+    assert ingest_metadata(result)["inventory/rows_rejected"].value == 1
     with postgres.connect() as con:
         rejected = con.fetchall(
             f"select record_id from {postgres.table('inventory_data_rejected')}"
@@ -270,8 +268,10 @@ def test_the_password_appears_in_no_event_metadata_or_file(
     )
 
     assert result.success
-    assert ingest_metadata(result)["destination"].value.startswith("postgres: postgresql://")
-    assert ":***@" in ingest_metadata(result)["destination"].value
+    assert ingest_metadata(result)["inventory/destination"].value.startswith(
+        "postgres: postgresql://"
+    )
+    assert ":***@" in ingest_metadata(result)["inventory/destination"].value
     assert_secret_in_no_event(instance, PASSWORD)
     assert_key_in_no_file(tmp_path, secret=PASSWORD)
 

@@ -38,17 +38,17 @@ from sqlalchemy.exc import NoSuchModuleError
 from inventory_api_sim import InventoryApiSimulator
 from inventory_assets.definitions import defs as code_location
 from inventory_assets.defs.inventory_api import executor
-from inventory_assets.lib.destinations import (
-    DESTINATION_ENV,
-    POSTGRES,
-    POSTGRES_URL_ENV,
-    PostgresDestinationResource,
-)
 from inventory_assets.settings import (
     INSTANCE_POSTGRES_URL_ENV,
     SettingsError,
     instance_storage_problem,
     settings_from_yaml,
+)
+from inventory_assets.warehouse.destination import DESTINATION_ENV
+from inventory_assets.warehouse.postgres import (
+    POSTGRES,
+    POSTGRES_URL_ENV,
+    PostgresDestinationResource,
 )
 from inventory_assets_tests.cli_runner import (
     BIN,

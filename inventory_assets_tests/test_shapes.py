@@ -25,7 +25,7 @@ from dagster import DagsterInstance, build_sensor_context
 from inventory_api_sim import InventoryApiSimulator, RecordingServer
 from inventory_assets.defs.inventory_api.component import EndpointDefinitions, build_endpoints
 from inventory_assets.defs.inventory_api.resources import vendor_api_resource
-from inventory_assets.lib.probe import probe
+from inventory_assets.probe.behaviour import probe
 from inventory_assets.settings import (
     DEFS_YAML,
     InventorySettings,
@@ -33,8 +33,8 @@ from inventory_assets.settings import (
     settings_from_yaml,
 )
 from inventory_assets.sources.inventory_api.client import VendorClient
+from inventory_assets.sources.inventory_api.contract import ApiOptions, Credentials
 from inventory_assets.sources.inventory_api.errors import ForeignHostError
-from inventory_assets.sources.inventory_api.settings import ApiOptions, Credentials
 from inventory_assets_tests.conftest import (
     CONTRACT_COLUMNS,
     TEST_API_KEY,

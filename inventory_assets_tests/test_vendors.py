@@ -18,14 +18,14 @@ from dagster import DagsterInstance, Definitions, build_sensor_context, material
 
 from inventory_api_sim import InventoryApiSimulator
 from inventory_assets.defs.inventory_api.component import EndpointDefinitions, build_endpoints
-from inventory_assets.defs.inventory_api.probe import build_probe_job
 from inventory_assets.defs.inventory_api.resources import (
     ResourceKeys,
     VendorApiResource,
     vendor_api_resource,
 )
-from inventory_assets.lib.probe import probe
-from inventory_assets.probe_cli import main as probe_main
+from inventory_assets.probe.behaviour import probe
+from inventory_assets.probe.cli import main as probe_main
+from inventory_assets.probe.job import build_probe_job
 from inventory_assets.settings import InventorySettings
 from inventory_assets_tests.conftest import (
     CONTRACT_COLUMNS,
@@ -185,7 +185,7 @@ def test_client_window_pages_the_listing_once_for_a_range(vendor, tmp_path: Path
     assert warehouse_rows(deployment.duckdb_path, CONTRACT_COLUMNS) == _rows_of(vendor, *DAYS)
     first, *_ = result.asset_materializations_for_node("load_inventory__inventory_data")
     outside = len(vendor.records) - len(_rows_of(vendor, *DAYS))
-    assert first.metadata["outside_window"].value == outside
+    assert first.metadata["inventory/outside_window"].value == outside
 
 
 # -- a vendor that names the window parameters differently -------------------------------------
@@ -218,7 +218,7 @@ def test_pages_without_a_total_load_exactly_with_the_defaults_and_with_the_setti
     default = Deployment(vendor, tmp_path / "defaults", {})
     _assert_exact_loads_of_two_partitions(vendor, default)
     result = default.load(DAYS[0])
-    assert ingest_metadata(result)["total_missing"].value is True
+    assert ingest_metadata(result)["inventory/total_missing"].value is True
 
     explicit = Deployment(vendor, tmp_path / "explicit", {"INVENTORY_TOTAL_PATH": ""})
     _assert_exact_loads_of_two_partitions(vendor, explicit)
@@ -249,7 +249,7 @@ def test_a_vendor_that_caps_its_pages_loads_exactly(vendor, tmp_path: Path) -> N
     default = Deployment(vendor, tmp_path / "defaults", {})
 
     _assert_exact_loads_of_two_partitions(vendor, default)
-    assert ingest_metadata(default.load(DAYS[0]))["vendor_page_size"].value == 50
+    assert ingest_metadata(default.load(DAYS[0]))["inventory/vendor_page_size"].value == 50
 
     capped = Deployment(vendor, tmp_path / "capped", {"INVENTORY_PAGE_SIZE": "50"})
     _assert_exact_loads_of_two_partitions(vendor, capped)
@@ -262,7 +262,7 @@ def test_ids_and_quantities_as_numeric_strings_load_as_integers(vendor, tmp_path
     deployment = Deployment(vendor, tmp_path, {})
 
     _assert_exact_loads_of_two_partitions(vendor, deployment)
-    assert ingest_metadata(deployment.load(DAYS[0]))["rows_rejected"].value == 0
+    assert ingest_metadata(deployment.load(DAYS[0]))["inventory/rows_rejected"].value == 0
     report = deployment.probe(vendor)
     assert report.loads_correctly
     assert "numeric strings" in {f.check: f.detail for f in report.findings}["id type"]
@@ -274,7 +274,7 @@ def test_integers_as_integral_floats_load_as_integers(vendor, tmp_path: Path) ->
     deployment = Deployment(vendor, tmp_path, {})
 
     _assert_exact_loads_of_two_partitions(vendor, deployment)
-    assert ingest_metadata(deployment.load(DAYS[0]))["rows_rejected"].value == 0
+    assert ingest_metadata(deployment.load(DAYS[0]))["inventory/rows_rejected"].value == 0
 
 
 def test_a_fractional_quantity_is_still_rejected_with_its_reason(vendor, tmp_path: Path) -> None:
@@ -286,7 +286,7 @@ def test_a_fractional_quantity_is_still_rejected_with_its_reason(vendor, tmp_pat
     result = deployment.load(DAYS[0])
 
     assert result.success
-    (rejected,) = ingest_metadata(result)["rejected_sample"].value
+    (rejected,) = ingest_metadata(result)["inventory/rejected_sample"].value
     assert rejected == {"id": 990001, "reason": "quantity: expected integer, got float 120.5"}
 
 
@@ -298,7 +298,7 @@ def test_an_empty_window_served_as_null_data_loads_empty(vendor, tmp_path: Path)
     result = deployment.load("2026-10-01", checks=True)
 
     assert result.success, step_failure_message(result)
-    assert ingest_metadata(result)["rows_loaded"].value == 0
+    assert ingest_metadata(result)["inventory/rows_loaded"].value == 0
     assert check_evaluation(result, "rows_match_api").passed
     _assert_exact_loads_of_two_partitions(vendor, deployment)
 
@@ -313,7 +313,7 @@ def test_records_moving_while_a_window_is_paged_are_paged_again_until_consistent
     result = deployment.load(DAYS[0])
 
     assert result.success, step_failure_message(result)
-    assert ingest_metadata(result)["passes"].value == 2
+    assert ingest_metadata(result)["inventory/passes"].value == 2
     assert warehouse_rows(deployment.duckdb_path, CONTRACT_COLUMNS) == _rows_of(vendor, DAYS[0])
     logged = [
         entry.user_message
@@ -331,7 +331,7 @@ def test_without_a_total_an_id_served_twice_is_paged_again(vendor, tmp_path: Pat
     result = deployment.load(DAYS[0])
 
     assert result.success, step_failure_message(result)
-    assert ingest_metadata(result)["passes"].value == 2
+    assert ingest_metadata(result)["inventory/passes"].value == 2
     assert warehouse_rows(deployment.duckdb_path, CONTRACT_COLUMNS) == _rows_of(vendor, DAYS[0])
 
     vendor.deviate(moves_while_paging=10)
@@ -381,8 +381,8 @@ def test_a_whole_listing_reports_flags_or_deletes_what_the_vendor_deleted(
 
     assert result.success
     metadata = ingest_metadata(result)
-    assert metadata["vendor_deleted"].value == 3
-    assert metadata["vendor_deleted_sample"].value == deleted
+    assert metadata["inventory/vendor_deleted"].value == 3
+    assert metadata["inventory/vendor_deleted_sample"].value == deleted
     ids = [row[0] for row in warehouse_rows(deployment.duckdb_path, "id")]
     if deletes == "delete":
         assert not set(deleted) & set(ids)

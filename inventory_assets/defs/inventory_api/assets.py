@@ -28,9 +28,9 @@ from dagster_dlt import DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
 from inventory_assets.defs.inventory_api.endpoint_spec import EndpointSpec
+from inventory_assets.defs.inventory_api.load_metadata import LoadMetadata, TableMetadataSet
 from inventory_assets.defs.inventory_api.resources import DltWorkingDirResource, VendorApiResource
-from inventory_assets.lib.destinations import DATASET_NAME, DestinationResource
-from inventory_assets.lib.loading import (
+from inventory_assets.loading import (
     Extraction,
     LoadOutcome,
     describe_window,
@@ -43,13 +43,9 @@ from inventory_assets.sources.inventory_api.errors import (
     WindowIgnoredError,
     explain,
 )
+from inventory_assets.warehouse.destination import DATASET_NAME, DestinationResource
 
-LOAD_IDS_METADATA_KEY = "dlt_load_ids"
-REJECTED_METADATA_KEY = "rows_rejected"
-COLUMNS_ADDED_METADATA_KEY = "columns_added"
-TYPE_CHANGES_METADATA_KEY = "type_changes"
 REJECTED_SAMPLE = 10
-CHANGED_RECORDS_METADATA_KEY = "changed_records"
 
 
 class ChangeNotice(Config):
@@ -146,14 +142,14 @@ def build_ingest_assets(spec: EndpointSpec) -> AssetsDefinition:
             context.log.warning(warning)
         metadata = _metadata(spec, outcome, destination)
         if config.changed_records is not None:
-            metadata[CHANGED_RECORDS_METADATA_KEY] = MetadataValue.int(config.changed_records)
+            metadata |= LoadMetadata(changed_records=config.changed_records)
         if (
             spec.partitions_def
             and context.has_partition_key
             and not context.has_partition_key_range
         ):
             # The partition's own rows, which the UI shows beside the table's row count.
-            metadata["dagster/partition_row_count"] = MetadataValue.int(outcome.rows_loaded)
+            metadata |= TableMetadataSet(partition_row_count=outcome.rows_loaded)
         yield MaterializeResult(asset_key=spec.key, metadata=metadata)
 
     return _load
@@ -277,43 +273,40 @@ def _warnings(endpoint: Endpoint, stats: ExtractStats, outcome: LoadOutcome) -> 
 
 def _metadata(spec: EndpointSpec, outcome: LoadOutcome, destination: DestinationResource) -> dict:
     window, stats = outcome.window, outcome.stats
-    return {
-        # Dagster's own keys: the UI shows them as the table's schema and size.
-        "dagster/column_schema": MetadataValue.table_schema(outcome.columns),
-        "dagster/row_count": MetadataValue.int(outcome.table_rows),
-        "dagster/table_name": MetadataValue.text(destination.table(spec.endpoint.name)),
-        "rows_loaded": MetadataValue.int(outcome.rows_loaded),
-        "pages_fetched": MetadataValue.int(stats.pages),
-        "requests": MetadataValue.int(stats.requests),
-        "passes": MetadataValue.int(stats.passes),
-        "retries": MetadataValue.int(stats.retryable_failures),
-        "total_announced": MetadataValue.int(stats.total_announced or 0),
-        "records_received": MetadataValue.int(stats.records_received),
-        "duplicate_ids": MetadataValue.int(stats.duplicate_ids),
-        "total_missing": MetadataValue.bool(stats.total_missing),
-        "vendor_page_size": MetadataValue.int(stats.page_size_seen),
-        "sync_mode": MetadataValue.text(spec.endpoint.sync_mode),
-        "outside_window": MetadataValue.int(stats.outside_window),
-        "values_masked": MetadataValue.int(stats.values_masked),
-        "vendor_deleted": MetadataValue.int(len(outcome.vendor_deleted)),
-        "vendor_deleted_sample": MetadataValue.json(outcome.vendor_deleted[:REJECTED_SAMPLE]),
-        "deletes": MetadataValue.text(
-            spec.endpoint.deletes if spec.whole_listing else "n/a (window)"
-        ),
-        REJECTED_METADATA_KEY: MetadataValue.int(len(stats.rejected)),
-        "rejected_sample": MetadataValue.json(
+    # Dagster's own keys: the UI shows them as the table's schema and size.
+    table = TableMetadataSet(
+        column_schema=outcome.columns,
+        row_count=outcome.table_rows,
+        table_name=destination.table(spec.endpoint.name),
+    )
+    load = LoadMetadata(
+        rows_loaded=outcome.rows_loaded,
+        pages_fetched=stats.pages,
+        requests=stats.requests,
+        passes=stats.passes,
+        retries=stats.retryable_failures,
+        total_announced=stats.total_announced or 0,
+        records_received=stats.records_received,
+        duplicate_ids=stats.duplicate_ids,
+        total_missing=stats.total_missing,
+        vendor_page_size=stats.page_size_seen,
+        sync_mode=spec.endpoint.sync_mode,
+        outside_window=stats.outside_window,
+        values_masked=stats.values_masked,
+        vendor_deleted=len(outcome.vendor_deleted),
+        vendor_deleted_sample=MetadataValue.json(outcome.vendor_deleted[:REJECTED_SAMPLE]),
+        deletes=spec.endpoint.deletes if spec.whole_listing else "n/a (window)",
+        rows_rejected=len(stats.rejected),
+        rejected_sample=MetadataValue.json(
             [{"id": r.id, "reason": r.reason} for r in stats.rejected[:REJECTED_SAMPLE]]
         ),
-        "destination": MetadataValue.text(f"{destination.kind}: {destination.location()}"),
-        "window_start": MetadataValue.text(window.start.isoformat() if window else ""),
-        "window_end": MetadataValue.text(window.end.isoformat() if window else ""),
+        destination=f"{destination.kind}: {destination.location()}",
+        window_start=window.start.isoformat() if window else "",
+        window_end=window.end.isoformat() if window else "",
         # The `_dlt_load_id` of the rows this run wrote: checks use it to find them.
-        LOAD_IDS_METADATA_KEY: MetadataValue.text(",".join(outcome.load_ids)),
-        # Schema drift: vendor fields that became columns, declared columns of another type.
-        COLUMNS_ADDED_METADATA_KEY: MetadataValue.json(outcome.columns_added),
-        TYPE_CHANGES_METADATA_KEY: MetadataValue.json(stats.type_changes()),
-        **{
-            f"seconds_{step}": MetadataValue.float(seconds)
-            for step, seconds in outcome.seconds.items()
-        },
-    }
+        dlt_load_ids=",".join(outcome.load_ids),
+        columns_added=MetadataValue.json(outcome.columns_added),
+        type_changes=MetadataValue.json(stats.type_changes()),
+        **{f"seconds_{step}": seconds for step, seconds in outcome.seconds.items()},
+    )
+    return {**table, **load}

@@ -32,16 +32,11 @@ from dagster import (
     multi_asset_check,
 )
 
-from inventory_assets.defs.inventory_api.assets import (
-    COLUMNS_ADDED_METADATA_KEY,
-    LOAD_IDS_METADATA_KEY,
-    REJECTED_METADATA_KEY,
-    TYPE_CHANGES_METADATA_KEY,
-)
 from inventory_assets.defs.inventory_api.endpoint_spec import EndpointSpec
-from inventory_assets.lib.destinations import DestinationResource, WarehouseConnection
-from inventory_assets.lib.loading import rejected_table
+from inventory_assets.defs.inventory_api.load_metadata import LoadMetadata
+from inventory_assets.loading import rejected_table
 from inventory_assets.sources.inventory_api import Endpoint
+from inventory_assets.warehouse.destination import DestinationResource, WarehouseConnection
 
 SAMPLE_SIZE = 10
 
@@ -207,16 +202,21 @@ def latest_metadata(
     return newest[0].asset_materialization.metadata if newest else None  # type: ignore[union-attr]
 
 
+def latest_load(context: AssetCheckExecutionContext, key: AssetKey) -> LoadMetadata | None:
+    """What the latest load of `key` recorded (see `latest_metadata`), as the asset wrote it."""
+    metadata = latest_metadata(context, key)
+    return None if metadata is None else LoadMetadata.extract(metadata)
+
+
 def _latest_load(context: AssetCheckExecutionContext, key: AssetKey) -> LoadWindow | None:
     """The window and dlt load ids the latest load recorded."""
-    metadata = latest_metadata(context, key)
-    if metadata is None or not metadata["window_start"].value:
+    load = latest_load(context, key)
+    if load is None or not load.window_start or not load.window_end:
         return None
-    load_ids = str(metadata[LOAD_IDS_METADATA_KEY].value or "")
     return LoadWindow(
-        start=datetime.fromisoformat(str(metadata["window_start"].value)),
-        end=datetime.fromisoformat(str(metadata["window_end"].value)),
-        load_ids=[load_id for load_id in load_ids.split(",") if load_id],
+        start=datetime.fromisoformat(load.window_start),
+        end=datetime.fromisoformat(load.window_end),
+        load_ids=load.load_ids,
     )
 
 
@@ -251,12 +251,10 @@ def cursor_in_window(
 def no_rejected_records(
     context: AssetCheckExecutionContext, destination: DestinationResource, table: EndpointSpec
 ) -> AssetCheckResult:
-    metadata = latest_metadata(context, table.key)
-    rejected = metadata.get(REJECTED_METADATA_KEY) if metadata else None
-    if rejected is None:
+    load = latest_load(context, table.key)
+    if load is None or load.rows_rejected is None:
         return _not_verified(NO_LOAD)
-    count = int(rejected.value)  # type: ignore[arg-type]
-    sample = metadata.get("rejected_sample")  # type: ignore[union-attr]
+    count, sample = load.rows_rejected, load.rejected_sample
     rejects = rejected_table(table.endpoint.name)
     return AssetCheckResult(
         passed=count == 0,
@@ -312,13 +310,11 @@ def _drift_description(added: dict[str, str], changes: list[dict], rejects: str)
 def schema_drift(
     context: AssetCheckExecutionContext, destination: DestinationResource, table: EndpointSpec
 ) -> AssetCheckResult:
-    metadata = latest_metadata(context, table.key)
-    if not metadata or TYPE_CHANGES_METADATA_KEY not in metadata:
+    load = latest_load(context, table.key)
+    if load is None or load.type_changes is None:
         return _not_verified(NO_LOAD)
-    added = metadata.get(COLUMNS_ADDED_METADATA_KEY)
-    changes = metadata.get(TYPE_CHANGES_METADATA_KEY)
-    added_value = dict(added.value) if added else {}  # type: ignore[call-overload]
-    changes_value = list(changes.value) if changes else []  # type: ignore[call-overload]
+    added_value = dict(load.columns_added.value) if load.columns_added else {}
+    changes_value = list(load.type_changes.value)
     return AssetCheckResult(
         passed=not added_value and not changes_value,
         severity=AssetCheckSeverity.WARN,

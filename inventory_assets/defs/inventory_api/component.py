@@ -44,7 +44,6 @@ from inventory_assets.defs.inventory_api.jobs import AssetJob, ingest_job, recon
 from inventory_assets.defs.inventory_api.listing_sensor import build_listing_sensor
 from inventory_assets.defs.inventory_api.marts import Marts, build_marts
 from inventory_assets.defs.inventory_api.partitions import daily_partitions
-from inventory_assets.defs.inventory_api.probe import build_probe_job
 from inventory_assets.defs.inventory_api.reconciliation import build_rows_match_api
 from inventory_assets.defs.inventory_api.resources import ResourceKeys, build_resources
 from inventory_assets.defs.inventory_api.scaffolder import InventoryApiScaffolder
@@ -53,6 +52,7 @@ from inventory_assets.defs.inventory_api.sensors import (
     build_change_sensor,
     build_daily_schedule,
 )
+from inventory_assets.probe.job import build_probe_job
 from inventory_assets.settings import InventorySettings, settings_from_attributes
 
 

@@ -31,9 +31,9 @@ from pydantic import Field
 
 from inventory_assets.defs.inventory_api.endpoint_spec import EndpointSpec
 from inventory_assets.defs.inventory_api.jobs import AssetJob
-from inventory_assets.lib.destinations import DestinationResource, WarehouseConnection
-from inventory_assets.lib.reports import bar_chart_png, embedded_png, markdown_table
-from inventory_assets.sources.inventory_api.settings import DELETED_COLUMN
+from inventory_assets.defs.inventory_api.reports import bar_chart_png, embedded_png, markdown_table
+from inventory_assets.sources.inventory_api.contract import DELETED_COLUMN
+from inventory_assets.warehouse.destination import DestinationResource, WarehouseConnection
 
 PREVIEW_ROWS = 10
 

@@ -43,11 +43,11 @@ from dagster import (
 
 from inventory_assets.defs.inventory_api.endpoint_spec import EndpointSpec
 from inventory_assets.defs.inventory_api.resources import VendorApiResource
-from inventory_assets.lib.destinations import DestinationResource
-from inventory_assets.lib.loading import describe_window
+from inventory_assets.loading import describe_window
 from inventory_assets.sources.inventory_api import Endpoint, Window, to_api_timestamp
 from inventory_assets.sources.inventory_api.changes import Change, ChangeFeed
 from inventory_assets.sources.inventory_api.errors import explain
+from inventory_assets.warehouse.destination import DestinationResource
 
 LISTING_LIMIT = 2_000  # records a window with a total is listed up to, for its contents
 COUNT_LIMIT = 20_000  # records a check pages through when the API gives no total

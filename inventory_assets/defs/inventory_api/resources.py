@@ -32,16 +32,12 @@ from dagster import (
 from dlt.sources import DltSource
 from pydantic import Field
 
-from inventory_assets.lib.destinations import (
-    DestinationResource,
-    DuckDBDestinationResource,
-    PostgresDestinationResource,
-)
 from inventory_assets.settings import (
     DLT_SECRETS_SECTION,
     ApiSettings,
     EnvReference,
     InventorySettings,
+    OAuth2AuthSettings,
     secret_from_dlt,
 )
 from inventory_assets.sources.inventory_api import (
@@ -53,12 +49,15 @@ from inventory_assets.sources.inventory_api import (
 )
 from inventory_assets.sources.inventory_api.changes import ChangeFeed
 from inventory_assets.sources.inventory_api.client import VendorClient
-from inventory_assets.sources.inventory_api.settings import (
+from inventory_assets.sources.inventory_api.contract import (
     REQUIRED_SECRETS,
     SECRET_FIELDS,
     Auth,
     Credentials,
 )
+from inventory_assets.warehouse.destination import DestinationResource
+from inventory_assets.warehouse.duckdb_file import DuckDBDestinationResource
+from inventory_assets.warehouse.postgres import PostgresDestinationResource
 
 # The resources of a component instance, by the parameter names its functions take.
 RESOURCE_NAMES = ("vendor_api", "destination", "dlt_working_dir")
@@ -73,6 +72,9 @@ FINISHED = frozenset(
 SENSOR_RETRIES = 1
 
 
+_OAUTH2 = OAuth2AuthSettings.model_fields
+
+
 class AuthConfig(Config):
     """How the vendor takes its credentials, in dlt's vocabulary; the secrets are apart."""
 
@@ -81,10 +83,14 @@ class AuthConfig(Config):
     location: str = Field(default="query", description="api_key: query, header or cookie")
     prefix: str = Field(default="", description="api_key in a header: put before the key")
     access_token_url: str | None = Field(default=None, description="oauth2: the token URL")
+    # The OAuth2 defaults are the settings layer's (OAuth2AuthSettings): written there only.
     access_token_request_data: dict[str, str] = Field(
-        default_factory=dict, description="oauth2: more fields of the token request"
+        default_factory=_OAUTH2["access_token_request_data"].default_factory,
+        description="oauth2: more fields of the token request",
     )
-    default_token_expiration: int = Field(default=3600, description="oauth2: seconds")
+    default_token_expiration: int = Field(
+        default=_OAUTH2["default_token_expiration"].default, description="oauth2: seconds"
+    )
 
 
 def _default(name: str) -> Any:

@@ -1,10 +1,12 @@
 """The inventory API as a dlt REST API source, usable without Dagster.
 
 `inventory_source` (source.py) builds the source of one endpoint for a window
-or the whole listing; `settings.py` describes an endpoint and the API's
+or the whole listing; `contract.py` describes an endpoint and the API's
 options (the code location declares its endpoints, in defs.yaml); the rest is
-what the source is made of (paging, checks, batching, the HTTP layer, the
-change feed the sensors read).
+what the source needs to be correct (paging, the page and record checks, the
+HTTP layer, the change feed the sensors read). `columnar/` is its speed path:
+checked records as typed Arrow batches, checked as columns, their keys kept as
+Arrow arrays; it applies the same rules, only cheaper.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from inventory_assets.sources.inventory_api.settings import (
+from inventory_assets.sources.inventory_api.contract import (
     ApiOptions,
     Column,
     Endpoint,

@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from inventory_assets.sources.inventory_api.client import VendorClient
+from inventory_assets.sources.inventory_api.contract import Endpoint
 from inventory_assets.sources.inventory_api.errors import WindowIgnoredError
-from inventory_assets.sources.inventory_api.settings import Endpoint
 from inventory_assets.sources.inventory_api.validation import ContractViolation, column_check
 from inventory_assets.sources.inventory_api.windows import to_api_timestamp
 

@@ -27,17 +27,13 @@ from dlt.sources.helpers.rest_client.auth import (
 )
 from dlt.sources.helpers.rest_client.paginators import BasePaginator
 
+from inventory_assets.redaction import Redactor
+from inventory_assets.sources.inventory_api.contract import ApiOptions, Auth, Credentials, Endpoint
 from inventory_assets.sources.inventory_api.errors import InventoryApiError
-from inventory_assets.sources.inventory_api.http import Redactor, build_session
+from inventory_assets.sources.inventory_api.http import build_session
 from inventory_assets.sources.inventory_api.paging import build_paginator
-from inventory_assets.sources.inventory_api.settings import (
-    ApiOptions,
-    Auth,
-    Credentials,
-    Endpoint,
-)
 from inventory_assets.sources.inventory_api.stats import ExtractStats
-from inventory_assets.sources.inventory_api.validation import select, total_of, valid_page
+from inventory_assets.sources.inventory_api.validation import page_checker, select, total_of
 
 
 class MissingCredentialsError(InventoryApiError):
@@ -152,7 +148,7 @@ class VendorClient:
         client = RESTClient(self.base_url, session=self.session, auth=self.auth)
         hooks = {
             "response": [
-                valid_page(endpoint.data_selector, endpoint.paginator.total_path),
+                page_checker(endpoint),
                 _raise_for_status,
             ]
         }
@@ -179,7 +175,7 @@ class VendorClient:
             f"{self.base_url}{endpoint.path}",
             params={**dict(endpoint.params), **params, **position},
             auth=self.auth,
-            hooks={"response": [valid_page(endpoint.data_selector, paginator.total_path)]},
+            hooks={"response": [page_checker(endpoint)]},
         )
         response.raise_for_status()
         return self._page(endpoint, response.json(), more=True)

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-from inventory_assets.sources.inventory_api.settings import RETRY_STATUSES
+from inventory_assets.sources.inventory_api.contract import RETRY_STATUSES
 
 
 class InventoryApiError(Exception):

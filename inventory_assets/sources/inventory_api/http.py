@@ -18,68 +18,17 @@ run warns and its metadata says how many: a change to the data is never silent.
 from __future__ import annotations
 
 import json
-from typing import Any
-from urllib.parse import quote, quote_plus, urlsplit
+from urllib.parse import urlsplit
 
 import requests
 from dlt.sources.helpers.requests import Client
 from requests.adapters import HTTPAdapter
 
-from inventory_assets.sources.inventory_api import settings
+from inventory_assets.redaction import Redactor
+from inventory_assets.sources.inventory_api import contract
+from inventory_assets.sources.inventory_api.contract import ApiOptions
 from inventory_assets.sources.inventory_api.errors import ForeignHostError, MalformedPageError
-from inventory_assets.sources.inventory_api.settings import ApiOptions
 from inventory_assets.sources.inventory_api.stats import ExtractStats
-
-MASK = "***"
-
-
-class Redactor:
-    """Masks secrets in any text, in their raw and URL-encoded spellings."""
-
-    def __init__(self, *secrets: str) -> None:
-        self._spellings: list[str] = []
-        for secret in secrets:
-            self.add(secret)
-
-    def add(self, secret: str | None) -> None:
-        """Mask `secret` too from now on (an access token obtained at run time, say)."""
-        if not secret:
-            return
-        spellings = {secret, quote(secret, safe=""), quote_plus(secret), *self._spellings}
-        # Longest first, so a spelling that contains another is masked whole.
-        self._spellings = sorted((s for s in spellings if s), key=len, reverse=True)
-
-    def __call__(self, text: str) -> str:
-        for spelling in self._spellings:
-            text = text.replace(spelling, MASK)
-        return text
-
-    def bytes(self, data: bytes) -> bytes:
-        for spelling in self._spellings:
-            data = data.replace(spelling.encode(), MASK.encode())
-        return data
-
-    def found_in(self, data: bytes) -> bool:
-        """Whether any spelling of the secret occurs in `data` (one scan per spelling)."""
-        return any(spelling.encode() in data for spelling in self._spellings)
-
-    def values(self, payload: Any) -> tuple[Any, int]:
-        """`payload` (decoded JSON) with the secret masked in every string, keys included,
-        and how many strings that changed."""
-        if isinstance(payload, str):
-            masked = self(payload)
-            return masked, int(masked != payload)
-        if isinstance(payload, list):
-            items = [self.values(item) for item in payload]
-            return [item for item, _ in items], sum(count for _, count in items)
-        if isinstance(payload, dict):
-            changed, entries = 0, {}
-            for key, value in payload.items():
-                masked_key, key_changed = self.values(key)
-                entries[masked_key], value_changed = self.values(value)
-                changed += key_changed + value_changed
-            return entries, changed
-        return payload, 0
 
 
 class SecretExposureError(requests.RequestException):
@@ -200,10 +149,10 @@ def build_session(
     client = Client(
         request_timeout=options.request_timeout_seconds,
         raise_for_status=False,
-        status_codes=settings.RETRY_STATUSES,
+        status_codes=contract.RETRY_STATUSES,
         request_max_attempts=options.max_retries + 1,
         request_backoff_factor=options.backoff_factor,
-        request_max_retry_delay=settings.MAX_RETRY_DELAY_SECONDS,
+        request_max_retry_delay=contract.MAX_RETRY_DELAY_SECONDS,
         respect_retry_after_header=True,
         retry_condition=_is_malformed_page,
     )

@@ -24,7 +24,7 @@ a cursor served twice (a loop) fails; and a next link to another host than the
 vendor's is refused before anything is sent to it. Every style's records are
 checked against the window, its repeated keys counted and its announced total
 compared with what arrived, by the record and page checks (validation.py) and
-the load (lib/loading.py), which do not depend on the style.
+the load (inventory_assets/loading.py), which do not depend on the style.
 """
 
 from __future__ import annotations
@@ -44,18 +44,20 @@ from dlt.sources.helpers.rest_client.paginators import (
 )
 from requests import Request, Response
 
-from inventory_assets.sources.inventory_api.batching import LAST_PAGE_FLAG
+from inventory_assets.sources.inventory_api.contract import MAXIMUM_OFFSET, Paginator
 from inventory_assets.sources.inventory_api.errors import (
     ForeignHostError,
     PageContractError,
     where,
 )
 from inventory_assets.sources.inventory_api.http import origin
-from inventory_assets.sources.inventory_api.settings import MAXIMUM_OFFSET, Paginator
 from inventory_assets.sources.inventory_api.validation import total_of
 
 # The most pages one window may take in any style: a vendor that never says "last page".
 MAXIMUM_PAGES = 100_000
+# Set on the response of a window's last page, for the step that batches pages
+# (columnar/batching.py): it flushes there.
+LAST_PAGE_FLAG = "inventory_last_page"
 
 
 class InventoryPaginator(OffsetPaginator):

@@ -19,9 +19,9 @@ from dlt.common.jsonpath import compile_path
 from dlt.sources import DltResource, DltSource
 from dlt.sources.rest_api import rest_api_source
 
-from inventory_assets.sources.inventory_api.batching import PageBatcher
 from inventory_assets.sources.inventory_api.client import VendorClient
-from inventory_assets.sources.inventory_api.settings import (
+from inventory_assets.sources.inventory_api.columnar.batching import PageBatcher
+from inventory_assets.sources.inventory_api.contract import (
     SCHEMA_CONTRACT,
     ApiOptions,
     Credentials,
@@ -89,7 +89,7 @@ def inventory_source(
         parallelized=len(resources) > 1,
     )
     for resource, checker in zip(source.resources.values(), checkers, strict=True):
-        # Whole pages in, checked records out as typed Arrow batches (batching.py).
+        # Whole pages in, checked records out as typed Arrow batches (columnar/batching.py).
         resource.add_step(PageBatcher(checker))
     return source
 
@@ -126,7 +126,7 @@ def _resource(
             # The endpoint's paging style, held to what every style guarantees (paging.py).
             "paginator": client.paginator(endpoint),
             "response_actions": [
-                {"status_code": 200, "action": page_checker(client.stats, endpoint)}
+                {"status_code": 200, "action": page_checker(endpoint, client.stats)}
             ],
         },
     }

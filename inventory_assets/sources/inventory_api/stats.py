@@ -6,10 +6,10 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from inventory_assets.sources.inventory_api.settings import RETRY_STATUSES
+from inventory_assets.sources.inventory_api.contract import RETRY_STATUSES
 
 if TYPE_CHECKING:
-    from inventory_assets.sources.inventory_api.keys import KeyLog
+    from inventory_assets.sources.inventory_api.columnar.keys import KeyLog
 
 REPEATED_SAMPLE = 10
 

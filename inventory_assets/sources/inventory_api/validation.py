@@ -33,15 +33,15 @@ from urllib.parse import parse_qs, urlsplit
 import orjson
 import requests
 
-from inventory_assets.sources.inventory_api.arrow_types import arrow_type
+from inventory_assets.sources.inventory_api.columnar.arrow_types import arrow_type
+from inventory_assets.sources.inventory_api.columnar.keys import KeyLog
+from inventory_assets.sources.inventory_api.contract import Column, Endpoint
 from inventory_assets.sources.inventory_api.errors import (
     MalformedPageError,
     PageContractError,
     WindowIgnoredError,
     where,
 )
-from inventory_assets.sources.inventory_api.keys import KeyLog
-from inventory_assets.sources.inventory_api.settings import Column, Endpoint
 from inventory_assets.sources.inventory_api.stats import ExtractStats, Rejection
 
 
@@ -80,20 +80,31 @@ def total_of(payload: Any, total_path: str | None) -> int | None:
     return value
 
 
-def page_checker(stats: ExtractStats, endpoint: Endpoint):
-    """A response hook that validates each 2xx page of one resource and records it in
-    `stats`; the resource's first page announces its total."""
+def page_checker(endpoint: Endpoint, stats: ExtractStats | None = None) -> Callable[..., None]:
+    """A response hook that refuses a malformed 2xx page of `endpoint` (the session retries
+    it, as for a load) and hands later readers the page it decoded (`response.json()`).
+
+    With `stats` (a load's), it also refuses a page of more records than it asked for
+    and records each page in `stats`: the resource's first page announces its total.
+    """
     paginator = endpoint.paginator
     limit_param = paginator.option("limit_param", "limit") if paginator.seeks else None
     first = True
 
     def check_page(response: requests.Response, *args: Any, **kwargs: Any) -> None:
         nonlocal first
+        if not response.ok:
+            return
         try:
             payload = _valid_payload(response, endpoint.data_selector, paginator.total_path)
         except MalformedPageError:
-            stats.record_malformed_page()
+            if stats is not None:
+                stats.record_malformed_page()
             raise
+        # dlt reads the page twice more (data and total): parse it only once.
+        response.json = lambda **_: payload  # type: ignore[method-assign]
+        if stats is None:
+            return
         data = select(payload, endpoint.data_selector)
         if limit_param is not None:
             limit = _requested(response, limit_param, paginator.page_size or len(data))
@@ -104,8 +115,6 @@ def page_checker(stats: ExtractStats, endpoint: Endpoint):
                 )
         stats.record_page(first, total_of(payload, paginator.total_path), len(data))
         first = False
-        # dlt reads the page twice more (data and total): parse it only once.
-        response.json = lambda **_: payload  # type: ignore[method-assign]
 
     return check_page
 
@@ -168,18 +177,6 @@ def _replace(payload: Any, path: str, value: Any) -> None:
     *parents, last = path.split(".")
     parent = select(payload, ".".join(parents)) if parents else payload
     parent[last] = value
-
-
-def valid_page(selector: str, total_path: str | None) -> Callable[..., None]:
-    """A response hook that refuses a malformed 2xx page (retried by the session, as for a
-    load) and hands later readers the page it decoded (`response.json()`)."""
-
-    def check(response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        if response.ok:
-            payload = _valid_payload(response, selector, total_path)
-            response.json = lambda **_: payload  # type: ignore[method-assign]
-
-    return check
 
 
 def _type_name(value: Any) -> str:

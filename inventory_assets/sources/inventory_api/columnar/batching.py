@@ -7,7 +7,7 @@ instead gathered here into one Arrow table of declared types per
 `BATCH_ROWS` records, which dlt writes to Parquet as is. (One table per page
 is no good: dlt's fixed cost per Arrow item is milliseconds.)
 
-A clean page is checked and typed as columns at once (`columnar.py`); a page
+A clean page is checked and typed as columns at once (`column_checks.py`); a page
 with anything to decide goes through the record checks one record at a time.
 Records that carry fields nobody declared pass on as plain dicts,
 so dlt infers those columns exactly as before.
@@ -29,8 +29,9 @@ import pyarrow as pa
 from dlt.common.schema.typing import C_DLT_ID
 from dlt.extract.items_transform import ItemTransform  # dlt exports no public name for it
 
-from inventory_assets.sources.inventory_api.arrow_types import arrow_schema
-from inventory_assets.sources.inventory_api.columnar import typed_batch
+from inventory_assets.sources.inventory_api.columnar.arrow_types import arrow_schema
+from inventory_assets.sources.inventory_api.columnar.column_checks import typed_batch
+from inventory_assets.sources.inventory_api.paging import LAST_PAGE_FLAG
 from inventory_assets.sources.inventory_api.validation import RecordChecker
 
 BATCH_ROWS = 5_000
@@ -38,7 +39,6 @@ BATCH_ROWS = 5_000
 # whole batch are one encoding of one random buffer, 20 characters each.
 ROW_ID_BYTES = 15
 ROW_ID_CHARS = 20
-LAST_PAGE_FLAG = "inventory_last_page"
 
 
 def use_system_allocator() -> None:
@@ -68,7 +68,7 @@ def with_row_ids(table: pa.Table) -> pa.Table:
 
     Made here, for a whole batch at once, rather than by dlt's normalize step,
     which otherwise reads and writes every Parquet file again to add it; with
-    the id already there, it loads the files as they are (see lib/loading.py).
+    the id already there, it loads the files as they are (see loading.py).
     """
     rows = table.num_rows
     encoded = base64.b64encode(secrets.token_bytes(ROW_ID_BYTES * rows))
@@ -116,7 +116,7 @@ class PageBatcher(ItemTransform[Any, dict[str, Any]]):
         """Check the buffered records: one table of the valid ones, plus a list of those
         with undeclared fields (nothing when the buffer is empty).
 
-        A batch is checked as columns first (`columnar.py`); only a batch with
+        A batch is checked as columns first (`column_checks.py`); only a batch with
         something to decide is checked record by record.
         """
         records, self._pending = self._pending, []

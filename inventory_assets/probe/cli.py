@@ -19,7 +19,7 @@ import requests
 from dagster import DagsterInvalidConfigError, Failure
 
 from inventory_assets.defs.inventory_api.resources import VendorApiResource, vendor_api_resource
-from inventory_assets.lib.probe import MAX_REQUESTS, probe
+from inventory_assets.probe.behaviour import MAX_REQUESTS, probe
 from inventory_assets.settings import DEFS_YAML, SettingsError, settings_from_yaml
 from inventory_assets.sources.inventory_api import Endpoint
 from inventory_assets.sources.inventory_api.errors import InventoryApiError, explain

@@ -4,12 +4,12 @@
 vendor's one client (the configured auth, the key masked in everything it
 hands back), and answers with findings, the `defs.yaml` fragment that describes
 this vendor's shape (auth, paginator, data selector, params) and the settings
-it needs. It recognizes the paging style from the first page (dlt's paginator
-detection, plus the shapes it does not look for: lib/shape.py) and confirms it
-by paging. It sends the credentials only the way the configuration says; on a
-401 it names the other ways vendors take a key, and tries none of them.
-`inventory-api-probe` (`probe_cli.py`) prints the report;
-`inventory_api_probe_job` shows it in the UI.
+it needs (`report.py`). It recognizes the paging style from the first page
+(dlt's paginator detection, plus the shapes it does not look for: shape.py) and
+confirms it by paging. It sends the credentials only the way the configuration
+says; on a 401 it names the other ways vendors take a key, and tries none of
+them. `inventory-api-probe` (`cli.py`) prints the report;
+`inventory_api_probe_job` (`job.py`) shows it in the UI.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import requests
-import yaml
 
-from inventory_assets.lib.shape import Shape, recognize
+from inventory_assets.probe.report import ProbeReport
+from inventory_assets.probe.shape import Shape, recognize
 from inventory_assets.sources.inventory_api import Endpoint, Window, to_api_timestamp
 from inventory_assets.sources.inventory_api.changes import parse_api_timestamp
 from inventory_assets.sources.inventory_api.client import Page, VendorClient
@@ -58,76 +58,6 @@ OTHER_AUTH = (
 
 class ProbeBudgetExhausted(Exception):
     """The probe used its requests; the findings so far stand."""
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One line of the report: what was checked, whether it keeps the contract, how."""
-
-    check: str
-    ok: bool
-    detail: str
-
-
-@dataclass
-class ProbeReport:
-    """The findings, the vendor's shape as defs.yaml says it, and the settings it needs."""
-
-    url: str
-    findings: list[Finding] = field(default_factory=list)
-    needed: dict[str, str] = field(default_factory=dict)  # without these, loads are wrong
-    suggested: dict[str, str] = field(default_factory=dict)  # these only save requests
-    fragment: dict[str, Any] = field(default_factory=dict)  # defs.yaml, under attributes
-    reshaped: list[str] = field(default_factory=list)  # how the shape differs from defs.yaml
-    requests: int = 0
-
-    @property
-    def loads_correctly(self) -> bool:
-        """Whether the current settings load this vendor exactly."""
-        auth_ok = all(f.ok for f in self.findings if f.check == "auth")
-        return auth_ok and not self.needed and not self.reshaped
-
-    def add(self, check: str, ok: bool, detail: str) -> None:
-        self.findings.append(Finding(check, ok, detail))
-
-    def settings_lines(self) -> list[str]:
-        """What to paste: the shape in defs.yaml, the variables it needs, the optional ones."""
-        lines: list[str] = []
-        if self.fragment:
-            heading = "Change defs.yaml to" if self.reshaped else "This vendor's shape in defs.yaml"
-            lines += [f"{heading} (under attributes:, merged into what is there):", ""]
-            lines += ["  " + line for line in self.fragment_yaml().splitlines()] + [""]
-        if self.needed:
-            lines.append("This vendor needs these settings (paste them into the environment):")
-            lines += [f"{name}={value}" for name, value in sorted(self.needed.items())]
-        if self.loads_correctly:
-            lines.append("The current settings load this vendor correctly.")
-        if self.suggested:
-            lines.append("Optional, to save requests or say what the probe found:")
-            lines += [f"{name}={value}" for name, value in sorted(self.suggested.items())]
-        return lines
-
-    def fragment_yaml(self) -> str:
-        return yaml.safe_dump(self.fragment, sort_keys=False, default_flow_style=False)
-
-    def as_text(self) -> str:
-        """The report as the console shows it: a table, then the settings to paste."""
-        width = max(len(finding.check) for finding in self.findings)
-        lines = [f"inventory-api-probe: {self.url} ({self.requests} requests)", ""]
-        lines += [
-            f"{finding.check:<{width}}  {'ok ' if finding.ok else 'NO '}  {finding.detail}"
-            for finding in self.findings
-        ]
-        return "\n".join([*lines, "", *self.settings_lines()])
-
-    def as_markdown(self) -> str:
-        """The same report for the UI: a table, then the settings as a code block."""
-        rows = [f"| {f.check} | {'ok' if f.ok else '**no**'} | {f.detail} |" for f in self.findings]
-        table = ["| check | result | detail |", "| --- | --- | --- |", *rows]
-        settings = "\n".join(self.settings_lines())
-        return "\n".join(
-            [f"`{self.url}`, {self.requests} requests", "", *table, "", "```", settings, "```"]
-        )
 
 
 @dataclass

@@ -19,11 +19,11 @@ import dlt
 from dagster import TableColumn, TableColumnConstraints, TableSchema
 from dlt.destinations.sql_client import SqlClientBase
 
-from inventory_assets.lib.destinations import DestinationResource
 from inventory_assets.sources.inventory_api import Endpoint, ExtractStats, Window, declared_table
+from inventory_assets.sources.inventory_api.columnar.keys import not_in
+from inventory_assets.sources.inventory_api.contract import DELETED_COLUMN
 from inventory_assets.sources.inventory_api.errors import IncompleteWindowError
-from inventory_assets.sources.inventory_api.keys import not_in
-from inventory_assets.sources.inventory_api.settings import DELETED_COLUMN
+from inventory_assets.warehouse.destination import DestinationResource
 
 
 def rejected_table(table: str) -> str:
@@ -31,9 +31,10 @@ def rejected_table(table: str) -> str:
     return f"{table}_rejected"
 
 
-# The source yields typed Arrow batches (batching.py); dlt adds its load id to those
-# only when asked, and the checks select a load's rows by load id. The batches carry
-# their row ids (`_dlt_id`) already: asked to add them, dlt would rewrite every file.
+# The source yields typed Arrow batches (sources/inventory_api/columnar/batching.py); dlt
+# adds its load id to those only when asked, and the checks select a load's rows by load
+# id. The batches carry their row ids (`_dlt_id`) already: asked to add them, dlt would
+# rewrite every file.
 ARROW_ROW_COLUMNS = {
     "normalize.parquet_normalizer.add_dlt_load_id": True,
     "normalize.parquet_normalizer.add_dlt_id": False,

@@ -24,7 +24,7 @@ from dlt.sources.helpers.rest_client.detector import (
 )
 from requests import Response
 
-from inventory_assets.sources.inventory_api.settings import Paginator
+from inventory_assets.sources.inventory_api.contract import Paginator
 
 HAS_MORE = re.compile(r"^(has_?more(_\w+)?|more(_pages?)?|has_next(_page)?)$", re.IGNORECASE)
 COUNT = re.compile(r"^(total|count|total_count|totalcount|total_results|total_items)$", re.I)

@@ -25,7 +25,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from inventory_assets.sources.inventory_api.settings import Column
+from inventory_assets.sources.inventory_api.contract import Column
 from inventory_assets.sources.inventory_api.validation import RecordChecker
 
 # The JSON types each column type takes as is. Others (a quoted integer, a decimal

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dagster import Failure, JobDefinition, MetadataValue, OpExecutionContext, Output, job, op
 
 from inventory_assets.defs.inventory_api.resources import ResourceKeys, VendorApiResource
-from inventory_assets.lib.probe import probe
+from inventory_assets.probe.behaviour import probe
 from inventory_assets.sources.inventory_api import Endpoint
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from inventory_assets.sources.inventory_api.settings import Column, Endpoint
+from inventory_assets.sources.inventory_api.contract import Column, Endpoint
 
 _ARROW_TYPES = {
     "bigint": lambda _: pa.int64(),

@@ -1,1 +1,0 @@
-"""Library code with no Dagster definitions in it: loading, the warehouse, reports."""
