@@ -452,6 +452,12 @@ class ApiSettings(_Settings):
     repage_passes: int = Field(default=2, ge=0, le=10)
     # The concurrency pool of every step that calls the API; its limit is the instance's.
     pool: Identifier = "vendor_api_calls"
+    # The vendor's quota, kept by every request a process makes (loads, checks, sensors,
+    # the probe); none: no limit. A 429's Retry-After still wins.
+    max_requests_per_second: float | None = Field(default=None, gt=0)
+    # How many processes call the vendor at once (e.g. the pool's limit): each keeps to
+    # max_requests_per_second / this, so together they keep the quota.
+    rate_limit_processes: int = Field(default=1, ge=1, le=1000)
 
     @property
     def auth_in_force(self) -> AuthSettings:
@@ -478,7 +484,15 @@ class ApiSettings(_Settings):
             max_retries=self.max_retries,
             backoff_factor=self.backoff_factor,
             request_timeout_seconds=self.request_timeout_seconds,
+            max_requests_per_second=self.process_rate_limit,
         )
+
+    @property
+    def process_rate_limit(self) -> float | None:
+        """The requests per second one process may send: its share of the quota."""
+        if self.max_requests_per_second is None:
+            return None
+        return self.max_requests_per_second / self.rate_limit_processes
 
 
 class WarehouseSettings(_Settings):

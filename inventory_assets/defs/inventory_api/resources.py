@@ -142,6 +142,13 @@ class VendorApiResource(ConfigurableResource):
             " paged) is paged before its load fails (INVENTORY_REPAGE_PASSES)"
         ),
     )
+    max_requests_per_second: float | None = Field(
+        default=None,
+        description=(
+            "Most requests per second this process sends the vendor: its share of"
+            " INVENTORY_MAX_REQUESTS_PER_SECOND (divided by INVENTORY_RATE_LIMIT_PROCESSES)"
+        ),
+    )
     max_concurrency: int = Field(
         default=_default("max_concurrency"),
         ge=1,
@@ -162,6 +169,7 @@ class VendorApiResource(ConfigurableResource):
             max_retries=self.max_retries if max_retries is None else max_retries,
             backoff_factor=self.backoff_factor,
             request_timeout_seconds=self.request_timeout_seconds,
+            max_requests_per_second=self.max_requests_per_second,
         )
 
     def credentials(self) -> Credentials:
@@ -390,6 +398,7 @@ def vendor_api_resource(api: ApiSettings, **overrides: Any) -> VendorApiResource
         "backoff_factor": options.backoff_factor,
         "request_timeout_seconds": options.request_timeout_seconds,
         "max_concurrency": api.max_concurrency,
+        "max_requests_per_second": options.max_requests_per_second,
         "repage_passes": api.repage_passes,
     }
     return VendorApiResource(**{**fields, **overrides})

@@ -191,3 +191,5 @@ class ApiOptions:
     max_retries: int = 3
     backoff_factor: float = 2.0
     request_timeout_seconds: float = 30.0
+    # Most requests this process sends the vendor in any second; None: no limit.
+    max_requests_per_second: float | None = None
