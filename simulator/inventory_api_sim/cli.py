@@ -112,6 +112,12 @@ def _add_deviations(parser: argparse.ArgumentParser) -> None:
         help="X-RateLimit-Limit and X-RateLimit-Remaining on every API answer",
     )
     add(
+        "--quota-per-second",
+        type=_bounded(int, 1),
+        metavar="N",
+        help="at most N API requests in any one second; the rest get 429 with Retry-After",
+    )
+    add(
         "--moves-while-paging",
         type=_bounded(int, 0),
         default=0,
@@ -247,6 +253,7 @@ def _config(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Simula
         numbers_as_strings=args.numbers_as_strings,
         integers_as_floats=args.integers_as_floats,
         rate_limit_headers=args.rate_limit_headers,
+        quota_per_second=args.quota_per_second,
         moves_while_paging=args.moves_while_paging,
         paging=args.paging,
         next_url_base=args.next_url_base,

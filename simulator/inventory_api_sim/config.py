@@ -36,6 +36,7 @@ class SimulatorConfig:
     numbers_as_strings: bool = False
     integers_as_floats: bool = False
     rate_limit_headers: bool = False
+    quota_per_second: int | None = None
     moves_while_paging: int = 0
     paging: str = "offset"
     next_url_base: str | None = None

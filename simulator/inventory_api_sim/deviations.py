@@ -3,12 +3,12 @@
 A client is only robust if it has met vendors that ignore the time window or
 know it by other names, leave `total` out or count it over everything, cap
 pages below the `limit` asked for, send an empty page's data as null, send
-integers as text or as floats, announce a rate limit, or change records while
-a client pages; and vendors of other shapes, that page by page number, cursor
-or next links (paging.py, with next links perhaps to another host) and want
-the key elsewhere than in the query string (auth.py, oauth.py). Each switch
-is a SimulatorConfig field whose default is the contract, and
-InventoryApiSimulator.deviate (POST /_control/deviate) flips it on a running
+integers as text or as floats, announce a rate limit or enforce one (quota.py),
+or change records while a client pages; and vendors of other shapes, that page
+by page number, cursor or next links (paging.py, with next links perhaps to
+another host) and want the key elsewhere than in the query string (auth.py,
+oauth.py). Each switch is a SimulatorConfig field whose default is the
+contract, and InventoryApiSimulator.deviate (POST /_control/deviate) flips it on a running
 simulator, so one test can watch a client meet the change mid-run.
 moves_while_paging is a budget rather than a switch: the simulator spends it,
 one move at a time, and the switches in force show what is left.
@@ -105,6 +105,7 @@ class Deviations:
     numbers_as_strings: bool = False  # integer fields are sent as numeric text, "100296"
     integers_as_floats: bool = False  # integer fields are sent as integral floats, 100296.0
     rate_limit_headers: bool = False  # X-RateLimit-Limit and -Remaining on every API answer
+    quota_per_second: int | None = None  # above this many requests a second: 429, Retry-After
     moves_while_paging: int = 0  # moves left; a later page of a bounded window spends one
     paging: str = "offset"  # the paging style (paging.py): offset is the contract's
     next_url_base: str | None = None  # scheme://host:port of next links; None: the simulator's
@@ -116,9 +117,10 @@ class Deviations:
             if switch.type is bool and not isinstance(getattr(self, switch.name), bool):
                 raise ValueError(f"{switch.name} must be true or false")
         object.__setattr__(self, "window_params", window_pair(self.window_params))
-        cap = self.page_cap
-        if cap is not None and not (_is_int(cap) and cap >= 1):
-            raise ValueError("page_cap must be an integer >= 1, or None for no cap")
+        for name in ("page_cap", "quota_per_second"):
+            value = getattr(self, name)
+            if value is not None and not (_is_int(value) and value >= 1):
+                raise ValueError(f"{name} must be an integer >= 1, or None for none")
         if not (_is_int(self.moves_while_paging) and self.moves_while_paging >= 0):
             raise ValueError("moves_while_paging must be an integer >= 0")
         _one_of("paging", self.paging, PAGING_STYLES)
@@ -156,13 +158,18 @@ def _flag(text: str) -> bool:
     raise ValueError("value must be true or false for this switch")
 
 
-def _cap(text: str) -> int | None:
-    if text.strip().lower() in _NONE:
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise ValueError("value must be an integer >= 1, or none, for page_cap") from None
+def _limit(name: str) -> Callable[[str], int | None]:
+    """The parser of a switch that is an integer >= 1 or none (page_cap, quota_per_second)."""
+
+    def parse(text: str) -> int | None:
+        if text.strip().lower() in _NONE:
+            return None
+        try:
+            return int(text)
+        except ValueError:
+            raise ValueError(f"value must be an integer >= 1, or none, for {name}") from None
+
+    return parse
 
 
 def _moves(text: str) -> int:
@@ -179,7 +186,8 @@ def _base(text: str) -> str | None:
 # How the switches that are not true/false read their text; Deviations checks the values.
 _PARSERS: dict[str, Callable[[str], Any]] = {
     "window_params": lambda text: tuple(text.split(",")),
-    "page_cap": _cap,
+    "page_cap": _limit("page_cap"),
+    "quota_per_second": _limit("quota_per_second"),
     "moves_while_paging": _moves,
     "paging": str,
     "next_url_base": _base,

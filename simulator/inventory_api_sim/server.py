@@ -35,6 +35,7 @@ from inventory_api_sim.moves import moved_record
 from inventory_api_sim.oauth import TOKEN_PATH, TokenIssuer
 from inventory_api_sim.paging import LINKED_STYLES, Links
 from inventory_api_sim.params import BadRequest, first_values
+from inventory_api_sim.quota import Quota
 from inventory_api_sim.records import RecordIndex
 from inventory_api_sim.responses import Headers, Request, Response, error
 from inventory_api_sim.timestamps import format_timestamp, instant_key, key_moment
@@ -89,6 +90,8 @@ class InventoryApiSimulator:
         self._total_delta = 0
         self._request_count = 0
         self._requests: list[dict[str, str]] = []
+        self._arrivals: list[float] = []  # time.monotonic() of each logged request
+        self._quota = Quota()
         self._connection_count = 0
         self._server: HttpServer | None = None
         self._thread: threading.Thread | None = None
@@ -413,6 +416,17 @@ class InventoryApiSimulator:
             return [dict(params) for params in self._requests]
 
     @property
+    def arrivals(self) -> list[float]:
+        """When each request of `requests` arrived (time.monotonic()), in the same order."""
+        with self._lock:
+            return list(self._arrivals)
+
+    @property
+    def quota_refusals(self) -> int:
+        """Requests answered 429 because they were over quota_per_second."""
+        return self._quota.refused
+
+    @property
     def connection_count(self) -> int:
         """TCP connections accepted, to check that clients keep connections alive."""
         return self._connection_count
@@ -422,6 +436,8 @@ class InventoryApiSimulator:
         with self._lock:
             self._request_count = self._connection_count = 0
             self._requests.clear()
+            self._arrivals.clear()
+            self._quota.refused = 0
 
     def count_connection(self) -> None:
         """Called by the transport for each TCP connection it accepts."""
@@ -438,9 +454,10 @@ class InventoryApiSimulator:
         """Answer one request as the vendor would; a bare target ("/path?query") is a GET.
 
         Order: path, counting (on arrival, so a client that times out is still
-        counted), latency, scripted then random faults and hostile answers (they
-        come from the gateway, before the API sees the key), auth, parameters,
-        the page. One request sees one set of deviations, those of its arrival.
+        counted), the quota (quota.py), latency, scripted then random faults and
+        hostile answers (they come from the gateway, before the API sees the key),
+        auth, parameters, the page. One request sees one set of deviations, those
+        of its arrival.
         """
         if isinstance(request, str):
             request = Request(request)
@@ -455,9 +472,12 @@ class InventoryApiSimulator:
             deviations = self._deviations
             auth = carried(params, request.headers, deviations.auth_header)
             used = self._count(parts.path, params, auth)
-            scripted = self._faults.next()
+            refused = self._quota.admit(self._arrivals[-1], deviations.quota_per_second)
+            scripted = None if refused else self._faults.next()
         self._delay()
-        response = self._answer(listing, request.headers, parts, params, scripted, deviations)
+        response = refused or self._answer(
+            listing, request.headers, parts, params, scripted, deviations
+        )
         return rate_limited(response, used) if deviations.rate_limit_headers else response
 
     def _count(self, path: str, params: dict[str, str], auth: str) -> int:
@@ -467,6 +487,7 @@ class InventoryApiSimulator:
         """
         logged = {k: (_REDACTED if k in _SECRET_PARAMS else v) for k, v in params.items()}
         self._requests.append({**logged, PATH_KEY: path, AUTH_KEY: auth})
+        self._arrivals.append(time.monotonic())
         self._request_count += 1
         return self._request_count
 
@@ -479,8 +500,9 @@ class InventoryApiSimulator:
 
         Other styles have no token endpoint (404). A token request is counted,
         logged (query and form, the client secret masked; `_auth` adds "form"
-        for a secret in the form) and delayed like any API request, but takes no
-        scripted or random fault: those stand for the listings' gateway.
+        for a secret in the form), held to the quota and delayed like any API
+        request, but takes no scripted or random fault: those stand for the
+        listings' gateway.
         """
         if self._deviations.auth != "oauth2":
             return error(404, "not found")
@@ -494,9 +516,10 @@ class InventoryApiSimulator:
             if "client_secret" in form:
                 auth = "form" if auth == "none" else f"{auth},form"
             used = self._count(parts.path, params, auth)
+            refused = self._quota.admit(self._arrivals[-1], deviations.quota_per_second)
         self._delay()
         with self._lock:
-            response = self._tokens.answer(form, request.headers)
+            response = refused or self._tokens.answer(form, request.headers)
         return rate_limited(response, used) if deviations.rate_limit_headers else response
 
     def _answer(

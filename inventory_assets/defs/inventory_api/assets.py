@@ -308,5 +308,6 @@ def _metadata(spec: EndpointSpec, outcome: LoadOutcome, destination: Destination
         columns_added=MetadataValue.json(outcome.columns_added),
         type_changes=MetadataValue.json(stats.type_changes()),
         **{f"seconds_{step}": seconds for step, seconds in outcome.seconds.items()},
+        seconds_waiting_for_quota=round(stats.rate_limit_wait_seconds, 3),
     )
     return {**table, **load}

@@ -7,7 +7,9 @@ leave the process, so it is the one place that masks the secrets in what
 comes back: response URLs (used by `raise_for_status` messages), error bodies
 (some gateways echo the request in their error pages) and exception messages.
 It is also the one place that refuses to send a request anywhere but the
-vendor: a next link to another host never receives the key.
+vendor: a next link to another host never receives the key; and the one place
+that keeps the vendor's quota (`api.max_requests_per_second`, rate_limit.py):
+every attempt, retries included, waits for its slot.
 
 The records of a 2xx page are the vendor's data and are loaded as sent. Only
 a value that really holds the key (a vendor echoing a signed link, say) is
@@ -28,6 +30,7 @@ from inventory_assets.redaction import Redactor
 from inventory_assets.sources.inventory_api import contract
 from inventory_assets.sources.inventory_api.contract import ApiOptions
 from inventory_assets.sources.inventory_api.errors import ForeignHostError, MalformedPageError
+from inventory_assets.sources.inventory_api.rate_limit import RateLimiter, shared_limiter
 from inventory_assets.sources.inventory_api.stats import ExtractStats
 
 
@@ -43,20 +46,22 @@ def origin(url: str) -> str:
 
 
 class RedactingAdapter(HTTPAdapter):
-    """Counts attempts, sends only to the vendor, and keeps the secrets out of URLs and
-    errors handed upwards."""
+    """Counts attempts, sends only to the vendor, within its quota, and keeps the secrets
+    out of URLs and errors handed upwards."""
 
     def __init__(
         self,
         redact: Redactor,
         stats: ExtractStats,
         allowed: frozenset[str],
+        limiters: dict[str, RateLimiter] | None = None,
         pool_maxsize: int = 10,
     ) -> None:
         super().__init__(pool_maxsize=pool_maxsize)
         self._redact = redact
         self._stats = stats
         self._allowed = allowed  # origins a request may go to: the vendor's, its token URL
+        self._limiters = limiters or {}  # origin -> its quota; none: no limit
 
     def send(self, request, **kwargs):  # type: ignore[no-untyped-def]
         """Send, then mask the key in the response URL, its body or the error raised."""
@@ -66,6 +71,8 @@ class RedactingAdapter(HTTPAdapter):
                 f"Refused to send a request to {target}, which is not the vendor's "
                 f"({', '.join(sorted(self._allowed))}): the credentials go nowhere else."
             )
+        if limiter := self._limiters.get(target):
+            self._stats.record_rate_wait(limiter.wait())
         try:
             response = super().send(request, **kwargs)
             # Read the body now (it is read whole anyway) so no caller sees it unmasked,
@@ -144,7 +151,9 @@ def build_session(
     dlt's `Client` brings tenacity-based retries that honour `Retry-After`;
     `request_max_attempts` counts the first attempt, hence `max_retries + 1`.
     Malformed pages (raised by the page check in `validation.py`, which runs as
-    a response hook inside the retried call) are retried too.
+    a response hook inside the retried call) are retried too. With
+    `options.max_requests_per_second`, every origin it may send to is held to
+    that rate, by the limiter the whole process shares for it.
     """
     client = Client(
         request_timeout=options.request_timeout_seconds,
@@ -159,7 +168,9 @@ def build_session(
     session = client.session
     _settle_environment(session, base_url)
     allowed = frozenset(origin(url) for url in (base_url, *also_to))
-    adapter = RedactingAdapter(redact, stats, allowed)
+    rate = options.max_requests_per_second
+    limiters = {target: shared_limiter(target, rate) for target in allowed} if rate else None
+    adapter = RedactingAdapter(redact, stats, allowed, limiters)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session

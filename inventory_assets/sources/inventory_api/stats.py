@@ -45,6 +45,7 @@ class ExtractStats:
     page_size_seen: int = 0  # the most records one page held
     outside_window: int = 0  # records a client-side window left out (client_window mode)
     values_masked: int = 0  # strings of 2xx pages that held the API key, masked as ***
+    rate_limit_wait_seconds: float = 0.0  # time requests waited for the vendor's quota
     key_logs: list[KeyLog] = field(default_factory=list)  # one per window (resource)
     rejected: list[Rejection] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -120,6 +121,11 @@ class ExtractStats:
             self.requests += 1
             if status is None or status in RETRY_STATUSES:
                 self.retryable_failures += 1
+
+    def record_rate_wait(self, seconds: float) -> None:
+        """Time one request waited for its slot under `api.max_requests_per_second`."""
+        with self._lock:
+            self.rate_limit_wait_seconds += seconds
 
     def record_malformed_page(self) -> None:
         """A 2xx page that broke the contract; it is retried like a transient fault."""
