@@ -37,6 +37,8 @@ INVENTORY_DATA = AssetKey(["inventory", "inventory_data"])
 WAREHOUSES_KEY = AssetKey(["inventory", "warehouses"])
 STOCK_LEVELS = AssetKey(["inventory", "stock_levels"])
 LOW_STOCK_ITEMS = AssetKey(["inventory", "low_stock_items"])
+VENDOR_CONTRACT = AssetKey(["inventory", "vendor_contract"])
+INGEST_SCHEDULE = "inventory__inventory_data_daily_schedule"
 
 
 def test_inventory_data_spec_snapshot() -> None:
@@ -49,7 +51,9 @@ def test_inventory_data_spec_snapshot() -> None:
         WAREHOUSES_KEY,
         STOCK_LEVELS,
         LOW_STOCK_ITEMS,
+        VENDOR_CONTRACT,
     }
+    assert graph.get(VENDOR_CONTRACT).kinds == {"api"}, "kept in Dagster, not the warehouse"
     node = graph.get(key)
     assert node.group_name == "inventory"
     assert node.kinds == {"dlt", "duckdb"}
@@ -135,7 +139,13 @@ def test_jobs_sensors_and_schedule_snapshot() -> None:
     assert schedules == {
         "inventory__inventory_data_daily_schedule": DefaultScheduleStatus.STOPPED,
         "inventory__warehouses_daily_schedule": DefaultScheduleStatus.STOPPED,
+        "inventory_vendor_contract_schedule": DefaultScheduleStatus.STOPPED,
     }
+    crons = {s.name: s.cron_schedule for s in shipped_code_location().schedules}
+    assert (crons["inventory_vendor_contract_schedule"], crons[INGEST_SCHEDULE]) == (
+        "5 0 * * *",
+        "15 0 * * *",
+    ), "the watch runs before the day's loads"
 
 
 def test_resources_take_url_and_key_from_the_environment() -> None:

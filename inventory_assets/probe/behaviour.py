@@ -146,16 +146,19 @@ def _check_auth(vendor: _Vendor, report: ProbeReport, auth: dict[str, Any]) -> A
     """The first page, with the credentials; and one request without, which must be refused."""
     response = vendor.raw(vendor.first_params())
     if response.status_code in (401, 403):
-        report.add("auth", False, _refusal(response, auth))
+        report.add(
+            "auth", False, _refusal(response, auth), f"refused (HTTP {response.status_code})"
+        )
         return None
     response.raise_for_status()
     refused = vendor.raw({}, with_auth=False).status_code in (401, 403)
     kind = auth.get("type", "api_key")
+    without = "refused without them" if refused else "no credentials needed?"
     report.add(
         "auth",
         True,
-        f"the {kind} credentials are accepted"
-        + ("; refused without them" if refused else "; no credentials needed?"),
+        f"the {kind} credentials are accepted; {without}",
+        f"{kind} accepted; {'required' if refused else 'not required'}",
     )
     try:
         return response, response.json()
@@ -188,12 +191,23 @@ def _check_shape(vendor: _Vendor, report: ProbeReport, response: Any, payload: A
     shape = recognize(response, payload, vendor.endpoint.paginator)
     records = select(payload, shape.data_selector)
     count = len(records) if isinstance(records, list) else 0
-    report.add("data", isinstance(records, list), f"{count} records at `{shape.data_selector}`")
+    report.add(
+        "data",
+        isinstance(records, list),
+        f"{count} records at `{shape.data_selector}`",
+        f"records at `{shape.data_selector}`",
+    )
     understood = replace(
         vendor.endpoint, data_selector=shape.data_selector, paginator=shape.as_paginator()
     )
     confirmed, detail = _confirm(vendor, understood)
-    report.add("paging style", confirmed, f"{shape.paginator['type']}: {shape.evidence}; {detail}")
+    style = shape.paginator["type"]
+    report.add(
+        "paging style",
+        confirmed,
+        f"{style}: {shape.evidence}; {detail}",
+        style if confirmed else f"{style}, not confirmed",
+    )
     if confirmed:
         report.reshaped = _differences(shape, vendor.endpoint)
         vendor.endpoint = understood
@@ -235,7 +249,9 @@ def _fragment(endpoint: Endpoint, shape: Shape, fragment: dict) -> dict:
 def _check_page_size(vendor: _Vendor, report: ProbeReport, first: list, total: int | None) -> None:
     asked = vendor.endpoint.paginator.page_size
     if asked is None:
-        report.add("page size honoured", True, f"{len(first)} records on the first page")
+        report.add(
+            "page size honoured", True, f"{len(first)} records on the first page", "not asked"
+        )
         return
     more = total is not None and total > len(first)
     if len(first) < asked and total is None and first:
@@ -246,28 +262,30 @@ def _check_page_size(vendor: _Vendor, report: ProbeReport, first: list, total: i
             True,
             f"asked {asked}, got {len(first)} while more remain: paging advances by what "
             "arrives, so nothing is lost",
+            f"capped at {len(first)}",
         )
         report.suggested["INVENTORY_PAGE_SIZE"] = str(len(first))
     else:
-        report.add("page size honoured", True, f"asked {asked}, got {len(first)}")
+        report.add("page size honoured", True, f"asked {asked}, got {len(first)}", "honoured")
 
 
 def _check_total(vendor: _Vendor, report: ProbeReport, payload: Any) -> int | None:
     path = vendor.endpoint.paginator.total_path
     total = _total(payload, path)
     if not path:
-        report.add("total present", True, "not used (no total_path)")
+        report.add("total present", True, "not used (no total_path)", "not used")
     elif total is None:
         report.add(
             "total present",
             True,
             f"no `{path}`: loads page until the last page, without the completeness check a"
             " total allows",
+            "absent",
         )
         if vendor.endpoint.paginator.seeks:
             report.suggested["INVENTORY_TOTAL_PATH"] = ""
     else:
-        report.add("total present", True, f"`{path}` = {total}")
+        report.add("total present", True, f"`{path}` = {total}", f"at `{path}`")
     return total
 
 
@@ -314,7 +332,12 @@ def _check_window(
     ours = (options.window_start_param, options.window_end_param)
     honoured, page = _honours(vendor, window, ours)
     if honoured:
-        report.add("window parameters honoured", True, f"{ours[0]}/{ours[1]} filter the listing")
+        report.add(
+            "window parameters honoured",
+            True,
+            f"{ours[0]}/{ours[1]} filter the listing",
+            f"honoured as {ours[0]}/{ours[1]}",
+        )
         _check_total_in_window(vendor, report, window, ours, page, listing_total)
         return
     found = next(
@@ -327,6 +350,7 @@ def _check_window(
     )
     if found:
         detail = f"{ours[0]}/{ours[1]} are ignored; {found[0]}/{found[1]} filter the listing"
+        behaviour = f"{ours[0]}/{ours[1]} ignored; honoured as {found[0]}/{found[1]}"
         if mode == "window":
             report.needed |= {
                 "INVENTORY_WINDOW_START_PARAM": found[0],
@@ -334,9 +358,10 @@ def _check_window(
             }
     else:
         detail = f"{ours[0]}/{ours[1]} are ignored and no common name works: filter in the client"
+        behaviour = f"{ours[0]}/{ours[1]} ignored; no common name honoured"
         if mode == "window":
             report.needed["INVENTORY_SYNC_MODE"] = "client_window"
-    report.add("window parameters honoured", mode != "window", detail)
+    report.add("window parameters honoured", mode != "window", detail, behaviour)
 
 
 def _check_total_in_window(
@@ -359,11 +384,17 @@ def _check_total_in_window(
                 "total consistent with the window",
                 False,
                 f"a day's total is {windowed}, the whole listing's, but its records end sooner",
+                "counts the whole listing",
             )
             report.needed["INVENTORY_TOTAL_PATH"] = ""
             report.fragment["endpoints"][vendor.endpoint.name]["paginator"]["total_path"] = None
             return
-    report.add("total consistent with the window", True, f"a day's total is {windowed}")
+    report.add(
+        "total consistent with the window",
+        True,
+        f"a day's total is {windowed}",
+        "counts the window",
+    )
 
 
 def _check_order(vendor: _Vendor, report: ProbeReport, records: list) -> None:
@@ -375,8 +406,9 @@ def _check_order(vendor: _Vendor, report: ProbeReport, records: list) -> None:
     detail = (
         "the same page twice holds the same records" if same else "a page changed between two reads"
     )
-    detail += f"; ordered by {cursor}" if ordered else f"; not ordered by {cursor}"
-    report.add("order stable", same, detail)
+    sorting = f"ordered by {cursor}" if ordered else f"not ordered by {cursor}"
+    detail += f"; {sorting}"
+    report.add("order stable", same, detail, f"{'stable' if same else 'unstable'}, {sorting}")
 
 
 def _check_values(vendor: _Vendor, report: ProbeReport, records: list) -> None:
@@ -384,13 +416,18 @@ def _check_values(vendor: _Vendor, report: ProbeReport, records: list) -> None:
     stamps = [str(r.get(endpoint.cursor_field)) for r in records]
     bad = [s for s in stamps if _moment({"c": s}, "c") is None]
     styles = sorted({_timestamp_style(s) for s in stamps if s not in bad})
+    zones = sorted({style.split(",")[0] for style in styles})
     report.add(
         "timestamp format",
         not bad,
         f"unparsable: {bad[:3]}" if bad else f"ISO 8601 ({', '.join(styles) or 'none seen'})",
+        "unparsable" if bad else f"ISO 8601 ({', '.join(zones) or 'none seen'})",
     )
     keys = [r.get(endpoint.primary_key) for r in records]
-    report.add("id type", all(_key_loads(endpoint, k) for k in keys), _describe_keys(keys))
+    kind = _key_kind(keys)
+    report.add(
+        "id type", all(_key_loads(endpoint, k) for k in keys), _describe_keys(kind, keys), kind
+    )
     declared = {c.name for c in endpoint.columns}
     unknown = sorted({name for r in records for name in r} - declared)
     nested = sorted({name for r in records for name, v in r.items() if isinstance(v, dict | list)})
@@ -398,8 +435,14 @@ def _check_values(vendor: _Vendor, report: ProbeReport, records: list) -> None:
         "unknown fields",
         True,
         ", ".join(unknown) + " (loaded as new columns)" if unknown else "none",
+        ", ".join(unknown) or "none",
     )
-    report.add("nested fields", True, ", ".join(nested) + " (kept as JSON)" if nested else "none")
+    report.add(
+        "nested fields",
+        True,
+        ", ".join(nested) + " (kept as JSON)" if nested else "none",
+        ", ".join(nested) or "none",
+    )
 
 
 def _timestamp_style(text: str) -> str:
@@ -420,12 +463,19 @@ def _key_loads(endpoint: Endpoint, key: Any) -> bool:
     return True
 
 
-def _describe_keys(keys: Iterable[Any]) -> str:
+def _key_kind(keys: Iterable[Any]) -> str:
+    """The JSON types of the keys, numeric text told apart from other text."""
     kinds = {type(k).__name__ for k in keys}
-    sample = next(iter(keys), None)
     if kinds == {"str"} and all(str(k).lstrip("-").isdigit() for k in keys):
+        return "numeric strings"
+    return ", ".join(sorted(kinds))
+
+
+def _describe_keys(kind: str, keys: Iterable[Any]) -> str:
+    sample = next(iter(keys), None)
+    if kind == "numeric strings":
         return f'numeric strings (e.g. "{sample}"): coerced to integers, losslessly'
-    return f"{', '.join(sorted(kinds))} (e.g. {sample!r})"
+    return f"{kind} (e.g. {sample!r})"
 
 
 def probe(
@@ -453,12 +503,13 @@ def probe(
         records = [r for r in listed if isinstance(r, dict)] if isinstance(listed, list) else []
         total = _check_total(vendor, report, payload)
         _check_page_size(vendor, report, records, total)
-        _check_window(vendor, report, records, total, mode)
+        if mode != "full":  # a whole listing is never windowed
+            _check_window(vendor, report, records, total, mode)
         _check_order(vendor, report, records)
         _check_values(vendor, report, records)
     except ProbeBudgetExhausted:
         report.add("budget", True, f"stopped after {budget} requests; the rest was not checked")
     report.requests = vendor.used
     seen = ", ".join(sorted(vendor.headers_seen)) or "none seen"
-    report.add("rate-limit headers", True, seen)
+    report.add("rate-limit headers", True, seen, seen)
     return report

@@ -1,8 +1,9 @@
-"""`<group>_api_probe_job`: the contract probe (`lib/probe.py`) from the UI.
+"""`<group>_api_probe_job`: the contract probe (behaviour.py) from the UI.
 
 The same report `inventory-api-probe` prints, for each endpoint, in the run's
 output metadata; the run fails, naming the settings to change, when the current
-ones would not load the vendor correctly.
+ones would not load the vendor correctly. `probe_endpoint` is how a run probes
+(this job, and the vendor watch).
 """
 
 from collections.abc import Sequence
@@ -11,7 +12,16 @@ from dagster import Failure, JobDefinition, MetadataValue, OpExecutionContext, O
 
 from inventory_assets.defs.inventory_api.resources import ResourceKeys, VendorApiResource
 from inventory_assets.probe.behaviour import probe
+from inventory_assets.probe.report import ProbeReport
 from inventory_assets.sources.inventory_api import Endpoint
+
+
+def probe_endpoint(vendor_api: VendorApiResource, endpoint: Endpoint) -> ProbeReport:
+    """The probe of one endpoint with a run's vendor resource: one try per request, so a
+    vendor that fails is reported, not waited out."""
+    vendor_api.checked_base_url(endpoint)
+    client = vendor_api.client(max_retries=1)
+    return probe(client, endpoint, endpoint.sync_mode, vendor_api.auth_as_written())
 
 
 def build_probe_job(resources: ResourceKeys, endpoints: Sequence[Endpoint]) -> JobDefinition:
@@ -22,9 +32,7 @@ def build_probe_job(resources: ResourceKeys, endpoints: Sequence[Endpoint]) -> J
     def _probe(context: OpExecutionContext, vendor_api: VendorApiResource) -> Output[None]:
         metadata, needed, reshaped = {}, {}, {}
         for endpoint in endpoints:
-            vendor_api.checked_base_url(endpoint)
-            client = vendor_api.client(max_retries=1)
-            report = probe(client, endpoint, endpoint.sync_mode, vendor_api.auth_as_written())
+            report = probe_endpoint(vendor_api, endpoint)
             context.log.info(f"{endpoint.name}:\n{report.as_text()}")
             metadata[endpoint.name] = MetadataValue.md(report.as_markdown())
             needed |= report.needed

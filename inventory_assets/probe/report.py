@@ -1,8 +1,9 @@
 """What the probe found: its findings, the vendor's shape as defs.yaml says it, the settings.
 
-`ProbeReport` is filled by the probe (behaviour.py) and read by its two fronts:
-`inventory-api-probe` prints `as_text()`, `inventory_api_probe_job` shows
-`as_markdown()` in the run's metadata.
+`ProbeReport` is filled by the probe (behaviour.py) and read by its fronts:
+`inventory-api-probe` prints `as_text()`, `<group>_api_probe_job` shows
+`as_markdown()` in the run's metadata, and the vendor watch (watch.py) keeps
+`behaviours()` from one day to the next.
 """
 
 from __future__ import annotations
@@ -15,11 +16,17 @@ import yaml
 
 @dataclass(frozen=True)
 class Finding:
-    """One line of the report: what was checked, whether it keeps the contract, how."""
+    """One line of the report: what was checked, whether it keeps the contract, how.
+
+    `behaviour` is what the vendor does, in words that stay the same while it
+    does (no counts or samples, unlike `detail`), so the watch can tell a change;
+    None when the check observed nothing (no records to try a window on, say).
+    """
 
     check: str
     ok: bool
     detail: str
+    behaviour: str | None = None
 
 
 @dataclass
@@ -40,8 +47,12 @@ class ProbeReport:
         auth_ok = all(f.ok for f in self.findings if f.check == "auth")
         return auth_ok and not self.needed and not self.reshaped
 
-    def add(self, check: str, ok: bool, detail: str) -> None:
-        self.findings.append(Finding(check, ok, detail))
+    def add(self, check: str, ok: bool, detail: str, behaviour: str | None = None) -> None:
+        self.findings.append(Finding(check, ok, detail, behaviour))
+
+    def behaviours(self) -> dict[str, str]:
+        """What the vendor was seen to do, by check: what the watch compares day to day."""
+        return {f.check: f.behaviour for f in self.findings if f.behaviour is not None}
 
     def settings_lines(self) -> list[str]:
         """What to paste: the shape in defs.yaml, the variables it needs, the optional ones."""

@@ -5,8 +5,9 @@
 that loads it, its quality checks, its reconciliation with the API, its jobs,
 its schedule and change sensor, and for windowed endpoints its daily
 partitions and partition freshness check; plus the marts over the endpoint
-`marts_from` names, the resources, the executor, the freshness sensor and the
-automation sensor that all endpoints share.
+`marts_from` names, the vendor watch (`<group>/vendor_contract`), the
+resources, the executor, the freshness sensor and the automation sensor that
+all endpoints share.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from inventory_assets.defs.inventory_api.sensors import (
     build_change_sensor,
     build_daily_schedule,
 )
+from inventory_assets.defs.inventory_api.vendor_contract import build_vendor_watch
 from inventory_assets.probe.job import build_probe_job
 from inventory_assets.settings import InventorySettings, settings_from_attributes
 
@@ -128,6 +130,7 @@ def build_definitions(settings: InventorySettings) -> Definitions:
     """Every definition of one instance (one vendor), from validated settings; its names
     and resource keys are its group's, so several instances load side by side."""
     endpoints = build_endpoints(settings).values()
+    probed = [built.spec.endpoint for built in endpoints]  # by the probe job and the watch
     freshness = [check for built in endpoints for check in built.freshness_checks]
     sensors = [built.change_sensor for built in endpoints]
     if freshness:
@@ -143,9 +146,7 @@ def build_definitions(settings: InventorySettings) -> Definitions:
         asset_checks=[check for built in endpoints for check in built.checks],
         jobs=[
             *(job for built in endpoints for job in (built.ingest_job, built.reconcile_job)),
-            build_probe_job(
-                ResourceKeys(settings.group), [built.spec.endpoint for built in endpoints]
-            ),
+            build_probe_job(ResourceKeys(settings.group), probed),
             *([marts.refresh_job] if marts else []),
         ],
         schedules=[built.schedule for built in endpoints],
@@ -153,13 +154,18 @@ def build_definitions(settings: InventorySettings) -> Definitions:
         resources=resources,
         executor=build_executor(settings.executor),
     )
-    # Every asset is stored in the instance's warehouse: its kind shows which.
+    # Every asset so far is stored in the instance's warehouse: its kind shows which.
     # `map_asset_specs` is a preview API, and the one way to label assets of several
     # builders; its behaviour is what the tests check.
     destination = resources[ResourceKeys(settings.group).key("destination")]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PreviewWarning)
-        return defs.map_asset_specs(func=destination.label)
+        stored = defs.map_asset_specs(func=destination.label)
+    # The vendor watch keeps what it observes in its own metadata, not the warehouse.
+    watch = build_vendor_watch(ResourceKeys(settings.group), probed, settings.api.pool)
+    return Definitions.merge(
+        stored, Definitions(assets=[watch.asset], jobs=[watch.job], schedules=[watch.schedule])
+    )
 
 
 def marts_for(settings: InventorySettings) -> Marts | None:
