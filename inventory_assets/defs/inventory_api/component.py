@@ -6,7 +6,7 @@ that loads it, its quality checks, its reconciliation with the API, its jobs,
 its schedule and change sensor, and for windowed endpoints its daily
 partitions and partition freshness check; plus the marts over the endpoint
 `marts_from` names, the resources, the executor, the freshness sensor and the
-automation sensor that all endpoints share.
+automation sensor, the probe job and the backfill plan job that all endpoints share.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ from inventory_assets.defs.inventory_api.sensors import (
     build_change_sensor,
     build_daily_schedule,
 )
+from inventory_assets.planning.job import build_backfill_plan_job
 from inventory_assets.probe.job import build_probe_job
 from inventory_assets.settings import InventorySettings, settings_from_attributes
 
@@ -145,6 +146,11 @@ def build_definitions(settings: InventorySettings) -> Definitions:
             *(job for built in endpoints for job in (built.ingest_job, built.reconcile_job)),
             build_probe_job(
                 ResourceKeys(settings.group), [built.spec.endpoint for built in endpoints]
+            ),
+            build_backfill_plan_job(
+                ResourceKeys(settings.group),
+                [built.spec.endpoint for built in endpoints],
+                settings.partitions_start,
             ),
             *([marts.refresh_job] if marts else []),
         ],
