@@ -38,7 +38,7 @@ def heading(plan: BackfillPlan) -> str:
     latency = f"{counts.latency_seconds * 1000:.0f} ms each"
     return (
         f"{plan.endpoint}, {span}, {plan.shape.sync_mode} mode "
-        f"({counts.requests} requests to plan it, {latency})"
+        f"({counts.requests} request{'s' if counts.requests != 1 else ''} to plan it, {latency})"
     )
 
 
