@@ -98,6 +98,7 @@ def _assert_apart(defs: Definitions) -> None:
         assert defs.resolve_sensor_def(f"{group}_automation_sensor")
         assert defs.resolve_job_def(f"{group}__inventory_data_ingest_job")
         assert defs.resolve_job_def(f"{group}_api_probe_job")
+        assert defs.resolve_job_def(f"{group}_backfill_plan_job")
     loads = defs.resolve_assets_def(AssetKey(["acme", "inventory_data"]))
     assert loads.required_resource_keys - {"io_manager"} == {
         "acme_vendor_api",

@@ -5,9 +5,9 @@
 that loads it, its quality checks, its reconciliation with the API, its jobs,
 its schedule and change sensor, and for windowed endpoints its daily
 partitions and partition freshness check; plus the marts over the endpoint
-`marts_from` names, the vendor watch (`<group>/vendor_contract`), the
-resources, the executor, the freshness sensor and the automation sensor that
-all endpoints share.
+`marts_from` names, the vendor watch (`<group>/vendor_contract`), and what all
+endpoints share: the resources, the executor, the freshness and automation
+sensors, the probe job and the backfill plan job.
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ from inventory_assets.defs.inventory_api.sensors import (
     build_daily_schedule,
 )
 from inventory_assets.defs.inventory_api.vendor_contract import build_vendor_watch
+from inventory_assets.planning.job import build_backfill_plan_job
 from inventory_assets.probe.job import build_probe_job
 from inventory_assets.settings import InventorySettings, settings_from_attributes
 
@@ -130,7 +131,7 @@ def build_definitions(settings: InventorySettings) -> Definitions:
     """Every definition of one instance (one vendor), from validated settings; its names
     and resource keys are its group's, so several instances load side by side."""
     endpoints = build_endpoints(settings).values()
-    probed = [built.spec.endpoint for built in endpoints]  # by the probe job and the watch
+    probed = [built.spec.endpoint for built in endpoints]  # by the probe, plan and watch
     freshness = [check for built in endpoints for check in built.freshness_checks]
     sensors = [built.change_sensor for built in endpoints]
     if freshness:
@@ -147,6 +148,9 @@ def build_definitions(settings: InventorySettings) -> Definitions:
         jobs=[
             *(job for built in endpoints for job in (built.ingest_job, built.reconcile_job)),
             build_probe_job(ResourceKeys(settings.group), probed),
+            build_backfill_plan_job(
+                ResourceKeys(settings.group), probed, settings.partitions_start
+            ),
             *([marts.refresh_job] if marts else []),
         ],
         schedules=[built.schedule for built in endpoints],

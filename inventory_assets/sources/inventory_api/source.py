@@ -70,7 +70,7 @@ def inventory_source(
         windows = list(window.days())  # type: ignore[union-attr]
     resources, checkers = [], []
     for part in windows:
-        params = _window_params(part, options) if vendor_filters else {}
+        params = window_params(part, options) if vendor_filters else {}
         scope = WindowScope(part, vendor_filters, params) if part is not None else None
         checkers.append(RecordChecker(stats, endpoint, scope))
         resources.append(
@@ -101,7 +101,9 @@ def _resource_name(endpoint: Endpoint, window: Window | None, alone: bool) -> st
     return f"{endpoint.name}_{window.start:%Y%m%d}"
 
 
-def _window_params(window: Window | None, options: ApiOptions) -> dict[str, str]:
+def window_params(window: Window | None, options: ApiOptions) -> dict[str, str]:
+    """The query parameters that send `window` to the vendor (none for the whole listing);
+    the backfill plan asks for a day's total with the same ones a load sends."""
     if window is None:
         return {}
     return {
