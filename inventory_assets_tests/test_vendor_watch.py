@@ -25,12 +25,14 @@ from inventory_assets.probe.behaviour import MAX_REQUESTS
 from inventory_assets.probe.watch import Change, accepted_after, changes
 from inventory_assets_tests import cli_runner
 from inventory_assets_tests.cli_runner import materialize as cli_materialize
+from inventory_assets_tests.cli_runner import materialize_args
 from inventory_assets_tests.conftest import contract_endpoint, warehouses_endpoint
-from inventory_assets_tests.support import TEST_API_KEY
+from inventory_assets_tests.support import TEST_API_KEY, doc_commands
 
 KEY = AssetKey(["inventory", "vendor_contract"])
 WINDOW = "inventory_data / window parameters honoured"
 ACCEPT = {"ops": {"inventory__vendor_contract": {"config": {"accept_changes": True}}}}
+PAGE = "docs/vendor-watch.md"
 
 
 def _watch():
@@ -136,3 +138,12 @@ def test_through_the_cli_a_changed_vendor_fails_the_watch_naming_what_fits(
     assert TEST_API_KEY not in output
     accept = cli_materialize(env, "--config-json", json.dumps(ACCEPT), select=select)
     assert f"Asset check '{CHECK_NAME}' on '{select}' passed" in cli_runner.finish(accept)
+
+
+def test_the_page_shows_the_commands_tested_here() -> None:
+    select = KEY.to_user_string()
+    shown = doc_commands(PAGE, "dagster asset materialize")
+    assert shown == {
+        ("dagster", *materialize_args(select=select)),
+        ("dagster", *materialize_args("--config-json", json.dumps(ACCEPT), select=select)),
+    }
