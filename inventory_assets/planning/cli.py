@@ -14,18 +14,14 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import date
-from pathlib import Path
 
-import requests
-from dagster import DagsterInvalidConfigError, Failure
-
-from inventory_assets.defs.inventory_api.resources import VendorApiResource, vendor_api_resource
+from inventory_assets.defs.inventory_api.resources import VendorApiResource
 from inventory_assets.planning.counts import plan_with
 from inventory_assets.planning.plan import PlanError, days_of
 from inventory_assets.planning.report import as_text, budget_line
-from inventory_assets.settings import DEFS_YAML, SettingsError, settings_from_yaml
+from inventory_assets.settings import InventorySettings
 from inventory_assets.sources.inventory_api import Endpoint
-from inventory_assets.sources.inventory_api.errors import InventoryApiError, explain
+from inventory_assets.vendor_cli import ConsoleError, add_vendor_arguments, run
 
 PROG = "inventory-api-plan"
 
@@ -41,60 +37,30 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
     parser.add_argument("--from", dest="first", type=_day, required=True, help="first day")
     parser.add_argument("--to", dest="last", type=_day, required=True, help="last day, included")
-    parser.add_argument("--endpoint", default="inventory_data", help="an endpoint of defs.yaml")
-    parser.add_argument(
-        "--defs", type=Path, default=DEFS_YAML, help="the defs.yaml of the vendor to plan for"
-    )
+    add_vendor_arguments(parser, "plan for")
     parser.add_argument(
         "--max-requests", type=int, default=None, help="exit 1 if the load would make more"
     )
     return parser
 
 
-def _fail(message: str, code: int) -> int:
-    print(f"{PROG}: {message}", file=sys.stderr)  # noqa: T201 - a console script's one line
-    return code
-
-
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    try:
-        settings = settings_from_yaml(args.defs)
-    except SettingsError as error:
-        print(error, file=sys.stderr)  # noqa: T201 - a console script's one line
-        return 2
-    endpoint_settings = settings.endpoints.get(args.endpoint)
-    if endpoint_settings is None:
-        return _fail(f"no endpoint {args.endpoint!r} in {args.defs}.", 2)
-    endpoint = endpoint_settings.endpoint(args.endpoint, settings.api)
-    try:
-        days = days_of(args.first, args.last, settings.partitions_start)
-    except PlanError as error:
-        return _fail(str(error), 2)
-    # The resource a run gets, its variables read now: one way to the vendor.
-    resource = vendor_api_resource(settings.api)
-    try:
-        with resource.process_config_and_initialize_cm() as vendor_api:
-            return _plan(vendor_api, endpoint, days, args.max_requests)
-    except DagsterInvalidConfigError:
-        return _fail("INVENTORY_API_BASE_URL and the API's credentials must be set.", 2)
 
+    def _plan(
+        settings: InventorySettings, endpoint: Endpoint, vendor_api: VendorApiResource
+    ) -> int:
+        try:
+            days = days_of(args.first, args.last, settings.partitions_start)
+            plan = plan_with(vendor_api, endpoint, days, args.max_requests)
+        except PlanError as error:
+            raise ConsoleError(str(error), 2) from None
+        print(as_text(plan))  # noqa: T201
+        if plan.over_budget:
+            raise ConsoleError(f"{budget_line(plan)} Refusing the backfill (--max-requests).", 1)
+        return 0
 
-def _plan(
-    vendor_api: VendorApiResource, endpoint: Endpoint, days: tuple[date, ...], budget: int | None
-) -> int:
-    try:
-        plan = plan_with(vendor_api, endpoint, days, budget)
-    except PlanError as error:
-        return _fail(str(error), 2)
-    except Failure as failure:
-        return _fail(str(failure.description), 2)
-    except (requests.RequestException, InventoryApiError) as error:
-        return _fail(str(explain(error, vendor_api.base_url, 1) or error), 1)
-    print(as_text(plan))  # noqa: T201
-    if plan.over_budget:
-        return _fail(f"{budget_line(plan)} Refusing the backfill (--max-requests).", 1)
-    return 0
+    return run(PROG, args, _plan)
 
 
 if __name__ == "__main__":

@@ -66,9 +66,11 @@ def count(client: VendorClient, endpoint: Endpoint, days: tuple[date, ...]) -> C
     latencies: list[float] = []
 
     def total(window: Window | None) -> int:
-        started = perf_counter()
+        started, waited = perf_counter(), client.stats.rate_limit_wait_seconds
         page = client.seek(endpoint, window_params(window, client.options), offset=0, limit=1)
-        latencies.append(perf_counter() - started)
+        # The vendor's latency, not the wait for the quota (the plan adds that itself).
+        waited = client.stats.rate_limit_wait_seconds - waited
+        latencies.append(perf_counter() - started - waited)
         if page.total is None:
             raise PlanError(
                 f"The vendor's page of {endpoint.path} holds no total at "
