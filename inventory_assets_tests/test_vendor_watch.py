@@ -103,6 +103,21 @@ def test_a_vendor_that_starts_ignoring_the_window_fails_until_the_change_is_acce
     assert _observe(simulator, instance)[1].passed, "the new behaviour is the accepted one"
 
 
+def test_a_key_that_moved_to_a_header_is_named_with_the_ways_vendors_take_one(simulator) -> None:
+    instance = DagsterInstance.ephemeral()
+    _observe(simulator, instance)
+    simulator.deviate(auth="header")
+
+    metadata, evaluation = _observe(simulator, instance)
+
+    assert not evaluation.passed
+    assert "auth was 'api_key accepted; required', now 'refused (HTTP 401)'" in (
+        evaluation.description
+    )
+    assert "auth: {type: api_key, location: header, name: X-API-Key}" in evaluation.description
+    assert not metadata["loads_correctly"].value
+
+
 def test_a_change_is_what_differs_from_the_accepted_behaviour() -> None:
     accepted = {"a": {"auth": "api_key accepted; required", "total present": "at `total`"}}
     observed = {"a": {"auth": "api_key accepted; required", "total present": "absent"}}

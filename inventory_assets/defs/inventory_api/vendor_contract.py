@@ -190,11 +190,19 @@ def _what_fits(reports: dict[str, ProbeReport]) -> str:
     """The settings the probe says fit the vendor now, in its words."""
     needed = {name: value for report in reports.values() for name, value in report.needed.items()}
     reshaped = [f"{name}: {', '.join(r.reshaped)}" for name, r in reports.items() if r.reshaped]
-    if not needed and not reshaped:
-        return "The probe says the current settings still load it correctly."
     parts = [f"set {' '.join(f'{k}={v}' for k, v in sorted(needed.items()))}"] if needed else []
     parts += [f"change defs.yaml ({'; '.join(reshaped)})"] if reshaped else []
-    return f"The probe says: {' and '.join(parts)} (the run's metadata has its reports)."
+    if not parts:
+        # Nothing to set, but something the settings cannot fix by themselves (a refused key).
+        parts = [
+            f"{name}: {finding.check}: {finding.detail}"
+            for name, report in reports.items()
+            for finding in report.findings
+            if not finding.ok
+        ]
+    if not parts:
+        return "The probe says the current settings still load it correctly."
+    return f"The probe says: {'; '.join(parts)} (the run's metadata has its reports)."
 
 
 def _metadata(
