@@ -64,7 +64,7 @@ class LoadMetadata(NamespacedMetadataSet):
     seconds_extract: float | None = None
     seconds_normalize: float | None = None
     seconds_load: float | None = None
-    # Of which the requests spent waiting for the vendor's quota (api.max_requests_per_second).
+    # Wall-clock time the vendor's quota (api.max_requests_per_second) held the requests back.
     seconds_waiting_for_quota: float | None = None
     changed_records: int | None = None  # set by a change sensor's request only
 

@@ -42,10 +42,14 @@ class RateLimiter:
         self._lock = threading.Lock()
 
     def wait(self) -> float:
-        """Sleep until this caller's slot; returns the seconds waited (0.0 for none).
+        """Sleep until this caller's slot; returns the wall-clock time the wait held things up.
 
         The slot is taken under the lock and slept outside it, so callers queue
-        in arrival order and none holds the others up while it sleeps.
+        in arrival order and none holds the others up while it sleeps. Concurrent
+        callers wait side by side: a caller queued behind others adds only its
+        own interval to the time anyone waits, so the sum of what `wait` returns
+        is the time requests were held back, each moment counted once (not the
+        sum of every thread's sleep).
         """
         with self._lock:
             now = time.monotonic()
@@ -54,7 +58,7 @@ class RateLimiter:
         delay = slot - now
         if delay > 0:
             time.sleep(delay)
-        return delay
+        return min(delay, self._interval)
 
 
 def shared_limiter(origin: str, per_second: float) -> RateLimiter:

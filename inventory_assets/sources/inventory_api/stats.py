@@ -45,7 +45,7 @@ class ExtractStats:
     page_size_seen: int = 0  # the most records one page held
     outside_window: int = 0  # records a client-side window left out (client_window mode)
     values_masked: int = 0  # strings of 2xx pages that held the API key, masked as ***
-    rate_limit_wait_seconds: float = 0.0  # time requests waited for the vendor's quota
+    rate_limit_wait_seconds: float = 0.0  # wall-clock time requests were held by the quota
     key_logs: list[KeyLog] = field(default_factory=list)  # one per window (resource)
     rejected: list[Rejection] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -123,7 +123,7 @@ class ExtractStats:
                 self.retryable_failures += 1
 
     def record_rate_wait(self, seconds: float) -> None:
-        """Time one request waited for its slot under `api.max_requests_per_second`."""
+        """Time one request was held back under `api.max_requests_per_second` (RateLimiter.wait)."""
         with self._lock:
             self.rate_limit_wait_seconds += seconds
 
