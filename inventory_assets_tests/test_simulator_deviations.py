@@ -481,7 +481,7 @@ def test_cli_flags_set_every_switch() -> None:
         *("--port", "0", "--rows", "30", "--ignore-window", "--omit-total"),
         *("--window-params", "modified_after,modified_before", "--total-ignores-window"),
         *("--page-cap", "7", "--numbers-as-strings", "--rate-limit-headers"),
-        *("--null-when-empty", "--moves-while-paging", "2"),
+        *("--null-when-empty", "--moves-while-paging", "2", "--quota-per-second", "50"),
     )
     try:
         match = LISTENING.match(process.stdout.readline())  # type: ignore[union-attr]
@@ -500,6 +500,7 @@ def test_cli_flags_set_every_switch() -> None:
             "numbers_as_strings": True,
             "integers_as_floats": False,
             "rate_limit_headers": True,
+            "quota_per_second": 50,
             "moves_while_paging": 2,
             "paging": "offset",
             "next_url_base": None,
