@@ -1,4 +1,5 @@
-"""The scenarios: cpu, backfill, cli-empty, memory, and (opt-in) destinations.
+"""The scenarios: cpu, backfill, client-window, quota, cli-empty, reconcile, memory, and
+destinations (skipped, with the reason, without a PostgreSQL server).
 
 Each starts its own simulator(s), then runs its variants interleaved (a, b, c,
 a, b, c, ...) so that machine noise hits every variant alike, and reports the
@@ -26,6 +27,9 @@ from benchmarks.settings import (
     EMPTY_DAY,
     PAGE_SIZE,
     POSTGRES_ADMIN_URL_ENV,
+    QUOTA_DAYS,
+    QUOTA_PER_SECOND,
+    QUOTA_ROWS,
     START,
     Options,
     backfill_range,
@@ -281,6 +285,80 @@ def _in_mode(
     return lambda label: runner.child(label, "project", sim, spec, expected, settings=settings)
 
 
+def quota(bench: Bench) -> Scenario:
+    """A backfill against a vendor with a quota: kept by the limit, at the quota's pace.
+
+    `free` is the same range from a vendor without a quota and without the limit;
+    `project` meets a vendor that answers 429 above QUOTA_PER_SECOND with
+    INVENTORY_MAX_REQUESTS_PER_SECOND set to it. The vendor's own request log
+    says the busiest second and the 429s of every run.
+    """
+    first, last = backfill_range(QUOTA_DAYS)
+    window = day_window(first, last)
+    spec = {"window": window, "partition_range": [first, last]}
+    variants = {
+        "free": Variant("free", "no quota at the vendor, no limit", QUOTA_ROWS),
+        "project": Variant(
+            "project",
+            f"a quota of {QUOTA_PER_SECOND}/s, INVENTORY_MAX_REQUESTS_PER_SECOND="
+            f"{QUOTA_PER_SECOND}",
+            QUOTA_ROWS,
+        ),
+    }
+    limit = {"INVENTORY_MAX_REQUESTS_PER_SECOND": str(QUOTA_PER_SECOND)}
+    with bench.serve(QUOTA_ROWS, QUOTA_DAYS, BACKFILL_LATENCY_MS) as sim:
+        expected = bench.expected(sim, window, QUOTA_ROWS)
+        bench.interleave(
+            "quota",
+            {
+                variants["free"]: _at_vendor(bench.runner, sim, spec, expected, None, {}),
+                variants["project"]: _at_vendor(
+                    bench.runner, sim, spec, expected, QUOTA_PER_SECOND, limit
+                ),
+            },
+        )
+    samples = variants["project"].samples
+    return Scenario(
+        name="quota",
+        title=(
+            f"quota: {QUOTA_ROWS:,} records over {QUOTA_DAYS} daily partitions in one run,"
+            f" {BACKFILL_LATENCY_MS:.0f} ms latency, a vendor quota of {QUOTA_PER_SECOND}"
+            " requests a second"
+        ),
+        variants=variants,
+        ratios={"project/free (wall)": ratio(variants["project"].wall_s, variants["free"].wall_s)},
+        notes=[
+            "busiest second and 429s: from the simulator's own log of each run;"
+            " the limit keeps at most the quota in any sliding window of 1.05 s."
+        ],
+        facts={
+            "quota_per_second": QUOTA_PER_SECOND,
+            "busiest_second": max((s.details["busiest_second"] for s in samples), default=None),
+            "refusals": sum(s.details["refusals"] for s in samples) if samples else None,
+        },
+    )
+
+
+def _at_vendor(
+    runner: Runner,
+    sim: CountingSimulator,
+    spec: dict[str, Any],
+    expected: int,
+    quota_per_second: int | None,
+    settings: dict[str, str],
+) -> Measure:
+    """A measurement of the project over `spec`'s range against a vendor with this quota,
+    its busiest second and 429s (from the vendor's log) in the sample's details."""
+
+    def measure(label: str) -> Sample:
+        sim.deviate(quota_per_second=quota_per_second)
+        sample = runner.child(label, "project", sim, spec, expected, settings=settings)
+        sample.details |= {"busiest_second": sim.busiest_second(), "refusals": sim.quota_refusals}
+        return sample
+
+    return measure
+
+
 def reconcile(bench: Bench) -> Scenario:
     """What rows_match_api adds to a load when it compares the window's contents.
 
@@ -501,6 +579,7 @@ SCENARIO_FUNCTIONS: dict[str, Callable[[Bench], Scenario]] = {
     "cpu": cpu,
     "backfill": backfill,
     "client-window": client_window,
+    "quota": quota,
     "cli-empty": cli_empty,
     "reconcile": reconcile,
     "memory": memory,

@@ -16,6 +16,7 @@ SCENARIOS = (
     "cpu",
     "backfill",
     "client-window",
+    "quota",
     "cli-empty",
     "reconcile",
     "memory",
@@ -32,6 +33,10 @@ BACKFILL_DAYS = 30
 BACKFILL_LATENCY_MS = 20.0
 SEED = 42
 PAGE_SIZE = 100
+# The quota scenario: a vendor that answers 429 above this many requests a second.
+QUOTA_PER_SECOND = 20
+QUOTA_DAYS = 5
+QUOTA_ROWS = 5_000
 
 # Where the destinations scenario creates its scratch databases (trust auth on this machine).
 POSTGRES_ADMIN_URL_ENV = "INVENTORY_BENCH_POSTGRES_URL"
@@ -86,9 +91,9 @@ class Options:
         return "results-quick" if self.quick else "results"
 
 
-def backfill_range() -> tuple[str, str]:
-    """First and last daily partition of the backfill, inclusive."""
-    last = START + dt.timedelta(days=BACKFILL_DAYS - 1)
+def backfill_range(days: int = BACKFILL_DAYS) -> tuple[str, str]:
+    """First and last daily partition of a backfill of `days` days, inclusive."""
+    last = START + dt.timedelta(days=days - 1)
     return START.isoformat(), last.isoformat()
 
 

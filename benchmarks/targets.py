@@ -11,6 +11,7 @@ from typing import Any
 
 from benchmarks.results import Scenario, Variant
 from benchmarks.settings import Sizes
+from inventory_assets.sources.inventory_api.rate_limit import pace
 
 # The bars of the performance issue (#17), as ratios measured in one run where possible.
 CPU_RAW_SHARE = 1 / 2  # in-process project rows/s >= this x the raw loop's
@@ -21,6 +22,7 @@ RSS_LIMIT_MB = 300.0  # the CLI run at the cpu size
 RSS_GROWTH = 1.2  # the large size's peak RSS over the small size's
 POSTGRES_SLOWDOWN = 1.15
 BACKFILL_SLACK = 1.2  # x pages x latency / max_concurrency
+QUOTA_SLACK = 1.1  # the free run's wall + this x requests / the limiter's pace at the quota
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ def evaluate(scenarios: dict[str, Scenario], sizes: Sizes) -> list[Target]:
         *_destination_targets(scenarios),
         *_backfill_targets(scenarios),
         *_client_window_targets(scenarios),
+        *_quota_targets(scenarios),
     ]
 
 
@@ -221,4 +224,34 @@ def _client_window_targets(scenarios: dict[str, Scenario]) -> list[Target]:
             "",
             0,
         )
+    ]
+
+
+def _quota_targets(scenarios: dict[str, Scenario]) -> list[Target]:
+    """With the limit, the vendor's quota holds in every second, no 429, at about its pace."""
+    project, free = _variant(scenarios, "quota", "project"), _variant(scenarios, "quota", "free")
+    facts = scenarios["quota"].facts if "quota" in scenarios else {}
+    per_second = facts.get("quota_per_second")
+    requests = project.requests if project else None
+    bar = (
+        None
+        if requests is None or not per_second or free is None or free.wall_s is None
+        else free.wall_s + QUOTA_SLACK * requests / pace(per_second)
+    )
+    return [
+        _at_most(
+            "quota: the vendor's busiest second <= its quota",
+            facts.get("busiest_second") if project else None,
+            per_second,
+            "",
+            0,
+        ),
+        _at_most("quota: 429s answered", facts.get("refusals") if project else None, 0, "", 0),
+        _at_most(
+            f"quota: project wall <= free wall + {QUOTA_SLACK} x requests / the limit's pace",
+            project.wall_s if project else None,
+            bar,
+            " s",
+            2,
+        ),
     ]

@@ -11,7 +11,10 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from inventory_assets.settings import ApiSettings
 
 API_KEY_ENV = "INVENTORY_API_KEY"  # the key comes through the environment, never argv
 POSTGRES_URL_ENV = "INVENTORY_POSTGRES_URL"  # set only for a run into PostgreSQL
@@ -214,10 +217,11 @@ def project(spec: dict[str, Any]) -> dict[str, Any]:
     from inventory_assets.defs.inventory_api.component import build_endpoints
     from inventory_assets.settings import settings_from_yaml
 
-    inventory = build_endpoints(settings_from_yaml())["inventory_data"]
+    settings = settings_from_yaml()
+    inventory = build_endpoints(settings)["inventory_data"]
     # With `reconcile`, rows_match_api runs after the load, as the ingest job runs it.
     checked = [inventory.rows_match_api] if spec.get("reconcile") else []
-    resources = _project_resources(spec)
+    resources = _project_resources(spec, settings.api)
     if spec.get("partition"):
         selection: dict[str, Any] = {"partition_key": spec["partition"]}
     else:
@@ -250,11 +254,13 @@ def _reconciliation(result: Any) -> dict[str, Any]:
     return {"check_requests": evaluation.metadata["api_requests"].value}
 
 
-def _project_resources(spec: dict[str, Any]) -> dict[str, Any]:
-    """Built like inventory_assets_tests/conftest.py::make_resources, with production retries."""
+def _project_resources(spec: dict[str, Any], api: ApiSettings) -> dict[str, Any]:
+    """The vendor resource as the code location builds it from `api` (the settings'
+    ApiSettings: the INVENTORY_* variables of the run, e.g. its quota), pointed at the
+    simulator; the warehouse and dlt dirs in the run's own directory."""
     from inventory_assets.defs.inventory_api.resources import (
         DltWorkingDirResource,
-        VendorApiResource,
+        vendor_api_resource,
     )
     from inventory_assets.warehouse.duckdb_file import DuckDBDestinationResource
     from inventory_assets.warehouse.postgres import PostgresDestinationResource
@@ -269,7 +275,7 @@ def _project_resources(spec: dict[str, Any]) -> dict[str, Any]:
         else DuckDBDestinationResource(path=spec["duckdb_path"])
     )
     return {
-        "inventory_vendor_api": VendorApiResource(**api_fields),
+        "inventory_vendor_api": vendor_api_resource(api, **api_fields),
         "inventory_destination": destination,
         "inventory_dlt_working_dir": DltWorkingDirResource(
             working_dir=str(Path(spec["workdir"]) / "dlt")

@@ -23,7 +23,9 @@ from inventory_assets.defs.inventory_api.resources import vendor_api_resource
 from inventory_assets.sources.inventory_api.rate_limit import (
     MARGIN,
     RateLimiter,
+    pace,
     shared_limiter,
+    window_of,
 )
 from inventory_assets_tests.conftest import (
     day_window,
@@ -43,17 +45,6 @@ RANGE_TAGS = {
 }
 
 
-def most_in_one_second(arrivals: list[float]) -> int:
-    """The most requests any one-second window [t, t + 1) of the server's log holds."""
-    ordered = sorted(arrivals)
-    most, first = 0, 0
-    for last, moment in enumerate(ordered):
-        while ordered[first] <= moment - 1.0:
-            first += 1
-        most = max(most, last - first + 1)
-    return most
-
-
 def test_the_simulator_answers_429_with_retry_after_above_its_quota(make_sim) -> None:
     sim: InventoryApiSimulator = make_sim(quota_per_second=3)
     target = f"/v1/resource?api_key={quote(TEST_API_KEY)}&limit=1"
@@ -63,6 +54,7 @@ def test_the_simulator_answers_429_with_retry_after_above_its_quota(make_sim) ->
     assert [answer.status for answer in answers] == [200, 200, 200, 429, 429]
     assert dict(answers[3].headers)["Retry-After"] == "1"
     assert sim.quota_refusals == 2
+    assert sim.busiest_second() == 5, "the log counts every arrival, refused ones too"
     time.sleep(1.05)
     assert sim.respond(target).status == 200, "refusals do not use the quota up"
 
@@ -79,24 +71,36 @@ def test_the_quota_switches_at_run_time(make_sim) -> None:
         sim.deviate(quota_per_second=0)
 
 
-def test_the_limiter_spaces_requests_across_threads() -> None:
-    limiter = RateLimiter(20)
-    sent: list[float] = []
-    lock = threading.Lock()
+def test_the_limiter_keeps_threads_within_a_quota(make_sim) -> None:
+    """21 threads at once through a limit of 10 a second, against a vendor with that quota:
+    the vendor's log never holds more than 10 in a second, and it refuses none."""
+    sim: InventoryApiSimulator = make_sim(quota_per_second=10)
+    limiter = RateLimiter(10)
+    target = f"/v1/resource?api_key={quote(TEST_API_KEY)}&limit=1"
+    held: list[float] = []
 
     def send() -> None:
-        limiter.wait()
-        with lock:
-            sent.append(time.monotonic())
+        held.append(limiter.wait())
+        sim.respond(target)
 
-    threads = [threading.Thread(target=send) for _ in range(12)]
+    threads = [threading.Thread(target=send) for _ in range(21)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
 
-    # Each slot is (1 + MARGIN) / 20 s after the one before; a thread may wake a little late.
-    assert max(sent) - min(sent) >= 11 * (1 + MARGIN) / 20 - 0.01
+    assert sim.quota_refusals == 0
+    assert sim.busiest_second() <= 10
+    arrivals = sim.arrivals
+    assert max(arrivals) - min(arrivals) >= 2 * (1 + MARGIN) - 0.05, "10, 10, then 1"
+    # Held back: the two windows' wait, counted once however many threads waited in it.
+    assert 2 * (1 + MARGIN) - 0.1 <= sum(held) <= 2 * (1 + MARGIN) + 0.1
+
+
+def test_a_fractional_rate_keeps_to_the_whole_number_below_it() -> None:
+    assert window_of(2.5) == (2, 1 + MARGIN)
+    assert window_of(0.5) == (1, 2 * (1 + MARGIN)), "one request per two seconds"
+    assert pace(4) == pytest.approx(4 / (1 + MARGIN))
     assert shared_limiter("http://vendor:80", 20) is shared_limiter("http://vendor:80", 20)
     assert shared_limiter("http://vendor:80", 20) is not shared_limiter("http://other:80", 20)
 
@@ -131,7 +135,7 @@ def test_without_a_limit_a_range_runs_into_the_vendors_quota(
     _range_load(sim, {}, tmp_path, monkeypatch)
 
     assert sim.quota_refusals > 0
-    assert most_in_one_second(sim.arrivals) > QUOTA
+    assert sim.busiest_second() > QUOTA
 
 
 def test_with_the_limit_a_range_loads_exactly_within_the_vendors_quota(
@@ -146,13 +150,13 @@ def test_with_the_limit_a_range_loads_exactly_within_the_vendors_quota(
     assert result.success
     assert sim.quota_refusals == 0, "the vendor answered no 429"
     assert len(sim.arrivals) > 2 * QUOTA, "enough requests to test the quota"
-    assert most_in_one_second(sim.arrivals) <= QUOTA
+    assert sim.busiest_second() <= QUOTA
     expected = sorted(r["id"] for day in DAYS for r in expected_records(sim, *day_window(day)))
     assert [row[0] for row in warehouse_rows(duckdb_path, "id")] == expected
     metadata = result.asset_materializations_for_node("load_inventory__inventory_data")[0].metadata
     held = metadata["inventory/seconds_waiting_for_quota"].value
-    # Wall-clock time held back: at most one interval per request, however many threads waited.
-    assert 0 < held <= len(sim.arrivals) * (1 + MARGIN) / QUOTA
+    # Wall-clock time held back, counted once however many threads waited side by side.
+    assert 0 < held <= len(sim.arrivals) / pace(QUOTA)
     assert metadata["inventory/requests"].value == len(sim.arrivals)
 
 

@@ -15,8 +15,8 @@ the load does (sources/inventory_api, loading.py):
 - In `client_window` mode the run pages the whole listing once, however many
   days the range holds, and keeps each day's records itself: a day's own count
   is unknown before the load.
-- The time is the larger of two bounds: the rate limit's (requests spaced as
-  the limiter spaces them, (1 + MARGIN) / rate apart: rate_limit.py) and
+- The time is the larger of two bounds: the rate limit's (requests at the pace
+  the limiter lets them through, a little under the rate: rate_limit.py) and
   the latency's (requests x latency / windows in flight, and never less than
   the longest window's requests one after another).
 """
@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from inventory_assets.sources.inventory_api.rate_limit import MARGIN
+from inventory_assets.sources.inventory_api.rate_limit import pace
 
 # An empty day is suspect only beside days with at least this many records: on a
 # quiet listing, a day without changes is ordinary.
@@ -125,7 +125,7 @@ def expected_seconds(
     requests = sum(window_requests)
     in_flight = max(1, min(concurrency, len(window_requests)))
     by_latency = max(requests * latency / in_flight, max(window_requests, default=0) * latency)
-    by_rate = requests * (1 + MARGIN) / rate if rate else 0.0
+    by_rate = requests / pace(rate) if rate else 0.0
     return (by_rate, "rate limit") if by_rate > by_latency else (by_latency, "latency")
 
 

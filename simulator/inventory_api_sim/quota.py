@@ -11,7 +11,7 @@ from collections import deque
 
 from inventory_api_sim.responses import Response, error
 
-__all__ = ["Quota"]
+__all__ = ["WINDOW_SECONDS", "Quota"]
 
 WINDOW_SECONDS = 1.0
 

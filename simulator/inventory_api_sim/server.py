@@ -35,7 +35,7 @@ from inventory_api_sim.moves import moved_record
 from inventory_api_sim.oauth import TOKEN_PATH, TokenIssuer
 from inventory_api_sim.paging import LINKED_STYLES, Links
 from inventory_api_sim.params import BadRequest, first_values
-from inventory_api_sim.quota import Quota
+from inventory_api_sim.quota import WINDOW_SECONDS, Quota
 from inventory_api_sim.records import RecordIndex
 from inventory_api_sim.responses import Headers, Request, Response, error
 from inventory_api_sim.timestamps import format_timestamp, instant_key, key_moment
@@ -420,6 +420,16 @@ class InventoryApiSimulator:
         """When each request of `requests` arrived (time.monotonic()), in the same order."""
         with self._lock:
             return list(self._arrivals)
+
+    def busiest_second(self) -> int:
+        """The most requests of the log that arrived within any one second [t, t + 1)."""
+        arrivals = sorted(self.arrivals)
+        most, first = 0, 0
+        for last, moment in enumerate(arrivals):
+            while arrivals[first] <= moment - WINDOW_SECONDS:
+                first += 1
+            most = max(most, last - first + 1)
+        return most
 
     @property
     def quota_refusals(self) -> int:

@@ -2,63 +2,83 @@
 
 `max_concurrency` and the pool bound how many requests are in flight, not how
 many leave per second, so a vendor with a quota of a few requests a second
-answers a backfill with 429s. `RateLimiter` spaces the requests instead: each
-one goes out at least `(1 + MARGIN) / per_second` seconds after the one before.
-Spaced that way, no one-second window holds more than `per_second` requests
-(a fractional rate: rounded up, its long-run rate below it), even when their
-arrival at the vendor jitters by up to MARGIN seconds (the network, a thread
-woken late on a busy machine).
+answers a backfill with 429s. `RateLimiter` keeps the quota as the vendor
+counts it, over a sliding window: a request goes out only while fewer than the
+quota left in the last second, and its time is taken once it may go, right
+before it is sent, so a thread that wakes late (a busy machine) cannot crowd
+the next second. The window is MARGIN longer than a second, which absorbs that
+much jitter between the client's clock and the vendor's arrivals (the network).
+A fractional rate (a quota divided among processes) keeps to the whole number
+of requests below it per second, or to one per 1/rate seconds below one.
 
 One limiter per origin and rate is shared by every session of the process
-(`shared_limiter`): a load's concurrent days, its checks, the sensors and the
-probe all draw on the same quota. Several processes (Dagster's multiprocess
-executor, the pool's concurrent steps) each hold their own: the settings
-divide the quota among them (`api.rate_limit_processes`). A 429's
-`Retry-After` still wins: dlt's retry waits it out, and the retry is spaced
-like any other request.
+(`shared_limiter`): a load's concurrent days, its checks, the sensors, the
+probe, the watch and the plan all draw on the same quota. Several processes
+(Dagster's multiprocess executor, the pool's concurrent steps) each hold their
+own: the settings divide the quota among them (`api.rate_limit_processes`). A
+429's `Retry-After` still wins: dlt's retry waits it out, and the retry waits
+for its place in the window like any other request.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
+from collections import deque
 
-# The part of each interval kept spare: the jitter in seconds a one-second window tolerates.
+# The part of a second added to the window: the jitter, in seconds, it tolerates.
 MARGIN = 0.05
 
 _shared: dict[tuple[str, float], RateLimiter] = {}
 _shared_lock = threading.Lock()
 
 
+def window_of(per_second: float) -> tuple[int, float]:
+    """How the limiter keeps `per_second`: at most this many requests in any window of
+    this many seconds (a second and MARGIN, or longer for a rate below one)."""
+    if per_second <= 0:
+        raise ValueError("per_second must be > 0")
+    burst = max(1, math.floor(per_second))
+    return burst, max(1.0, burst / per_second) * (1 + MARGIN)
+
+
+def pace(per_second: float) -> float:
+    """The requests per second the limiter lets through over time, for `per_second`."""
+    burst, window = window_of(per_second)
+    return burst / window
+
+
 class RateLimiter:
-    """Hands out send times spaced `(1 + MARGIN) / per_second` apart; thread-safe."""
+    """At most `per_second` requests in any second (and MARGIN); thread-safe."""
 
     def __init__(self, per_second: float) -> None:
-        if per_second <= 0:
-            raise ValueError("per_second must be > 0")
         self.per_second = per_second
-        self._interval = (1 + MARGIN) / per_second
-        self._next = 0.0  # monotonic time of the next free slot
+        self._burst, self._window = window_of(per_second)
+        self._sent: deque[float] = deque()  # when the requests of the window went out
+        self._held_until = 0.0  # the end of the time already counted as held back
         self._lock = threading.Lock()
 
     def wait(self) -> float:
-        """Sleep until this caller's slot; returns the wall-clock time the wait held things up.
+        """Return once a request may go out; the wall-clock time this wait held things up.
 
-        The slot is taken under the lock and slept outside it, so callers queue
-        in arrival order and none holds the others up while it sleeps. Concurrent
-        callers wait side by side: a caller queued behind others adds only its
-        own interval to the time anyone waits, so the sum of what `wait` returns
-        is the time requests were held back, each moment counted once (not the
-        sum of every thread's sleep).
+        Waits are counted once however many callers wait side by side: the time
+        a caller waited that an earlier caller's wait already covered is not
+        counted again, so their sum is the time requests were held back.
         """
-        with self._lock:
-            now = time.monotonic()
-            slot = max(now, self._next)
-            self._next = slot + self._interval
-        delay = slot - now
-        if delay > 0:
-            time.sleep(delay)
-        return min(delay, self._interval)
+        began = time.monotonic()
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                while self._sent and self._sent[0] <= now - self._window:
+                    self._sent.popleft()
+                if len(self._sent) < self._burst:
+                    self._sent.append(now)
+                    held = max(0.0, now - max(began, self._held_until))
+                    self._held_until = max(self._held_until, now)
+                    return held
+                free_at = self._sent[0] + self._window
+            time.sleep(max(0.0, free_at - now))
 
 
 def shared_limiter(origin: str, per_second: float) -> RateLimiter:
