@@ -145,6 +145,9 @@ def _a_reference(value: Any) -> Any:
 
 # The contract's way of calling the API (the source's own defaults), written once.
 CONTRACT_OPTIONS = ApiOptions()
+# The quota's bounds: a limit no vendor needs, and a share too small to be one's.
+MAX_REQUESTS_PER_SECOND = 10_000.0
+MIN_PROCESS_RATE = 1 / 60
 
 
 # A secret: only ever named, as `{env: NAME}`; a literal is refused.
@@ -454,10 +457,23 @@ class ApiSettings(_Settings):
     pool: Identifier = "vendor_api_calls"
     # The vendor's quota, kept by every request a process makes (loads, checks, sensors,
     # the probe); none: no limit. A 429's Retry-After still wins.
-    max_requests_per_second: float | None = Field(default=None, gt=0)
+    max_requests_per_second: float | None = Field(
+        default=None, gt=0, le=MAX_REQUESTS_PER_SECOND, allow_inf_nan=False
+    )
     # How many processes call the vendor at once (e.g. the pool's limit): each keeps to
     # max_requests_per_second / this, so together they keep the quota.
     rate_limit_processes: int = Field(default=1, ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _a_share_a_process_can_keep(self) -> ApiSettings:
+        share = self.process_rate_limit
+        if share is not None and share < MIN_PROCESS_RATE:
+            raise ValueError(
+                f"max_requests_per_second / rate_limit_processes leaves each process"
+                f" {share:g} requests a second, below one a minute: raise the quota or lower"
+                " rate_limit_processes"
+            )
+        return self
 
     @property
     def auth_in_force(self) -> AuthSettings:

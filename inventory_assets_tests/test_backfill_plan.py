@@ -206,8 +206,8 @@ def test_pages_and_requests_of_a_window(total: int, pages: int, requests: int) -
 
 def test_the_time_is_bounded_by_the_rate_limit_when_set_else_by_latency() -> None:
     windows = [20] * 5
-    # 100 requests at the limiter's pace for 2 a second: 2 per 1.05 s.
-    assert expected_seconds(windows, 5, 0.01, rate=2.0) == pytest.approx((52.5, "rate limit"))
+    # 100 requests, 2 per window of 1.05 s: the last window opens after 49 of them.
+    assert expected_seconds(windows, 5, 0.01, rate=2.0) == pytest.approx((51.45, "rate limit"))
     assert expected_seconds(windows, 5, 0.1, rate=None) == pytest.approx((2.0, "latency"))
     assert expected_seconds(windows, 1, 0.1, rate=None) == pytest.approx((10.0, "latency"))
     # The longest window's requests run one after another, however many are in flight.

@@ -285,6 +285,8 @@ BAD_SETTINGS = [
         "a path that starts with /",
     ),
     ("INVENTORY_API_POOL", "Vendor API", "api.pool", "expected lower-case letters, digits and _"),
+    ("INVENTORY_MAX_REQUESTS_PER_SECOND", "inf", "api.max_requests_per_second", "finite"),
+    ("INVENTORY_RATE_LIMIT_PROCESSES", "0", "api.rate_limit_processes", "greater than or equal"),
 ]
 
 

@@ -115,7 +115,48 @@ def test_a_key_that_moved_to_a_header_is_named_with_the_ways_vendors_take_one(si
         evaluation.description
     )
     assert "auth: {type: api_key, location: header, name: X-API-Key}" in evaluation.description
+    assert TEST_API_KEY not in evaluation.description, "a key given in code is masked too"
+    assert TEST_API_KEY not in str({k: v.value for k, v in metadata.items()})
     assert not metadata["loads_correctly"].value
+
+
+def test_a_vendor_that_does_not_load_is_not_accepted_as_the_first_observation(simulator) -> None:
+    instance = DagsterInstance.ephemeral()
+    simulator.deviate(ignore_window=True)
+
+    metadata, evaluation = _observe(simulator, instance)
+
+    assert not evaluation.passed
+    assert "No behaviour accepted yet" in evaluation.description
+    assert "INVENTORY_SYNC_MODE=client_window" in evaluation.description
+    assert metadata[ACCEPTED].value == {}, "nothing accepted"
+    assert _observe(simulator, instance, ACCEPT)[1].passed, "unless accepted explicitly"
+    assert _observe(simulator, instance)[1].passed
+
+
+def test_a_field_missing_from_one_days_sample_is_no_change_and_a_new_one_is(simulator) -> None:
+    instance = DagsterInstance.ephemeral()
+    simulator.add_field("color", "red")
+    _observe(simulator, instance)
+    simulator.add_field("size", "XL")
+
+    metadata, evaluation = _observe(simulator, instance)
+
+    assert not evaluation.passed
+    assert "unknown fields was 'color', now 'color, size'" in evaluation.description
+    _observe(simulator, instance, ACCEPT)
+    assert metadata["inventory_data / unknown fields"].value == "color, size"
+
+
+def test_names_seen_in_a_sample_change_only_by_a_name_never_accepted() -> None:
+    accepted = {"a": {"unknown fields": "color, size", "rate-limit headers": "none"}}
+
+    assert changes(accepted, {"a": {"unknown fields": "color"}}) == []
+    assert changes(accepted, {"a": {"unknown fields": "none"}}) == []
+    (found,) = changes(accepted, {"a": {"rate-limit headers": "X-RateLimit-Limit"}})
+    kept = accepted_after(accepted, {"a": {"unknown fields": "tags"}}, [], accept=False)
+    assert kept["a"]["unknown fields"] == "color, size, tags", "every name seen so far"
+    assert found.check == "rate-limit headers"
 
 
 def test_a_change_is_what_differs_from_the_accepted_behaviour() -> None:

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from datetime import date
 
 from inventory_assets.defs.inventory_api.resources import VendorApiResource
 from inventory_assets.planning.counts import plan_with
-from inventory_assets.planning.plan import PlanError, days_of
+from inventory_assets.planning.plan import PlanError, days_of, parse_day
 from inventory_assets.planning.report import as_text, budget_line
 from inventory_assets.settings import InventorySettings
 from inventory_assets.sources.inventory_api import Endpoint
@@ -26,17 +27,23 @@ from inventory_assets.vendor_cli import ConsoleError, add_vendor_arguments, run
 PROG = "inventory-api-plan"
 
 
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a day: give YYYY-MM-DD") from None
+def _day(name: str) -> Callable[[str], date]:
+    """The argparse type of the option `name`: a day, or its one-line error."""
+
+    def parse(text: str) -> date:
+        try:
+            return parse_day(text, name)
+        except PlanError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    return parse
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
-    parser.add_argument("--from", dest="first", type=_day, required=True, help="first day")
-    parser.add_argument("--to", dest="last", type=_day, required=True, help="last day, included")
+    add = parser.add_argument
+    add("--from", dest="first", type=_day("--from"), required=True, help="first day")
+    add("--to", dest="last", type=_day("--to"), required=True, help="last day, included")
     add_vendor_arguments(parser, "plan for")
     parser.add_argument(
         "--max-requests", type=int, default=None, help="exit 1 if the load would make more"

@@ -24,7 +24,7 @@ from pydantic import Field
 
 from inventory_assets.defs.inventory_api.resources import ResourceKeys, VendorApiResource
 from inventory_assets.planning.counts import plan_with
-from inventory_assets.planning.plan import BackfillPlan, PlanError, days_of
+from inventory_assets.planning.plan import BackfillPlan, PlanError, days_of, parse_day
 from inventory_assets.planning.report import as_markdown, as_text, budget_line
 from inventory_assets.sources.inventory_api import Endpoint
 
@@ -40,13 +40,6 @@ class BackfillPlanConfig(Config):
     endpoint: str | None = Field(
         default=None, description="An endpoint of defs.yaml; none: the first partitioned one"
     )
-
-
-def _day(text: str, field: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise Failure(f"{field}={text!r} is not a day: give YYYY-MM-DD.") from None
 
 
 def _endpoint(endpoints: Sequence[Endpoint], name: str | None) -> Endpoint:
@@ -81,8 +74,9 @@ def build_backfill_plan_job(
         context: OpExecutionContext, config: BackfillPlanConfig, vendor_api: VendorApiResource
     ) -> Output[None]:
         endpoint = _endpoint(endpoints, config.endpoint)
-        first, last = _day(config.from_day, "from_day"), _day(config.to_day, "to_day")
         try:
+            first = parse_day(config.from_day, "from_day")
+            last = parse_day(config.to_day, "to_day")
             days = days_of(first, last, partitions_start)
             plan = plan_with(vendor_api, endpoint, days, config.max_requests)
         except PlanError as error:

@@ -15,8 +15,9 @@ the load does (sources/inventory_api, loading.py):
 - In `client_window` mode the run pages the whole listing once, however many
   days the range holds, and keeps each day's records itself: a day's own count
   is unknown before the load.
-- The time is the larger of two bounds: the rate limit's (requests at the pace
-  the limiter lets them through, a little under the rate: rate_limit.py) and
+- The time is the larger of two bounds: the rate limit's (the limiter lets the
+  quota's whole number of requests through per window of 1.05 s: the last
+  window opens after ceil(requests / quota) - 1 of them, rate_limit.py) and
   the latency's (requests x latency / windows in flight, and never less than
   the longest window's requests one after another).
 """
@@ -26,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from inventory_assets.sources.inventory_api.rate_limit import pace
+from inventory_assets.sources.inventory_api.rate_limit import window_of
 
 # An empty day is suspect only beside days with at least this many records: on a
 # quiet listing, a day without changes is ordinary.
@@ -93,6 +94,14 @@ class BackfillPlan:
         return tuple(day for day in self.days if day.flag)
 
 
+def parse_day(text: str, name: str) -> date:
+    """A day as the command line or the job's config gives it, YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise PlanError(f"{name} {text!r} is not a day: give YYYY-MM-DD.") from None
+
+
 def days_of(first: date, last: date, partitions_start: date) -> tuple[date, ...]:
     """The partitions of the range `first`..`last`, both included."""
     if last < first:
@@ -125,8 +134,14 @@ def expected_seconds(
     requests = sum(window_requests)
     in_flight = max(1, min(concurrency, len(window_requests)))
     by_latency = max(requests * latency / in_flight, max(window_requests, default=0) * latency)
-    by_rate = requests / pace(rate) if rate else 0.0
+    by_rate = _by_rate(requests, rate) if rate else 0.0
     return (by_rate, "rate limit") if by_rate > by_latency else (by_latency, "latency")
+
+
+def _by_rate(requests: int, rate: float) -> float:
+    """When the last of `requests` may go out under the limiter at `rate`."""
+    burst, window = window_of(rate)
+    return (-(-requests // burst) - 1) * window
 
 
 def flag(totals: tuple[int, ...], index: int, listing_total: int) -> str:

@@ -69,7 +69,8 @@ def summary(plan: BackfillPlan) -> list[str]:
     ]
     flagged = len(plan.flagged)
     if flagged:
-        lines.append(f"{flagged} days look wrong: check them before the backfill (see flag).")
+        days = "1 day looks" if flagged == 1 else f"{flagged} days look"
+        lines.append(f"{days} wrong: check them before the backfill (see flag).")
     return [*lines, budget_line(plan)] if plan.max_requests is not None else lines
 
 

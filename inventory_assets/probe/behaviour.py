@@ -511,5 +511,7 @@ def probe(
         report.add("budget", True, f"stopped after {budget} requests; the rest was not checked")
     report.requests = vendor.used
     seen = ", ".join(sorted(vendor.headers_seen)) or "none seen"
-    report.add("rate-limit headers", True, seen, seen)
+    # Retry-After comes with a refusal only: what the vendor announces is the rest.
+    announced = sorted(h for h in vendor.headers_seen if h.lower() != "retry-after")
+    report.add("rate-limit headers", True, seen, ", ".join(announced) or "none")
     return report

@@ -12,7 +12,7 @@ from dagster import Failure, JobDefinition, MetadataValue, OpExecutionContext, O
 
 from inventory_assets.defs.inventory_api.resources import ResourceKeys, VendorApiResource
 from inventory_assets.probe.behaviour import probe
-from inventory_assets.probe.report import ProbeReport
+from inventory_assets.probe.report import ProbeReport, what_fits
 from inventory_assets.sources.inventory_api import Endpoint
 
 
@@ -30,22 +30,15 @@ def build_probe_job(resources: ResourceKeys, endpoints: Sequence[Endpoint]) -> J
     @op(name="probe_vendor_api", description="Asks the vendor's API how far it keeps the contract.")
     @resources.injected
     def _probe(context: OpExecutionContext, vendor_api: VendorApiResource) -> Output[None]:
-        metadata, needed, reshaped = {}, {}, {}
-        for endpoint in endpoints:
-            report = probe_endpoint(vendor_api, endpoint)
-            context.log.info(f"{endpoint.name}:\n{report.as_text()}")
-            metadata[endpoint.name] = MetadataValue.md(report.as_markdown())
-            needed |= report.needed
-            if report.reshaped:
-                reshaped[endpoint.name] = report.reshaped
-        if needed or reshaped:
-            lines = " ".join(f"{key}={value}" for key, value in sorted(needed.items()))
-            shapes = "; ".join(f"{name}: {', '.join(how)}" for name, how in reshaped.items())
+        reports = {endpoint.name: probe_endpoint(vendor_api, endpoint) for endpoint in endpoints}
+        metadata = {}
+        for name, report in reports.items():
+            context.log.info(f"{name}:\n{report.as_text()}")
+            metadata[name] = MetadataValue.md(report.as_markdown())
+        if not all(report.loads_correctly for report in reports.values()):
             raise Failure(
-                "The current settings do not load this vendor correctly; "
-                + (f"set {lines} " if lines else "")
-                + (f"change defs.yaml ({shapes}) " if shapes else "")
-                + "(the run's log has the probe's findings and the defs.yaml fragment)."
+                f"The current settings do not load this vendor correctly. {what_fits(reports)}",
+                metadata=metadata,
             )
         return Output(None, metadata=metadata)
 

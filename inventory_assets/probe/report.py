@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,3 +93,23 @@ class ProbeReport:
         return "\n".join(
             [f"`{self.url}`, {self.requests} requests", "", *table, "", "```", settings, "```"]
         )
+
+
+def what_fits(reports: Mapping[str, ProbeReport]) -> str:
+    """What the probe says fits the vendor now, for the endpoints of `reports`, in one line:
+    the settings it needs and the defs.yaml changes, else the findings no setting fixes."""
+    needed = {name: value for report in reports.values() for name, value in report.needed.items()}
+    reshaped = [f"{name}: {', '.join(r.reshaped)}" for name, r in reports.items() if r.reshaped]
+    parts = [f"set {' '.join(f'{k}={v}' for k, v in sorted(needed.items()))}"] if needed else []
+    parts += [f"change defs.yaml ({'; '.join(reshaped)})"] if reshaped else []
+    if not parts:
+        # Nothing to set, but something the settings cannot fix by themselves (a refused key).
+        parts = [
+            f"{name}: {finding.check}: {finding.detail}"
+            for name, report in reports.items()
+            for finding in report.findings
+            if not finding.ok
+        ]
+    if not parts:
+        return "The probe says the current settings still load it correctly."
+    return f"The probe says: {'; '.join(parts)} (the run's metadata has its full reports)."

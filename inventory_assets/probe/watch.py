@@ -7,7 +7,8 @@ the same while the vendor does), and `<group>/vendor_contract` keeps them day to
 day (defs/inventory_api/vendor_contract.py). This module is the comparison:
 which behaviours differ from the accepted ones, and what the accepted ones
 become after a run. A behaviour observed in only one of the two (the probe's
-budget ran out sooner, or a check had nothing to try) is not a change.
+budget ran out sooner, or a check had nothing to try) is not a change, nor is
+a name missing from one day's sample of a list of names (NAME_LISTS).
 """
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ from dataclasses import dataclass
 
 # endpoint -> check -> behaviour, as the probe words it
 Behaviours = Mapping[str, Mapping[str, str]]
+# Behaviours that are lists of names seen in a sample of records or answers (a field
+# only some records have, a header only some answers carry): a name never accepted
+# before is a change, a name missing from one day's sample is not.
+NAME_LISTS = frozenset({"unknown fields", "nested fields", "rate-limit headers"})
+_NO_NAMES = frozenset({"none", "none seen"})
 
 
 @dataclass(frozen=True)
@@ -32,13 +38,30 @@ class Change:
         return f"{self.endpoint}: {self.check} was '{self.was}', now '{self.now}'"
 
 
+def _names(behaviour: str) -> set[str]:
+    return set() if behaviour in _NO_NAMES else set(behaviour.split(", "))
+
+
+def _differs(check: str, was: str, now: str) -> bool:
+    if check in NAME_LISTS:
+        return bool(_names(now) - _names(was))
+    return was != now
+
+
+def _merged(check: str, was: str | None, now: str) -> str:
+    """What is accepted once `now` is: for a list of names, every name seen so far."""
+    if check not in NAME_LISTS or was is None:
+        return now
+    return ", ".join(sorted(_names(was) | _names(now))) or "none"
+
+
 def changes(accepted: Behaviours, observed: Behaviours) -> list[Change]:
     """The behaviours observed now that differ from the accepted ones, in a stable order."""
     return [
         Change(endpoint, check, was, now)
         for endpoint, seen in sorted(observed.items())
         for check, now in seen.items()
-        if (was := accepted.get(endpoint, {}).get(check)) is not None and was != now
+        if (was := accepted.get(endpoint, {}).get(check)) is not None and _differs(check, was, now)
     ]
 
 
@@ -57,5 +80,5 @@ def accepted_after(
         known = merged.setdefault(endpoint, {})
         for check, behaviour in seen.items():
             if not (keep_old and check in known):
-                known[check] = behaviour
+                known[check] = _merged(check, known.get(check), behaviour)
     return merged

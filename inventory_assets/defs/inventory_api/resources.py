@@ -144,6 +144,8 @@ class VendorApiResource(ConfigurableResource):
     )
     max_requests_per_second: float | None = Field(
         default=None,
+        gt=0,
+        allow_inf_nan=False,
         description=(
             "Most requests per second this process sends the vendor: its share of"
             " INVENTORY_MAX_REQUESTS_PER_SECOND (divided by INVENTORY_RATE_LIMIT_PROCESSES)"
@@ -183,7 +185,9 @@ class VendorApiResource(ConfigurableResource):
         return Credentials(**found)
 
     def auth_as_written(self) -> dict[str, Any]:
-        """The auth as defs.yaml writes it, secrets as `{env: NAME}` (the probe's fragment)."""
+        """The auth as defs.yaml writes it, secrets as `{env: NAME}` (the probe's fragment);
+        a secret given without its variable's name (a resource built in code) as `***`,
+        never as itself: the fragment and the probe's messages are printed and logged."""
         written: dict[str, Any] = {
             name: value
             for name, value in self.auth.model_dump().items()
@@ -192,7 +196,7 @@ class VendorApiResource(ConfigurableResource):
         }
         for name in REQUIRED_SECRETS[self.auth.type]:
             variable = self.secret_variables.get(name)
-            written[name] = {"env": variable} if variable else getattr(self, name)
+            written[name] = {"env": variable} if variable else "***"
         if self.auth.type != "api_key":
             written.pop("name", None)
             written.pop("location", None)

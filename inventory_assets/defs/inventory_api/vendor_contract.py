@@ -45,7 +45,7 @@ from pydantic import Field
 from inventory_assets.defs.inventory_api.jobs import AssetJob
 from inventory_assets.defs.inventory_api.resources import ResourceKeys, VendorApiResource
 from inventory_assets.probe.job import probe_endpoint
-from inventory_assets.probe.report import ProbeReport
+from inventory_assets.probe.report import ProbeReport, what_fits
 from inventory_assets.probe.watch import Behaviours, Change, accepted_after, changes
 from inventory_assets.sources.inventory_api import Endpoint
 from inventory_assets.sources.inventory_api.errors import InventoryApiError, explain
@@ -109,13 +109,19 @@ def build_vendor_watch(
         reports = {endpoint.name: _probed(vendor_api, endpoint) for endpoint in endpoints}
         observed = {name: report.behaviours() for name, report in reports.items()}
         accepted = _last_accepted(context, key)
-        found = changes(accepted, observed) if accepted else []
-        check = _judged(found, reports, config.accept_changes, key)
-        (context.log.info if check.passed else context.log.error)(check.description or "")
-        now_accepted = accepted_after(accepted, observed, found, config.accept_changes)
-        yield MaterializeResult(
-            metadata=_metadata(reports, now_accepted, found), check_results=[check]
+        found = changes(accepted, observed)
+        passed, description = _judged(accepted, found, reports, config.accept_changes, key)
+        (context.log.info if passed else context.log.error)(description)
+        if accepted or passed:
+            accepted = accepted_after(accepted, observed, found, config.accept_changes)
+        check = AssetCheckResult(
+            check_name=CHECK_NAME,
+            passed=passed,
+            severity=AssetCheckSeverity.ERROR,
+            description=description,
+            metadata={"changes": MetadataValue.json([str(change) for change in found])},
         )
+        yield MaterializeResult(metadata=_metadata(reports, accepted, found), check_results=[check])
 
     job = define_asset_job(
         name=f"{group}_vendor_contract_job",
@@ -154,55 +160,39 @@ def _last_accepted(context: AssetExecutionContext, key: AssetKey) -> Behaviours:
 
 
 def _judged(
-    found: list[Change], reports: dict[str, ProbeReport], accept: bool, key: AssetKey
-) -> AssetCheckResult:
-    """The check's result: passed unless a behaviour changed and was not accepted."""
-    metadata = {"changes": MetadataValue.json([str(change) for change in found])}
-    if not found:
-        return AssetCheckResult(
-            check_name=CHECK_NAME,
-            passed=True,
-            description="The vendor behaves as accepted.",
-            metadata=metadata,
+    accepted: Behaviours,
+    found: list[Change],
+    reports: dict[str, ProbeReport],
+    accept: bool,
+    key: AssetKey,
+) -> tuple[bool, str]:
+    """Whether the check passes, and what it says.
+
+    The first observation becomes the accepted one only if the current settings
+    load the vendor (or it is accepted explicitly): a vendor already refusing the
+    key must not become the baseline that every later run is compared with.
+    """
+    how_to_accept = (
+        f"accept the change: materialize {key.to_user_string()} with the run config"
+        f" ops: {{{key.to_python_identifier()}: {{config: {{accept_changes: true}}}}}}."
+    )
+    if not accepted:
+        if accept or all(report.loads_correctly for report in reports.values()):
+            return True, "The first observation of the vendor, accepted as its behaviour."
+        return False, (
+            "No behaviour accepted yet, and the current settings do not load this vendor."
+            f" {what_fits(reports)} Once they fit, run the watch again, or {how_to_accept}"
         )
+    if not found:
+        return True, "The vendor behaves as accepted."
     what = "; ".join(str(change) for change in found)
     if accept:
-        return AssetCheckResult(
-            check_name=CHECK_NAME,
-            passed=True,
-            description=f"Accepted as the vendor's behaviour from now on: {what}.",
-            metadata=metadata,
-        )
-    return AssetCheckResult(
-        check_name=CHECK_NAME,
-        passed=False,
-        severity=AssetCheckSeverity.ERROR,
-        description=(
-            f"The vendor's behaviour changed: {what}. {_what_fits(reports)} Once the settings"
-            f" fit, accept the change: materialize {key.to_user_string()} with the run config"
-            f" ops: {{{key.to_python_identifier()}: {{config: {{accept_changes: true}}}}}}."
-        ),
-        metadata=metadata,
+        return True, f"Accepted as the vendor's behaviour from now on: {what}."
+    changed = {change.endpoint for change in found}
+    fits = what_fits({name: r for name, r in reports.items() if name in changed})
+    return False, (
+        f"The vendor's behaviour changed: {what}. {fits} Once the settings fit, {how_to_accept}"
     )
-
-
-def _what_fits(reports: dict[str, ProbeReport]) -> str:
-    """The settings the probe says fit the vendor now, in its words."""
-    needed = {name: value for report in reports.values() for name, value in report.needed.items()}
-    reshaped = [f"{name}: {', '.join(r.reshaped)}" for name, r in reports.items() if r.reshaped]
-    parts = [f"set {' '.join(f'{k}={v}' for k, v in sorted(needed.items()))}"] if needed else []
-    parts += [f"change defs.yaml ({'; '.join(reshaped)})"] if reshaped else []
-    if not parts:
-        # Nothing to set, but something the settings cannot fix by themselves (a refused key).
-        parts = [
-            f"{name}: {finding.check}: {finding.detail}"
-            for name, report in reports.items()
-            for finding in report.findings
-            if not finding.ok
-        ]
-    if not parts:
-        return "The probe says the current settings still load it correctly."
-    return f"The probe says: {'; '.join(parts)} (the run's metadata has its reports)."
 
 
 def _metadata(

@@ -72,7 +72,8 @@ class RedactingAdapter(HTTPAdapter):
                 f"({', '.join(sorted(self._allowed))}): the credentials go nowhere else."
             )
         if limiter := self._limiters.get(target):
-            self._stats.record_rate_wait(limiter.wait())
+            with self._stats.held_by_quota():
+                limiter.wait()
         try:
             response = super().send(request, **kwargs)
             # Read the body now (it is read whole anyway) so no caller sees it unmasked,

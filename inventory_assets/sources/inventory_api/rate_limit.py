@@ -50,35 +50,37 @@ def pace(per_second: float) -> float:
 
 
 class RateLimiter:
-    """At most `per_second` requests in any second (and MARGIN); thread-safe."""
+    """At most `per_second` requests in any second (and MARGIN); thread-safe and fair:
+    callers go out in the order they asked, so none waits behind later ones."""
 
     def __init__(self, per_second: float) -> None:
         self.per_second = per_second
         self._burst, self._window = window_of(per_second)
         self._sent: deque[float] = deque()  # when the requests of the window went out
-        self._held_until = 0.0  # the end of the time already counted as held back
-        self._lock = threading.Lock()
+        self._queue: deque[object] = deque()  # the callers waiting, first come first
+        self._turn = threading.Condition()
 
-    def wait(self) -> float:
-        """Return once a request may go out; the wall-clock time this wait held things up.
+    def wait(self) -> None:
+        """Return once this caller's request may go out.
 
-        Waits are counted once however many callers wait side by side: the time
-        a caller waited that an earlier caller's wait already covered is not
-        counted again, so their sum is the time requests were held back.
+        Only the first caller in line watches the clock (it sleeps until the
+        window's oldest request leaves it); the others sleep until it has gone.
+        The request's time is taken as it is let through, right before it is sent.
         """
-        began = time.monotonic()
-        while True:
-            with self._lock:
+        me = object()
+        with self._turn:
+            self._queue.append(me)
+            while True:
                 now = time.monotonic()
                 while self._sent and self._sent[0] <= now - self._window:
                     self._sent.popleft()
-                if len(self._sent) < self._burst:
+                first = self._queue[0] is me
+                if first and len(self._sent) < self._burst:
+                    self._queue.popleft()
                     self._sent.append(now)
-                    held = max(0.0, now - max(began, self._held_until))
-                    self._held_until = max(self._held_until, now)
-                    return held
-                free_at = self._sent[0] + self._window
-            time.sleep(max(0.0, free_at - now))
+                    self._turn.notify_all()
+                    return
+                self._turn.wait(self._sent[0] + self._window - now if first else None)
 
 
 def shared_limiter(origin: str, per_second: float) -> RateLimiter:

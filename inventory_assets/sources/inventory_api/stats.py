@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +52,8 @@ class ExtractStats:
     key_logs: list[KeyLog] = field(default_factory=list)  # one per window (resource)
     rejected: list[Rejection] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _waiting: int = field(default=0, repr=False)  # this load's requests waiting for the quota
+    _waiting_since: float = field(default=0.0, repr=False)
 
     def __deepcopy__(self, memo: dict) -> ExtractStats:
         # dlt deep-copies the source config (paginator included); the copies must
@@ -122,10 +127,21 @@ class ExtractStats:
             if status is None or status in RETRY_STATUSES:
                 self.retryable_failures += 1
 
-    def record_rate_wait(self, seconds: float) -> None:
-        """Time one request was held back under `api.max_requests_per_second` (RateLimiter.wait)."""
+    @contextmanager
+    def held_by_quota(self) -> Iterator[None]:
+        """Time a request waits for the quota (`api.max_requests_per_second`), as wall-clock
+        time in which any of this load's requests waited: side by side, counted once."""
         with self._lock:
-            self.rate_limit_wait_seconds += seconds
+            if self._waiting == 0:
+                self._waiting_since = time.monotonic()
+            self._waiting += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._waiting -= 1
+                if self._waiting == 0:
+                    self.rate_limit_wait_seconds += time.monotonic() - self._waiting_since
 
     def record_malformed_page(self) -> None:
         """A 2xx page that broke the contract; it is retried like a transient fault."""
