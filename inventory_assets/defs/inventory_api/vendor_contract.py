@@ -114,14 +114,16 @@ def build_vendor_watch(
         (context.log.info if passed else context.log.error)(description)
         if accepted or passed:
             accepted = accepted_after(accepted, observed, found, config.accept_changes)
+        listed = MetadataValue.json([str(change) for change in found])
         check = AssetCheckResult(
             check_name=CHECK_NAME,
             passed=passed,
             severity=AssetCheckSeverity.ERROR,
             description=description,
-            metadata={"changes": MetadataValue.json([str(change) for change in found])},
+            metadata={"changes": listed},
         )
-        yield MaterializeResult(metadata=_metadata(reports, accepted, found), check_results=[check])
+        metadata = {**_metadata(reports, accepted), "changes": listed}
+        yield MaterializeResult(metadata=metadata, check_results=[check])
 
     job = define_asset_job(
         name=f"{group}_vendor_contract_job",
@@ -195,9 +197,7 @@ def _judged(
     )
 
 
-def _metadata(
-    reports: dict[str, ProbeReport], accepted: Behaviours, found: list[Change]
-) -> dict[str, Any]:
+def _metadata(reports: dict[str, ProbeReport], accepted: Behaviours) -> dict[str, Any]:
     """Each behaviour as its own entry, the reports, and the accepted behaviours."""
     behaviours = {
         f"{name} / {check}": MetadataValue.text(behaviour)
@@ -209,6 +209,5 @@ def _metadata(
         **{f"report / {name}": MetadataValue.md(r.as_markdown()) for name, r in reports.items()},
         "requests": sum(report.requests for report in reports.values()),
         "loads_correctly": all(report.loads_correctly for report in reports.values()),
-        "changes": MetadataValue.json([str(change) for change in found]),
         ACCEPTED: MetadataValue.json(accepted),
     }

@@ -54,7 +54,6 @@ class RateLimiter:
     callers go out in the order they asked, so none waits behind later ones."""
 
     def __init__(self, per_second: float) -> None:
-        self.per_second = per_second
         self._burst, self._window = window_of(per_second)
         self._sent: deque[float] = deque()  # when the requests of the window went out
         self._queue: deque[object] = deque()  # the callers waiting, first come first
